@@ -1,0 +1,30 @@
+@{
+    RootModule           = 'AgentGovernance.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '6f3c2a8e-4b1d-4e57-9a2c-7d0e5b9f1a34'
+    Author               = 'AgentGovernance contributors'
+    CompanyName          = 'AgentGovernance'
+    Copyright            = '(c) AgentGovernance contributors. MIT License.'
+    Description          = 'Puts every permission change an AI agent suggests through preview, human approval, apply and audit. Previews who would newly reach what, how bad it is, and why.'
+    PowerShellVersion    = '5.1'
+    CompatiblePSEditions = @('Core', 'Desktop')
+    FormatsToProcess     = @('AgentGovernance.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Connect-AgentGovernance'
+        'Export-AccessChange'
+        'Export-AccessSnapshot'
+        'Get-EffectiveAccess'
+        'Import-AccessChange'
+        'Import-AccessSnapshot'
+        'New-AccessChange'
+        'Test-ExposureRisk'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Governance', 'Permissions', 'EntraID', 'MicrosoftGraph', 'AI', 'Agents', 'Security', 'Audit')
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using System.Management.Automation;
+using AgentGovernance.Directory;
+using AgentGovernance.Policy;
+
+namespace AgentGovernance.Commands;
+
+/// <summary>Chooses the directory (a snapshot) and the policy for this session.</summary>
+[Cmdlet(VerbsCommunications.Connect, "AgentGovernance", DefaultParameterSetName = SnapshotObject)]
+[OutputType(typeof(GovernanceSession))]
+public sealed class ConnectAgentGovernanceCommand : GovernanceCmdlet
+{
+    private const string SnapshotObject = "Snapshot";
+    private const string SnapshotFile = "SnapshotPath";
+
+    [Parameter(ParameterSetName = SnapshotObject, Position = 0, ValueFromPipeline = true)]
+    public AccessSnapshot? Snapshot { get; set; }
+
+    [Parameter(ParameterSetName = SnapshotFile, Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string SnapshotPath { get; set; } = string.Empty;
+
+    [Parameter]
+    public GovernancePolicy? Policy { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? PolicyPath { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void EndProcessing()
+    {
+        if (Policy is not null && PolicyPath is not null)
+        {
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("Give -Policy or -PolicyPath, not both."), "PolicyAmbiguous", ErrorCategory.InvalidArgument, null));
+        }
+
+        try
+        {
+            var snapshot = Snapshot;
+            if (ParameterSetName == SnapshotFile)
+            {
+                var path = OutputPath(SnapshotPath);
+                WriteVerbose($"Reading snapshot {path}");
+                snapshot = SnapshotReader.ReadFile(path);
+            }
+
+            var previous = GovernanceSession.Current;
+            var policy = Policy
+                ?? (PolicyPath is not null ? PolicyReader.ReadFile(OutputPath(PolicyPath)) : previous?.Policy ?? GovernancePolicy.Default);
+            snapshot ??= previous?.Snapshot;
+            var session = new GovernanceSession(snapshot, policy);
+            GovernanceSession.Set(session);
+            WriteVerbose($"Connected: directory {session.Directory}, policy {session.PolicySource}.");
+            if (PassThru)
+            {
+                WriteObject(session);
+            }
+        }
+        catch (GovernanceException e)
+        {
+            ThrowGovernanceError(e);
+        }
+    }
+}

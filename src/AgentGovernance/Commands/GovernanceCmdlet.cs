@@ -1,0 +1,94 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using AgentGovernance.Directory;
+using AgentGovernance.Policy;
+
+namespace AgentGovernance.Commands;
+
+/// <summary>What every cmdlet of the module shares: error records and the session's defaults.</summary>
+public abstract class GovernanceCmdlet : PSCmdlet
+{
+    internal static ErrorCategory Category(GovernanceErrorKind kind) => kind switch
+    {
+        GovernanceErrorKind.InvalidData => ErrorCategory.InvalidData,
+        GovernanceErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        GovernanceErrorKind.ObjectNotFound => ErrorCategory.ObjectNotFound,
+        GovernanceErrorKind.InvalidOperation => ErrorCategory.InvalidOperation,
+        GovernanceErrorKind.ReadError => ErrorCategory.ReadError,
+        GovernanceErrorKind.WriteError => ErrorCategory.WriteError,
+        GovernanceErrorKind.SecurityError => ErrorCategory.SecurityError,
+        GovernanceErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
+        _ => ErrorCategory.NotSpecified,
+    };
+
+    internal static ErrorRecord Record(GovernanceException e, object? target = null)
+    {
+        var record = new ErrorRecord(e, e.ErrorId, Category(e.Kind), target ?? e.Target);
+        if (e is DocumentException d)
+        {
+            record.ErrorDetails = new ErrorDetails(e.Message)
+            {
+                RecommendedAction = "Correct the field named in the message and try again.",
+            };
+        }
+
+        return record;
+    }
+
+    /// <summary>Writes a non-terminating error and lets the pipeline go on with the next item.</summary>
+    protected void WriteGovernanceError(GovernanceException e, object? target = null) => WriteError(Record(e, target));
+
+    protected void ThrowGovernanceError(GovernanceException e, object? target = null) => ThrowTerminatingError(Record(e, target));
+
+    /// <summary>The snapshot given, or the session's, or a terminating NotConnected error.</summary>
+    protected AccessSnapshot RequireSnapshot(AccessSnapshot? given)
+    {
+        var snapshot = given ?? GovernanceSession.Current?.Snapshot;
+        if (snapshot is null)
+        {
+            ThrowGovernanceError(new GovernanceException("NotConnected", GovernanceErrorKind.InvalidOperation,
+                "No snapshot: pass -Snapshot, or run Connect-AgentGovernance -SnapshotPath <file> first."));
+        }
+
+        return snapshot!;
+    }
+
+    protected GovernancePolicy CurrentPolicy(GovernancePolicy? given) =>
+        given ?? GovernanceSession.Current?.Policy ?? GovernancePolicy.Default;
+
+    /// <summary>Resolves -Path (wildcards) or -LiteralPath to file-system paths; writes an error for each that matches nothing.</summary>
+    protected List<string> ResolveFiles(string[] paths, bool literal)
+    {
+        var result = new List<string>();
+        foreach (var path in paths)
+        {
+            try
+            {
+                if (literal)
+                {
+                    result.Add(GetUnresolvedProviderPathFromPSPath(path));
+                    continue;
+                }
+
+                var resolved = GetResolvedProviderPathFromPSPath(path, out var provider);
+                if (provider.Name != "FileSystem")
+                {
+                    WriteError(new ErrorRecord(new ArgumentException($"'{path}' is not a file-system path."), "PathNotFileSystem", ErrorCategory.InvalidArgument, path));
+                    continue;
+                }
+
+                result.AddRange(resolved);
+            }
+            catch (ItemNotFoundException e)
+            {
+                WriteError(new ErrorRecord(e, "PathNotFound", ErrorCategory.ObjectNotFound, path));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>A path to write to: relative to PowerShell's current location, not the process's.</summary>
+    protected string OutputPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
+}

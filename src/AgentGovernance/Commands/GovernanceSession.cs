@@ -1,0 +1,45 @@
+using System.Management.Automation.Runspaces;
+using System.Runtime.CompilerServices;
+using AgentGovernance.Directory;
+using AgentGovernance.Policy;
+
+namespace AgentGovernance.Commands;
+
+/// <summary>What <c>Connect-AgentGovernance</c> chose for this PowerShell session (runspace).</summary>
+public sealed class GovernanceSession
+{
+    private static readonly ConditionalWeakTable<Runspace, GovernanceSession> Sessions = new();
+
+    internal GovernanceSession(AccessSnapshot? snapshot, GovernancePolicy policy)
+    {
+        Snapshot = snapshot;
+        Policy = policy;
+    }
+
+    public AccessSnapshot? Snapshot { get; }
+
+    public GovernancePolicy Policy { get; }
+
+    public string? TenantId => Snapshot?.TenantId;
+
+    /// <summary>Where the directory comes from: the snapshot file, or "(in memory)".</summary>
+    public string Directory => Snapshot is null ? "(none)" : Snapshot.Source ?? "(in memory)";
+
+    /// <summary>The policy file, or "(built-in defaults)".</summary>
+    public string PolicySource => Policy.Source ?? "(built-in defaults)";
+
+    internal static GovernanceSession? Current =>
+        Runspace.DefaultRunspace is { } rs && Sessions.TryGetValue(rs, out var s) ? s : null;
+
+    internal static void Set(GovernanceSession session)
+    {
+        var rs = Runspace.DefaultRunspace;
+        if (rs is null)
+        {
+            return;
+        }
+
+        Sessions.Remove(rs);
+        Sessions.Add(rs, session);
+    }
+}

@@ -1,0 +1,179 @@
+using System;
+using System.Collections.Generic;
+
+namespace AgentGovernance.Directory;
+
+/// <summary>
+/// Collects a tenant and builds an <see cref="AccessSnapshot"/>. Used by the reader and by tests that
+/// make their own tenants. Ids are checked as they are added; references are by index.
+/// </summary>
+internal sealed class SnapshotBuilder
+{
+    public SnapshotBuilder(string tenantId)
+    {
+        TenantId = tenantId;
+        AddReserved(Audiences.Everyone);
+        AddReserved(Audiences.EveryoneExceptExternal);
+        AddReserved(Audiences.Anyone);
+    }
+
+    public string TenantId { get; set; }
+
+    public string? TenantDisplayName { get; set; }
+
+    public string? CapturedAtText { get; set; }
+
+    public DateTimeOffset? CapturedAt { get; set; }
+
+    public string? Source { get; set; }
+
+    internal List<string> PrincipalIds { get; } = new();
+
+    internal List<string?> PrincipalNames { get; } = new();
+
+    internal List<PrincipalType> Types { get; } = new();
+
+    internal List<byte> Flags { get; } = new();
+
+    internal List<GroupVisibility> Visibilities { get; } = new();
+
+    internal List<string?> Upns { get; } = new();
+
+    internal List<string?> Mails { get; } = new();
+
+    internal List<string?> Nicknames { get; } = new();
+
+    internal Dictionary<string, int> PrincipalIndex { get; } = new(StringComparer.Ordinal);
+
+    internal List<int> MemberGroup { get; } = new();
+
+    internal List<int> MemberTarget { get; } = new();
+
+    internal List<string> ResourceIds { get; } = new();
+
+    internal List<string> ResourceTypes { get; } = new();
+
+    internal List<string?> ResourceNames { get; } = new();
+
+    internal List<string?> ResourceUrls { get; } = new();
+
+    internal List<Sensitivity> ResourceSensitivity { get; } = new();
+
+    internal List<bool> ResourcePersonal { get; } = new();
+
+    internal List<int> ResourceGroup { get; } = new();
+
+    internal Dictionary<string, int> ResourceIndex { get; } = new(StringComparer.Ordinal);
+
+    internal List<int> OwnerResource { get; } = new();
+
+    internal List<int> OwnerPrincipal { get; } = new();
+
+    internal List<string> RoleNames { get; } = new();
+
+    private readonly Dictionary<string, int> _roleIndex = new(StringComparer.Ordinal);
+
+    internal List<int> GrantResource { get; } = new();
+
+    internal List<int> GrantPrincipal { get; } = new();
+
+    internal List<int> GrantRoleName { get; } = new();
+
+    public int PrincipalCount => PrincipalIds.Count;
+
+    /// <summary>Adds a principal; returns its index, or -1 if the id is taken.</summary>
+    public int AddPrincipal(string id, PrincipalType type, string? displayName = null, string? upn = null,
+        bool guest = false, bool enabled = true, bool agent = false, GroupVisibility visibility = GroupVisibility.Private,
+        string? mail = null, string? mailNickname = null)
+    {
+        if (PrincipalIndex.ContainsKey(id))
+        {
+            return -1;
+        }
+
+        var index = PrincipalIds.Count;
+        PrincipalIndex.Add(id, index);
+        PrincipalIds.Add(id);
+        PrincipalNames.Add(displayName);
+        Types.Add(type);
+        byte flags = 0;
+        if (guest) flags |= AccessSnapshot.FlagGuest;
+        if (!enabled) flags |= AccessSnapshot.FlagDisabled;
+        if (agent) flags |= AccessSnapshot.FlagAgent;
+        Flags.Add(flags);
+        Visibilities.Add(visibility);
+        Upns.Add(upn);
+        Mails.Add(mail);
+        Nicknames.Add(mailNickname);
+        return index;
+    }
+
+    public void AddMember(int group, int member)
+    {
+        MemberGroup.Add(group);
+        MemberTarget.Add(member);
+    }
+
+    /// <summary>Adds a resource; returns its index, or -1 if the id is taken.</summary>
+    public int AddResource(string id, string type, string? displayName = null, Sensitivity sensitivity = Sensitivity.General,
+        bool personalData = false, int group = -1, string? webUrl = null)
+    {
+        if (ResourceIndex.ContainsKey(id))
+        {
+            return -1;
+        }
+
+        var index = ResourceIds.Count;
+        ResourceIndex.Add(id, index);
+        ResourceIds.Add(id);
+        ResourceTypes.Add(type);
+        ResourceNames.Add(displayName);
+        ResourceUrls.Add(webUrl);
+        ResourceSensitivity.Add(sensitivity);
+        ResourcePersonal.Add(personalData);
+        ResourceGroup.Add(group);
+        return index;
+    }
+
+    public void SetResourceGroup(int resource, int group) => ResourceGroup[resource] = group;
+
+    public void AddOwner(int resource, int principal)
+    {
+        OwnerResource.Add(resource);
+        OwnerPrincipal.Add(principal);
+    }
+
+    public int RoleNameIndex(string role)
+    {
+        if (!_roleIndex.TryGetValue(role, out var index))
+        {
+            index = RoleNames.Count;
+            RoleNames.Add(role);
+            _roleIndex.Add(role, index);
+        }
+
+        return index;
+    }
+
+    public void AddGrant(int resource, int principal, string role)
+    {
+        GrantResource.Add(resource);
+        GrantPrincipal.Add(principal);
+        GrantRoleName.Add(RoleNameIndex(role));
+    }
+
+    public AccessSnapshot Build() => new(this);
+
+    private void AddReserved(string id)
+    {
+        PrincipalIndex.Add(id, PrincipalIds.Count);
+        PrincipalIds.Add(id);
+        PrincipalNames.Add(id);
+        Types.Add(PrincipalType.Audience);
+        Flags.Add(0);
+        Visibilities.Add(GroupVisibility.Private);
+        Upns.Add(null);
+        Mails.Add(null);
+        Nicknames.Add(null);
+    }
+}

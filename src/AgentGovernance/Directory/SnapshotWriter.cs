@@ -1,0 +1,152 @@
+using System.IO;
+using System.Text;
+using AgentGovernance.IO;
+using AgentGovernance.Json;
+
+namespace AgentGovernance.Directory;
+
+/// <summary>
+/// Writes <c>agentgovernance/snapshot@1</c>: fixed key order, defaults left out, one principal,
+/// resource or grant per line, "\n" line ends, UTF-8 without BOM. Same snapshot, same bytes.
+/// </summary>
+public static class SnapshotWriter
+{
+    public static void WriteFile(AccessSnapshot snapshot, string path, bool overwrite = true) =>
+        AtomicFile.Write(path, s => Write(snapshot, s), overwrite);
+
+    public static string WriteString(AccessSnapshot snapshot)
+    {
+        using var ms = new MemoryStream();
+        Write(snapshot, ms);
+        return new UTF8Encoding(false).GetString(ms.ToArray());
+    }
+
+    public static void Write(AccessSnapshot s, Stream stream)
+    {
+        var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
+        var sb = new StringBuilder(256);
+        sb.Append("{\n  \"schema\": ").Append(JsonText.Quote(SnapshotReader.Schema)).Append(",\n  \"tenant\": { \"id\": ").Append(JsonText.Quote(s.TenantId));
+        if (s.TenantDisplayName is not null)
+        {
+            sb.Append(", \"displayName\": ").Append(JsonText.Quote(s.TenantDisplayName));
+        }
+
+        sb.Append(" }");
+        if (s.CapturedAtText is not null)
+        {
+            sb.Append(",\n  \"capturedAt\": ").Append(JsonText.Quote(s.CapturedAtText));
+        }
+
+        sb.Append(",\n  \"principals\": [");
+        w.Write(sb.ToString());
+        var first = true;
+        for (var i = AccessSnapshot.FirstPrincipal; i < s.PrincipalSlots; i++)
+        {
+            sb.Clear();
+            sb.Append(first ? "\n    { \"id\": " : ",\n    { \"id\": ");
+            first = false;
+            JsonText.AppendString(sb, s.PrincipalId(i));
+            var type = s.Types[i];
+            sb.Append(", \"type\": ").Append(type switch
+            {
+                PrincipalType.User => "\"user\"",
+                PrincipalType.Group => "\"group\"",
+                _ => "\"servicePrincipal\"",
+            });
+            Field(sb, "displayName", NameOrNull(s, i));
+            Field(sb, "userPrincipalName", s.Upn[i]);
+            Field(sb, "mail", s.Mail[i]);
+            Field(sb, "mailNickname", s.MailNickname[i]);
+            if (s.IsGuest(i)) sb.Append(", \"userType\": \"Guest\"");
+            if (!s.IsEnabled(i)) sb.Append(", \"accountEnabled\": false");
+            if (s.IsAgentFlag(i)) sb.Append(", \"isAgent\": true");
+            if (type == PrincipalType.Group)
+            {
+                if (s.Visibility[i] != GroupVisibility.Private) sb.Append(", \"visibility\": \"").Append(s.Visibility[i].ToString()).Append('"');
+                var members = s.MembersOf(i);
+                if (members.Length > 0)
+                {
+                    sb.Append(", \"members\": [");
+                    for (var m = 0; m < members.Length; m++)
+                    {
+                        if (m > 0) sb.Append(", ");
+                        JsonText.AppendString(sb, s.PrincipalId(members[m]));
+                    }
+
+                    sb.Append(']');
+                }
+            }
+
+            sb.Append(" }");
+            w.Write(sb.ToString());
+        }
+
+        w.Write(first ? "],\n  \"resources\": [" : "\n  ],\n  \"resources\": [");
+        first = true;
+        for (var r = 0; r < s.ResourceCount; r++)
+        {
+            sb.Clear();
+            sb.Append(first ? "\n    { \"id\": " : ",\n    { \"id\": ");
+            first = false;
+            JsonText.AppendString(sb, s.ResourceIds[r]);
+            sb.Append(", \"type\": ");
+            JsonText.AppendString(sb, s.ResourceTypes[r]);
+            Field(sb, "displayName", s.ResourceNames[r]);
+            Field(sb, "webUrl", s.ResourceUrls[r]);
+            if (s.ResourceSensitivity[r] != Sensitivity.General) sb.Append(", \"sensitivity\": \"").Append(s.ResourceSensitivity[r].ToString()).Append('"');
+            if (s.ResourcePersonal[r]) sb.Append(", \"personalData\": true");
+            var owners = s.OwnersOf(r);
+            if (owners.Length > 0)
+            {
+                sb.Append(", \"owners\": [");
+                for (var o = 0; o < owners.Length; o++)
+                {
+                    if (o > 0) sb.Append(", ");
+                    JsonText.AppendString(sb, s.PrincipalId(owners[o]));
+                }
+
+                sb.Append(']');
+            }
+
+            if (s.ResourceGroup[r] >= 0)
+            {
+                Field(sb, "group", s.PrincipalId(s.ResourceGroup[r]));
+            }
+
+            sb.Append(" }");
+            w.Write(sb.ToString());
+        }
+
+        w.Write(first ? "],\n  \"grants\": [" : "\n  ],\n  \"grants\": [");
+        first = true;
+        for (var g = 0; g < s.GrantCount; g++)
+        {
+            sb.Clear();
+            sb.Append(first ? "\n    { \"resource\": " : ",\n    { \"resource\": ");
+            first = false;
+            JsonText.AppendString(sb, s.ResourceIds[s.GrantResource[g]]);
+            sb.Append(", \"principal\": ");
+            JsonText.AppendString(sb, s.PrincipalId(s.GrantPrincipal[g]));
+            sb.Append(", \"role\": ");
+            JsonText.AppendString(sb, s.RoleNames[s.GrantRoleName[g]]);
+            sb.Append(" }");
+            w.Write(sb.ToString());
+        }
+
+        w.Write(first ? "]\n}\n" : "\n  ]\n}\n");
+        w.Flush();
+    }
+
+    private static string? NameOrNull(AccessSnapshot s, int i) => s.HasDisplayName(i) ? s.PrincipalName(i) : null;
+
+    private static void Field(StringBuilder sb, string name, string? value)
+    {
+        if (value is null)
+        {
+            return;
+        }
+
+        sb.Append(", \"").Append(name).Append("\": ");
+        JsonText.AppendString(sb, value);
+    }
+}

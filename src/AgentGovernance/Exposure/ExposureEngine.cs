@@ -1,0 +1,605 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using AgentGovernance.Changes;
+using AgentGovernance.Directory;
+using AgentGovernance.Policy;
+
+namespace AgentGovernance.Exposure;
+
+/// <summary>
+/// Previews a change: applies its operations to an overlay of the snapshot, finds the resources
+/// whose access can change, and for each computes the principals whose highest role rises or falls.
+/// Only the touched part of the graph is walked: the grantees of affected resources, expanded
+/// through nested groups (each group's closure once per state), with the tenant-wide audiences
+/// kept symbolic unless their own role changes.
+/// </summary>
+public static class ExposureEngine
+{
+    public static ExposureReport Assess(AccessSnapshot snapshot, AccessChange change, GovernancePolicy? policy = null, DateTimeOffset? now = null)
+    {
+        policy ??= GovernancePolicy.Default;
+        var before = new GraphState(snapshot);
+        var after = new GraphState(snapshot);
+        var notes = new List<string>();
+        var ctx = new ChangeContext(snapshot, change, policy);
+        var affected = new SortedSet<int>();
+        foreach (var op in change.Operations)
+        {
+            ApplyOperation(after, op, notes, affected, before);
+        }
+
+        var evalBefore = new Evaluator(before);
+        var evalAfter = new Evaluator(after);
+        var diff = new DiffBuffers(snapshot.PrincipalSlots);
+        var resources = new List<ResourceExposure>();
+        foreach (var r in affected)
+        {
+            var exposure = Diff(snapshot, r, evalBefore, evalAfter, diff, ctx);
+            if (exposure is not null)
+            {
+                resources.Add(exposure);
+            }
+        }
+
+        // Distinct principals over all resources, and their kinds.
+        var seenGain = new HashSet<int>();
+        var seenLoss = new HashSet<int>();
+        var byKind = new int[5];
+        foreach (var res in resources)
+        {
+            var idx = res.GainedIndexes;
+            var kinds = res.GainedKinds;
+            for (var i = 0; i < idx.Length; i++)
+            {
+                if (seenGain.Add(idx[i]))
+                {
+                    byKind[(int)kinds[i]]++;
+                }
+            }
+
+            foreach (var p in res.LostIndexes)
+            {
+                seenLoss.Add(p);
+            }
+        }
+
+        var findings = Rules.Evaluate(ctx, resources);
+        var risk = findings.Count == 0 ? RiskLevel.None : findings.Max(f => f.Severity);
+        resources.Sort((a, b) =>
+        {
+            var c = b.GainedCount.CompareTo(a.GainedCount);
+            if (c != 0) return c;
+            c = b.Sensitivity.CompareTo(a.Sensitivity);
+            return c != 0 ? c : a.Index.CompareTo(b.Index);
+        });
+        return new ExposureReport(change, snapshot, after, resources, findings, notes, policy.RequiredApprovals(risk),
+            seenGain.Count, seenLoss.Count, byKind, now ?? DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>Applies one operation to the overlay, checking it against the state so far, and records the resources it can affect.</summary>
+    private static void ApplyOperation(GraphState after, AccessOperation op, List<string> notes, SortedSet<int> affected, GraphState before)
+    {
+        var s = after.Snapshot;
+        switch (op.Op)
+        {
+            case OperationKind.Grant:
+            {
+                var r = Resource(s, op.Resource!);
+                var p = Principal(s, op.Principal!, allowAudience: true);
+                if (after.HasGrant(r, p, op.Role!))
+                {
+                    notes.Add($"{op}: already granted; nothing changes.");
+                    return;
+                }
+
+                after.AddGrant(r, p, op.Role!);
+                affected.Add(r);
+                return;
+            }
+
+            case OperationKind.Revoke:
+            {
+                var r = Resource(s, op.Resource!);
+                var p = Principal(s, op.Principal!, allowAudience: true);
+                if (!after.HasGrant(r, p, op.Role!))
+                {
+                    throw new GovernanceException("GrantNotFound", GovernanceErrorKind.ObjectNotFound,
+                        $"Cannot {op}: '{op.Principal}' holds no '{op.Role}' grant on '{op.Resource}'.", op.Resource);
+                }
+
+                after.RemoveGrant(r, p, op.Role!);
+                affected.Add(r);
+                return;
+            }
+
+            case OperationKind.CreateLink:
+            {
+                var r = Resource(s, op.Resource!);
+                var audience = op.Scope == LinkScope.Anonymous ? AccessSnapshot.AnyoneIndex : AccessSnapshot.EveryoneExceptExternalIndex;
+                if (after.HasGrant(r, audience, op.Role!))
+                {
+                    notes.Add($"{op}: such a link already exists; nothing changes.");
+                    return;
+                }
+
+                after.AddGrant(r, audience, op.Role!);
+                affected.Add(r);
+                return;
+            }
+
+            case OperationKind.AddMember:
+            case OperationKind.RemoveMember:
+            {
+                var g = Group(s, op.Group!);
+                var m = Principal(s, op.Member!, allowAudience: false);
+                if (op.Op == OperationKind.AddMember)
+                {
+                    if (g == m)
+                    {
+                        throw new GovernanceException("ChangeInvalid", GovernanceErrorKind.InvalidArgument, $"Cannot {op}: a group cannot be a member of itself.", op.Group);
+                    }
+
+                    if (after.IsMember(g, m))
+                    {
+                        notes.Add($"{op}: already a member; nothing changes.");
+                        return;
+                    }
+
+                    after.AddMember(g, m);
+                }
+                else
+                {
+                    if (!after.IsMember(g, m))
+                    {
+                        throw new GovernanceException("MemberNotFound", GovernanceErrorKind.ObjectNotFound,
+                            $"Cannot {op}: '{op.Member}' is not a direct member of '{op.Group}'.", op.Group);
+                    }
+
+                    after.RemoveMember(g, m);
+                }
+
+                // Every resource granted to the group or to a group that contains it, before or after.
+                AddGrantedResources(before, g, affected);
+                AddGrantedResources(after, g, affected);
+                return;
+            }
+
+            default:
+            {
+                var g = Group(s, op.Group!);
+                if (after.Visibility(g) == op.Visibility)
+                {
+                    notes.Add($"{op}: the group is already {op.Visibility}; nothing changes.");
+                    return;
+                }
+
+                after.SetVisibility(g, op.Visibility!.Value);
+                foreach (var r in s.ConnectedOf(g))
+                {
+                    affected.Add(r);
+                }
+
+                if (s.ConnectedOf(g).Length == 0)
+                {
+                    notes.Add($"{op}: no resource in the snapshot is connected to {op.Group}, so no exposure changes.");
+                }
+
+                return;
+            }
+        }
+    }
+
+    private static void AddGrantedResources(GraphState state, int group, SortedSet<int> affected)
+    {
+        var grants = new List<GrantEntry>();
+        foreach (var a in Ancestors(state, group))
+        {
+            state.PrincipalGrants(a, grants);
+            foreach (var g in grants)
+            {
+                affected.Add(g.Resource);
+            }
+        }
+    }
+
+    /// <summary>The group and every group that contains it, directly or through nesting (cycles included).</summary>
+    internal static List<int> Ancestors(GraphState state, int start)
+    {
+        var seen = new HashSet<int> { start };
+        var list = new List<int> { start };
+        for (var i = 0; i < list.Count; i++)
+        {
+            foreach (var parent in state.Parents(list[i]))
+            {
+                if (seen.Add(parent))
+                {
+                    list.Add(parent);
+                }
+            }
+        }
+
+        return list;
+    }
+
+    private static ResourceExposure? Diff(AccessSnapshot s, int r, Evaluator b, Evaluator a, DiffBuffers d, ChangeContext ctx)
+    {
+        b.Evaluate(r);
+        a.Evaluate(r);
+        d.Next();
+        var gained = new List<int>();
+        var lost = new List<int>();
+        var beforeRoles = new List<AccessRole>();
+        var afterRoles = new List<AccessRole>();
+        var lostBefore = new List<AccessRole>();
+        var lostAfter = new List<AccessRole>();
+
+        void Consider(int p)
+        {
+            if (!d.Mark(p))
+            {
+                return;
+            }
+
+            var rb = b.RoleOf(p);
+            var ra = a.RoleOf(p);
+            if (ra > rb)
+            {
+                gained.Add(p);
+                beforeRoles.Add(rb);
+                afterRoles.Add(ra);
+            }
+            else if (ra < rb)
+            {
+                lost.Add(p);
+                lostBefore.Add(rb);
+                lostAfter.Add(ra);
+            }
+        }
+
+        foreach (var p in b.Touched) Consider(p);
+        foreach (var p in a.Touched) Consider(p);
+        if (b.Everyone != a.Everyone)
+        {
+            foreach (var p in s.EnabledUsers) Consider(p);
+        }
+        else if (b.EveryoneExceptExternal != a.EveryoneExceptExternal)
+        {
+            foreach (var p in s.EnabledMembers) Consider(p);
+        }
+
+        Consider(AccessSnapshot.AnyoneIndex);
+        if (gained.Count == 0 && lost.Count == 0)
+        {
+            return null;
+        }
+
+        var n = gained.Count + lost.Count;
+        var principals = new int[n];
+        var rolesBefore = new AccessRole[n];
+        var rolesAfter = new AccessRole[n];
+        var kinds = new PrincipalKind[n];
+        Order(s, gained, beforeRoles, afterRoles);
+        Order(s, lost, lostBefore, lostAfter);
+        for (var i = 0; i < gained.Count; i++)
+        {
+            principals[i] = gained[i];
+            rolesBefore[i] = beforeRoles[i];
+            rolesAfter[i] = afterRoles[i];
+            kinds[i] = ctx.KindOf(gained[i]);
+        }
+
+        for (var i = 0; i < lost.Count; i++)
+        {
+            var j = gained.Count + i;
+            principals[j] = lost[i];
+            rolesBefore[j] = lostBefore[i];
+            rolesAfter[j] = lostAfter[i];
+            kinds[j] = ctx.KindOf(lost[i]);
+        }
+
+        var exposure = new ResourceExposure(s, r, ctx.Policy.IsSensitive(s.ResourceSensitivity[r]), principals, rolesBefore, rolesAfter, kinds, gained.Count);
+        if (a.Everyone > b.Everyone)
+        {
+            exposure.NewAudience = Audiences.Everyone;
+        }
+        else if (a.EveryoneExceptExternal > b.EveryoneExceptExternal)
+        {
+            exposure.NewAudience = a.PublicGroup && !b.PublicGroup
+                ? $"every member user (its group {s.PrincipalId(s.ResourceGroup[r])} is Public)"
+                : Audiences.EveryoneExceptExternal;
+        }
+
+        return exposure;
+    }
+
+    /// <summary>Puts the entries in snapshot order, so the same change gives the same report.</summary>
+    private static void Order(AccessSnapshot s, List<int> principals, List<AccessRole> before, List<AccessRole> after)
+    {
+        if (principals.Count < 2)
+        {
+            return;
+        }
+
+        var idx = Enumerable.Range(0, principals.Count).ToArray();
+        var keys = principals.ToArray();
+        Array.Sort(keys, idx);
+        var b = before.ToArray();
+        var a = after.ToArray();
+        for (var i = 0; i < idx.Length; i++)
+        {
+            principals[i] = keys[i];
+            before[i] = b[idx[i]];
+            after[i] = a[idx[i]];
+        }
+    }
+
+    private static int Resource(AccessSnapshot s, string id)
+    {
+        if (!s.TryGetResourceIndex(id, out var r))
+        {
+            throw new GovernanceException("UnknownResource", GovernanceErrorKind.ObjectNotFound, $"'{id}' is not a resource in the snapshot of {s.TenantId}.", id);
+        }
+
+        return r;
+    }
+
+    internal static int Principal(AccessSnapshot s, string id, bool allowAudience)
+    {
+        if (!s.TryResolvePrincipal(id, out var p))
+        {
+            throw new GovernanceException("UnknownPrincipal", GovernanceErrorKind.ObjectNotFound, $"'{id}' is not a principal (id or user principal name) in the snapshot of {s.TenantId}.", id);
+        }
+
+        if (!allowAudience && p < AccessSnapshot.FirstPrincipal)
+        {
+            throw new GovernanceException("ChangeInvalid", GovernanceErrorKind.InvalidArgument, $"The audience '{id}' cannot be a group member; grant to it instead.", id);
+        }
+
+        return p;
+    }
+
+    private static int Group(AccessSnapshot s, string id)
+    {
+        var g = Principal(s, id, allowAudience: false);
+        if (s.Types[g] != PrincipalType.Group)
+        {
+            throw new GovernanceException("NotAGroup", GovernanceErrorKind.InvalidArgument, $"'{id}' is a {s.Types[g]}, not a group.", id);
+        }
+
+        return g;
+    }
+
+    private sealed class DiffBuffers
+    {
+        private readonly int[] _stamp;
+        private int _current;
+
+        public DiffBuffers(int slots) => _stamp = new int[slots];
+
+        public void Next() => _current++;
+
+        /// <summary>True the first time a principal is seen for the current resource.</summary>
+        public bool Mark(int p)
+        {
+            if (_stamp[p] == _current)
+            {
+                return false;
+            }
+
+            _stamp[p] = _current;
+            return true;
+        }
+    }
+}
+
+/// <summary>
+/// Effective roles on one resource in one state. Explicit grants are expanded to principals
+/// (enabled users and service principals) through nested groups; the audiences are kept as three
+/// roles, applied per principal on lookup. Group closures are cached for the life of one preview.
+/// </summary>
+internal sealed class Evaluator
+{
+    private readonly GraphState _state;
+    private readonly AccessSnapshot _s;
+    private readonly int[] _roleStamp;
+    private readonly AccessRole[] _role;
+    private readonly int[] _visit;
+    private readonly Dictionary<int, int[]> _closures = new();
+    private readonly List<GrantEntry> _grants = new();
+    private readonly Stack<int> _stack = new();
+    private int _stamp;
+    private int _visitStamp;
+
+    public Evaluator(GraphState state)
+    {
+        _state = state;
+        _s = state.Snapshot;
+        _roleStamp = new int[_s.PrincipalSlots];
+        _role = new AccessRole[_s.PrincipalSlots];
+        _visit = new int[_s.PrincipalSlots];
+    }
+
+    public GraphState State => _state;
+
+    public List<int> Touched { get; } = new();
+
+    public AccessRole Everyone { get; private set; }
+
+    public AccessRole EveryoneExceptExternal { get; private set; }
+
+    public AccessRole Anyone { get; private set; }
+
+    /// <summary>True when the resource is read by every member user because its connected group is Public.</summary>
+    public bool PublicGroup { get; private set; }
+
+    public void Evaluate(int resource)
+    {
+        _stamp++;
+        Touched.Clear();
+        Everyone = EveryoneExceptExternal = Anyone = AccessRole.None;
+        PublicGroup = false;
+        _state.ResourceGrants(resource, _grants);
+        foreach (var g in _grants)
+        {
+            switch (g.Principal)
+            {
+                case AccessSnapshot.EveryoneIndex:
+                    Everyone = Max(Everyone, g.Level);
+                    break;
+                case AccessSnapshot.EveryoneExceptExternalIndex:
+                    EveryoneExceptExternal = Max(EveryoneExceptExternal, g.Level);
+                    break;
+                case AccessSnapshot.AnyoneIndex:
+                    Anyone = Max(Anyone, g.Level);
+                    break;
+                default:
+                    if (_s.Types[g.Principal] == PrincipalType.Group)
+                    {
+                        foreach (var p in Closure(g.Principal))
+                        {
+                            Set(p, g.Level);
+                        }
+                    }
+                    else if (_s.IsEnabled(g.Principal))
+                    {
+                        Set(g.Principal, g.Level);
+                    }
+
+                    break;
+            }
+        }
+
+        var connected = _s.ResourceGroup[resource];
+        if (connected >= 0 && _state.Visibility(connected) == GroupVisibility.Public)
+        {
+            PublicGroup = true;
+            EveryoneExceptExternal = Max(EveryoneExceptExternal, AccessRole.Read);
+        }
+    }
+
+    /// <summary>The highest role of a principal on the last evaluated resource.</summary>
+    public AccessRole RoleOf(int p)
+    {
+        if (p == AccessSnapshot.AnyoneIndex)
+        {
+            return Anyone;
+        }
+
+        var explicitRole = _roleStamp[p] == _stamp ? _role[p] : AccessRole.None;
+        if (_s.Types[p] != PrincipalType.User || !_s.IsEnabled(p))
+        {
+            return explicitRole;
+        }
+
+        var audience = _s.IsGuest(p) ? Everyone : Max(Everyone, EveryoneExceptExternal);
+        return Max(explicitRole, audience);
+    }
+
+    /// <summary>Enabled users and service principals in a group, through any depth of nesting.</summary>
+    public int[] Closure(int group)
+    {
+        if (_closures.TryGetValue(group, out var cached))
+        {
+            return cached;
+        }
+
+        _visitStamp++;
+        var result = new List<int>();
+        _stack.Clear();
+        _stack.Push(group);
+        _visit[group] = _visitStamp;
+        while (_stack.Count > 0)
+        {
+            var g = _stack.Pop();
+            foreach (var m in _state.Members(g))
+            {
+                if (_visit[m] == _visitStamp)
+                {
+                    continue;
+                }
+
+                _visit[m] = _visitStamp;
+                var t = _s.Types[m];
+                if (t == PrincipalType.Group)
+                {
+                    _stack.Push(m);
+                }
+                else if (_s.IsEnabled(m))
+                {
+                    result.Add(m);
+                }
+            }
+        }
+
+        var array = result.ToArray();
+        _closures[group] = array;
+        return array;
+    }
+
+    private void Set(int p, AccessRole level)
+    {
+        if (_roleStamp[p] != _stamp)
+        {
+            _roleStamp[p] = _stamp;
+            _role[p] = level;
+            Touched.Add(p);
+        }
+        else if (level > _role[p])
+        {
+            _role[p] = level;
+        }
+    }
+
+    private static AccessRole Max(AccessRole a, AccessRole b) => a > b ? a : b;
+}
+
+/// <summary>What the rules need to know about the change and the people around it.</summary>
+internal sealed class ChangeContext
+{
+    private readonly HashSet<int> _policyAgents = new();
+
+    public ChangeContext(AccessSnapshot snapshot, AccessChange change, GovernancePolicy policy)
+    {
+        Snapshot = snapshot;
+        Change = change;
+        Policy = policy;
+        foreach (var a in policy.AgentIdentities)
+        {
+            if (snapshot.TryResolvePrincipal(a, out var p) && p >= AccessSnapshot.FirstPrincipal)
+            {
+                _policyAgents.Add(p);
+            }
+        }
+
+        if (change.RequestedBy is { } requester && snapshot.TryResolvePrincipal(requester, out var r) && r >= AccessSnapshot.FirstPrincipal)
+        {
+            Requester = r;
+        }
+
+        if (change.SuggestedBy is { Id: { } sid } && snapshot.TryResolvePrincipal(sid, out var sp) && sp >= AccessSnapshot.FirstPrincipal)
+        {
+            Suggester = sp;
+        }
+    }
+
+    public AccessSnapshot Snapshot { get; }
+
+    public AccessChange Change { get; }
+
+    public GovernancePolicy Policy { get; }
+
+    public int Requester { get; } = -1;
+
+    public int Suggester { get; } = -1;
+
+    public bool IsAgent(int p) => Snapshot.IsAgentFlag(p) || _policyAgents.Contains(p);
+
+    public PrincipalKind KindOf(int p)
+    {
+        if (p == AccessSnapshot.AnyoneIndex) return PrincipalKind.Anonymous;
+        if (IsAgent(p)) return PrincipalKind.Agent;
+        if (Snapshot.Types[p] == PrincipalType.ServicePrincipal) return PrincipalKind.ServicePrincipal;
+        return Snapshot.IsGuest(p) ? PrincipalKind.Guest : PrincipalKind.Member;
+    }
+}

@@ -1,0 +1,160 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.Linq;
+using AgentGovernance.Directory;
+using AgentGovernance.Exposure;
+
+namespace AgentGovernance.Policy;
+
+/// <summary>
+/// The governance policy in force: what counts as sensitive, which exposure rules run and with which
+/// thresholds, what policy blocks outright, how many approvals each risk level needs, and which
+/// identities are agents. Immutable; read one with <see cref="PolicyReader"/>.
+/// </summary>
+public sealed class GovernancePolicy
+{
+    // Declared before Default: static initializers run in textual order.
+    private static readonly ReadOnlyCollection<string> RuleIds = new(new[]
+    {
+        "AG001", "AG002", "AG003", "AG004", "AG005", "AG006", "AG007", "AG008", "AG009", "AG010",
+    });
+
+    private readonly HashSet<string> _disabled;
+    private readonly Dictionary<string, RiskLevel> _hardDeny;
+    private readonly int[] _approvals;
+    private readonly HashSet<string> _agents;
+
+    internal GovernancePolicy(
+        string? source,
+        Sensitivity sensitiveFrom,
+        IEnumerable<string> disabledRules,
+        int broadAudiencePercent,
+        int manyPrincipalsThreshold,
+        int personalDataCriticalAbove,
+        IEnumerable<KeyValuePair<string, RiskLevel>> hardDeny,
+        IReadOnlyList<int> requiredApprovals,
+        IEnumerable<string> agentIdentities)
+    {
+        if (requiredApprovals.Count != RiskLevelCount)
+        {
+            throw new ArgumentException($"Expected {RiskLevelCount} approval counts, one per risk level.", nameof(requiredApprovals));
+        }
+
+        Source = source;
+        SensitiveFrom = sensitiveFrom;
+        BroadAudiencePercent = broadAudiencePercent;
+        ManyPrincipalsThreshold = manyPrincipalsThreshold;
+        PersonalDataCriticalAbove = personalDataCriticalAbove;
+
+        _disabled = new HashSet<string>(disabledRules.Select(CanonicalRuleId), StringComparer.Ordinal);
+        DisabledRules = new ReadOnlyCollection<string>(_disabled.OrderBy(id => id, StringComparer.Ordinal).ToArray());
+
+        _hardDeny = new Dictionary<string, RiskLevel>(StringComparer.Ordinal);
+        foreach (var pair in hardDeny)
+        {
+            _hardDeny[CanonicalRuleId(pair.Key)] = pair.Value;
+        }
+
+        var sorted = new SortedDictionary<string, RiskLevel>(_hardDeny, StringComparer.Ordinal);
+        HardDeny = new ReadOnlyDictionary<string, RiskLevel>(sorted);
+
+        _approvals = requiredApprovals.ToArray();
+
+        var agents = agentIdentities.ToArray();
+        AgentIdentities = new ReadOnlyCollection<string>(agents);
+        _agents = new HashSet<string>(agents, StringComparer.OrdinalIgnoreCase);
+    }
+
+    internal const int RiskLevelCount = 5;
+
+    /// <summary>The built-in policy: what an empty policy file means.</summary>
+    public static GovernancePolicy Default { get; } = new(
+        source: null,
+        sensitiveFrom: Sensitivity.Confidential,
+        disabledRules: Array.Empty<string>(),
+        broadAudiencePercent: 10,
+        manyPrincipalsThreshold: 50,
+        personalDataCriticalAbove: 50,
+        hardDeny: new[] { new KeyValuePair<string, RiskLevel>("AG001", RiskLevel.Critical) },
+        requiredApprovals: new[] { 1, 1, 1, 2, 2 },
+        agentIdentities: Array.Empty<string>());
+
+    /// <summary>The exposure rule ids a policy can configure, AG001 to AG010.</summary>
+    public static IReadOnlyList<string> KnownRuleIds => RuleIds;
+
+    /// <summary>Full path of the file this policy was read from; null for <see cref="Default"/> and parsed text.</summary>
+    public string? Source { get; }
+
+    /// <summary>Resources labelled at or above this sensitivity are sensitive.</summary>
+    public Sensitivity SensitiveFrom { get; }
+
+    /// <summary>AG002 fires when more than this percentage of enabled users newly reach a sensitive resource (1 to 100).</summary>
+    public int BroadAudiencePercent { get; }
+
+    /// <summary>AG003 fires when more than this many principals newly gain access (at least 1).</summary>
+    public int ManyPrincipalsThreshold { get; }
+
+    /// <summary>AG005 is Critical when more than this many principals newly reach personal data (at least 1).</summary>
+    public int PersonalDataCriticalAbove { get; }
+
+    /// <summary>Rule ids switched off by the policy, ordinal-sorted.</summary>
+    public IReadOnlyList<string> DisabledRules { get; }
+
+    /// <summary>Rule id to the lowest severity at which a finding of that rule blocks the change; ordinal-sorted by rule id.</summary>
+    public IReadOnlyDictionary<string, RiskLevel> HardDeny { get; }
+
+    /// <summary>Extra identities (principal ids or user principal names) that are agents, as the policy lists them.</summary>
+    public IReadOnlyList<string> AgentIdentities { get; }
+
+    public bool IsSensitive(Sensitivity sensitivity) => sensitivity >= SensitiveFrom;
+
+    /// <summary>Whether the rule runs. Throws for an id that is not a known rule, so a typo never reads as "off".</summary>
+    public bool IsRuleEnabled(string ruleId) => !_disabled.Contains(CanonicalRuleId(ruleId));
+
+    /// <summary>The lowest severity at which a finding of the rule blocks the change outright; null when it never does.</summary>
+    public RiskLevel? HardDenyAt(string ruleId) =>
+        _hardDeny.TryGetValue(CanonicalRuleId(ruleId), out var level) ? level : null;
+
+    /// <summary>How many distinct approvals a change of this risk level needs.</summary>
+    public int RequiredApprovals(RiskLevel level)
+    {
+        var index = (int)level;
+        if (index < 0 || index >= _approvals.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(level), level, "Not a risk level.");
+        }
+
+        return _approvals[index];
+    }
+
+    /// <summary>Whether the policy lists this principal id or user principal name as an agent (case-insensitive).</summary>
+    public bool IsListedAgent(string identity)
+    {
+        if (identity is null)
+        {
+            throw new ArgumentNullException(nameof(identity));
+        }
+
+        return _agents.Contains(identity);
+    }
+
+    internal GovernancePolicy WithSource(string? source) => new(
+        source, SensitiveFrom, _disabled, BroadAudiencePercent, ManyPrincipalsThreshold, PersonalDataCriticalAbove,
+        _hardDeny, _approvals, AgentIdentities);
+
+    /// <summary>The canonical spelling of a known rule id (matched case-insensitively), or null.</summary>
+    internal static string? FindRuleId(string ruleId) =>
+        RuleIds.FirstOrDefault(id => string.Equals(id, ruleId, StringComparison.OrdinalIgnoreCase));
+
+    private static string CanonicalRuleId(string ruleId)
+    {
+        if (ruleId is null)
+        {
+            throw new ArgumentNullException(nameof(ruleId));
+        }
+
+        return FindRuleId(ruleId)
+            ?? throw new ArgumentException($"'{ruleId}' is not a known rule id; known ids are {string.Join(", ", RuleIds)}.", nameof(ruleId));
+    }
+}

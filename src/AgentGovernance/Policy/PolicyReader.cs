@@ -1,0 +1,964 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation.Language;
+using System.Numerics;
+using System.Text;
+using AgentGovernance.Directory;
+using AgentGovernance.Exposure;
+
+namespace AgentGovernance.Policy;
+
+/// <summary>
+/// Reads a policy .psd1 as data only: the text is screened lexically, parsed with the PowerShell
+/// parser (never run), and then only literals are accepted: strings without expansion, whole
+/// numbers, <c>$true</c>/<c>$false</c>, <c>@(...)</c> lists and <c>@{...}</c> hashtables.
+/// Every problem is a <see cref="DocumentException"/> with ErrorId <c>PolicyInvalid</c> that names
+/// the file, line, column and key path (e.g. <c>Rules.AG003.Threshold</c>).
+/// </summary>
+public static class PolicyReader
+{
+    public const string InvalidErrorId = "PolicyInvalid";
+    public const string NotFoundErrorId = "PolicyNotFound";
+    public const string UnreadableErrorId = "PolicyUnreadable";
+
+    /// <summary>Policy files are a few hundred bytes; anything this big is not a policy.</summary>
+    public const int MaxLength = 1024 * 1024;
+
+    /// <summary>The most approvals any risk level may require.</summary>
+    public const int MaxApprovals = 20;
+
+    private const int MaxDepth = 16;
+
+    private static readonly string[] TopLevelKeys = { "SensitiveFrom", "Rules", "HardDeny", "RequiredApprovals", "AgentIdentities" };
+    private static readonly string[] HardDenyValues = { "Low", "Medium", "High", "Critical", "Never" };
+    private static readonly string[] RiskLevelNames = Enum.GetNames(typeof(RiskLevel));
+    private static readonly string[] SensitivityNames = Enum.GetNames(typeof(Sensitivity));
+
+    /// <summary>Reads and validates a policy file; the result's Source is the file's full path.</summary>
+    public static GovernancePolicy ReadFile(string path)
+    {
+        if (path is null)
+        {
+            throw new ArgumentNullException(nameof(path));
+        }
+
+        string fullPath;
+        try
+        {
+            fullPath = Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException || e is NotSupportedException || e is PathTooLongException)
+        {
+            throw new GovernanceException(NotFoundErrorId, GovernanceErrorKind.ObjectNotFound, $"Cannot find the policy file '{path}': {e.Message}", path, e);
+        }
+
+        if (!File.Exists(fullPath))
+        {
+            var why = System.IO.Directory.Exists(fullPath) ? "it is a folder" : "it does not exist";
+            throw new GovernanceException(
+                NotFoundErrorId, GovernanceErrorKind.ObjectNotFound,
+                $"Cannot find the policy file '{fullPath}': {why}. Give the path of a .psd1 policy file (see docs/policy.md).",
+                fullPath);
+        }
+
+        string text;
+        try
+        {
+            using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+            if (stream.Length > MaxLength)
+            {
+                throw new DocumentException(InvalidErrorId, fullPath, null, 0, 0, $"The file is {stream.Length} bytes; a policy file may be at most {MaxLength} bytes.");
+            }
+
+            using var reader = new StreamReader(stream, new UTF8Encoding(false, true), detectEncodingFromByteOrderMarks: true);
+            text = reader.ReadToEnd();
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new DocumentException(InvalidErrorId, fullPath, null, 0, 0, "The file is not valid UTF-8; save it as UTF-8 (with or without a byte order mark).", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new GovernanceException(UnreadableErrorId, GovernanceErrorKind.PermissionDenied, $"Cannot read the policy file '{fullPath}': {e.Message}", fullPath, e);
+        }
+        catch (IOException e)
+        {
+            throw new GovernanceException(UnreadableErrorId, GovernanceErrorKind.ReadError, $"Cannot read the policy file '{fullPath}': {e.Message}", fullPath, e);
+        }
+
+        return Read(text, fullPath, fullPath);
+    }
+
+    /// <summary>Validates policy text. <paramref name="sourceName"/> names it in errors; the result's Source is null.</summary>
+    public static GovernancePolicy Parse(string text, string? sourceName = null)
+    {
+        if (text is null)
+        {
+            throw new ArgumentNullException(nameof(text));
+        }
+
+        return Read(text, sourceName, source: null);
+    }
+
+    private static GovernancePolicy Read(string text, string? file, string? source)
+    {
+        if (text.Length > MaxLength)
+        {
+            throw new DocumentException(InvalidErrorId, file, null, 0, 0, $"The text is {text.Length} characters long; a policy may be at most {MaxLength}.");
+        }
+
+        if (text.Length > 0 && text[0] == '\uFEFF')
+        {
+            text = text.Substring(1);
+        }
+
+        // Before the parser sees the text: some constructs make the parser itself load modules.
+        LexicalGuard.Check(text, file);
+
+        var ast = Parser.ParseInput(text, out _, out var parseErrors);
+        if (parseErrors.Length > 0)
+        {
+            var first = parseErrors[0];
+            throw new DocumentException(
+                InvalidErrorId, file, KeyPathAt(ast, first.Extent.StartOffset),
+                first.Extent.StartLineNumber, first.Extent.StartColumnNumber,
+                $"PowerShell syntax error: {first.Message}");
+        }
+
+        var root = FindRootHashtable(ast, file);
+        if (root is null)
+        {
+            return source is null ? GovernancePolicy.Default : GovernancePolicy.Default.WithSource(source);
+        }
+
+        var tree = new TreeBuilder(file).Build(root, path: null, depth: 0);
+        return new SchemaReader(file).Read((TableNode)tree, source);
+    }
+
+    /// <summary>The single hashtable literal a policy file consists of; null when it holds only comments.</summary>
+    private static HashtableAst? FindRootHashtable(ScriptBlockAst ast, string? file)
+    {
+        const string OnlyOne = "a policy file holds one hashtable literal @{ ... } and nothing else";
+        if (ast.UsingStatements.Count > 0)
+        {
+            throw Invalid(file, ast.UsingStatements[0], null, $"A 'using' statement is not allowed: {OnlyOne}.");
+        }
+
+        if (ast.Attributes.Count > 0)
+        {
+            throw Invalid(file, ast.Attributes[0], null, $"An attribute is not allowed: {OnlyOne}.");
+        }
+
+        if (ast.ParamBlock is not null)
+        {
+            throw Invalid(file, ast.ParamBlock, null, $"A param block is not allowed: {OnlyOne}.");
+        }
+
+        foreach (var block in new[] { ast.DynamicParamBlock, ast.BeginBlock, ast.ProcessBlock })
+        {
+            if (block is not null)
+            {
+                throw Invalid(file, block, null, $"A {block.BlockKind.ToString().ToLowerInvariant()} block is not allowed: {OnlyOne}.");
+            }
+        }
+
+        var end = ast.EndBlock;
+        if (end is null)
+        {
+            return null;
+        }
+
+        if (end.Traps is not null && end.Traps.Count > 0)
+        {
+            throw Invalid(file, end.Traps[0], null, $"A trap statement is not allowed: {OnlyOne}.");
+        }
+
+        if (end.Statements.Count == 0)
+        {
+            return null;
+        }
+
+        if (PureExpression(end.Statements[0]) is not HashtableAst hashtable)
+        {
+            throw Invalid(file, end.Statements[0], null, $"Expected a hashtable literal @{{ ... }}, found {Describe(end.Statements[0])}; {OnlyOne}.");
+        }
+
+        if (end.Statements.Count > 1)
+        {
+            throw Invalid(file, end.Statements[1], null, $"Found {Describe(end.Statements[1])} after the policy hashtable; {OnlyOne}.");
+        }
+
+        return hashtable;
+    }
+
+    /// <summary>The expression a statement consists of, when it is a single expression and nothing more.</summary>
+    private static ExpressionAst? PureExpression(StatementAst statement)
+    {
+        if (statement is PipelineAst pipeline
+            && pipeline.PipelineElements.Count == 1
+            && pipeline.PipelineElements[0] is CommandExpressionAst command
+            && command.Redirections.Count == 0)
+        {
+            return command.Expression;
+        }
+
+        return null;
+    }
+
+    /// <summary>For a syntax error: the key path (e.g. Rules.AG003) of the innermost entry around the offset.</summary>
+    private static string? KeyPathAt(ScriptBlockAst? ast, int offset)
+    {
+        var statements = ast?.EndBlock?.Statements;
+        var table = statements is { Count: > 0 } ? PureExpression(statements[0]) as HashtableAst : null;
+        string? path = null;
+        while (table is not null)
+        {
+            HashtableAst? inner = null;
+            foreach (var pair in table.KeyValuePairs)
+            {
+                var end = pair.Item2?.Extent.EndOffset ?? pair.Item1.Extent.EndOffset;
+                if (offset >= pair.Item1.Extent.StartOffset && offset <= end)
+                {
+                    var name = pair.Item1 is StringConstantExpressionAst key ? key.Value : pair.Item1.Extent.Text;
+                    path = path is null ? name : $"{path}.{name}";
+                    inner = pair.Item2 is null ? null : PureExpression(pair.Item2) as HashtableAst;
+                    break;
+                }
+            }
+
+            table = inner;
+        }
+
+        return path;
+    }
+
+    private static DocumentException Invalid(string? file, Ast at, string? path, string problem) =>
+        new(InvalidErrorId, file, path, at.Extent.StartLineNumber, at.Extent.StartColumnNumber, problem);
+
+    private static DocumentException Invalid(string? file, Node at, string problem) =>
+        new(InvalidErrorId, file, at.Path, at.Line, at.Column, problem);
+
+    /// <summary>How a piece of script that is not a literal reads in an error message: what it is, then its text.</summary>
+    private static string Describe(Ast ast)
+    {
+        var text = ast.Extent.Text.Replace("\r", " ").Replace("\n", " ").Trim();
+        if (text.Length > 40)
+        {
+            text = text.Substring(0, 37) + "...";
+        }
+
+        return text.Length == 0 ? KindOf(ast) : $"{KindOf(ast)} `{text}`";
+    }
+
+    private static string KindOf(Ast ast) => ast switch
+    {
+        CommandAst command => command.GetCommandName() is { } name ? $"a command ({name})" : "a command",
+        InvokeMemberExpressionAst => "a method call",
+        MemberExpressionAst => "a member access",
+        ConvertExpressionAst => "a type conversion",
+        TypeExpressionAst => "a type literal",
+        AttributedExpressionAst => "an attribute",
+        BinaryExpressionAst binary => $"an expression with the {binary.Operator} operator",
+        UnaryExpressionAst unary => $"an expression with the {unary.TokenKind} operator",
+        SubExpressionAst => "a sub-expression $( )",
+        ParenExpressionAst => "a parenthesized expression ( )",
+        ScriptBlockExpressionAst => "a script block { }",
+        UsingExpressionAst => "a $using: variable",
+        VariableExpressionAst => "a variable",
+        ExpandableStringExpressionAst => "a string with expandable parts (use single quotes for literal text)",
+        IndexExpressionAst => "an index expression",
+        ErrorExpressionAst => "an incomplete expression",
+        HashtableAst => "another hashtable",
+        PipelineAst pipeline when pipeline.PipelineElements.Count > 1 => "a pipeline",
+        PipelineAst pipeline when pipeline.PipelineElements.Count == 1 && pipeline.PipelineElements[0] is CommandExpressionAst element
+            => element.Redirections.Count > 0 ? "a redirection" : KindOf(element.Expression),
+        PipelineAst pipeline when pipeline.PipelineElements.Count == 1 => KindOf(pipeline.PipelineElements[0]),
+        StatementAst => "a statement",
+        _ => "an expression",
+    };
+
+    private static string Join(IEnumerable<string> names) => string.Join(", ", names);
+
+    /// <summary>A literal value and where it was written.</summary>
+    private abstract class Node
+    {
+        protected Node(Ast ast, string? path)
+        {
+            Path = path;
+            Line = ast.Extent.StartLineNumber;
+            Column = ast.Extent.StartColumnNumber;
+            Text = ast.Extent.Text;
+        }
+
+        public string? Path { get; }
+
+        public int Line { get; }
+
+        public int Column { get; }
+
+        public string Text { get; }
+
+        /// <summary>What the value is, for "expected ..., found ..." messages.</summary>
+        public abstract string Kind { get; }
+    }
+
+    private sealed class ScalarNode : Node
+    {
+        public ScalarNode(Ast ast, string? path, object value)
+            : base(ast, path)
+        {
+            Value = value;
+        }
+
+        /// <summary>A string, a bool, a BigInteger (any whole number), or another kind of number.</summary>
+        public object Value { get; }
+
+        public override string Kind => Value switch
+        {
+            string s => $"the string '{s}'",
+            bool b => b ? "$true" : "$false",
+            BigInteger => $"the number {Text}",
+            _ => $"the number {Text}, which is not a whole number",
+        };
+    }
+
+    private sealed class ListNode : Node
+    {
+        public ListNode(Ast ast, string? path, IReadOnlyList<Node> items)
+            : base(ast, path)
+        {
+            Items = items;
+        }
+
+        public IReadOnlyList<Node> Items { get; }
+
+        public override string Kind => "a list";
+    }
+
+    private sealed class TableNode : Node
+    {
+        public TableNode(Ast ast, string? path, IReadOnlyList<Entry> entries)
+            : base(ast, path)
+        {
+            Entries = entries;
+        }
+
+        public IReadOnlyList<Entry> Entries { get; }
+
+        public override string Kind => "a hashtable";
+    }
+
+    private sealed class Entry
+    {
+        public Entry(string key, Ast keyAst, Node value)
+        {
+            Key = key;
+            KeyAst = keyAst;
+            Value = value;
+        }
+
+        public string Key { get; }
+
+        public Ast KeyAst { get; }
+
+        public Node Value { get; }
+    }
+
+    /// <summary>Turns the AST into literal nodes and refuses everything that is not a literal.</summary>
+    private sealed class TreeBuilder
+    {
+        private readonly string? _file;
+
+        public TreeBuilder(string? file)
+        {
+            _file = file;
+        }
+
+        public Node Build(ExpressionAst expression, string? path, int depth)
+        {
+            if (depth > MaxDepth)
+            {
+                throw Invalid(_file, expression, path, $"Values are nested more than {MaxDepth} levels deep.");
+            }
+
+            switch (expression)
+            {
+                case StringConstantExpressionAst text when text.StringConstantType != StringConstantType.BareWord:
+                    return new ScalarNode(text, path, text.Value);
+
+                case ConstantExpressionAst constant when constant is not StringConstantExpressionAst && constant.Value is not null:
+                    return new ScalarNode(constant, path, WholeNumber(constant.Value) ?? constant.Value);
+
+                case VariableExpressionAst variable when IsBooleanLiteral(variable, out var value):
+                    return new ScalarNode(variable, path, value);
+
+                case ArrayLiteralAst array:
+                    return new ListNode(array, path, array.Elements.Select((e, i) => Build(e, $"{path}[{i}]", depth + 1)).ToArray());
+
+                case ArrayExpressionAst array:
+                    var items = new List<Node>();
+                    AddArrayItems(array, path, depth, items);
+                    return new ListNode(array, path, items);
+
+                case HashtableAst table:
+                    return BuildTable(table, path, depth);
+
+                default:
+                    throw NotLiteral(expression, path);
+            }
+        }
+
+        /// <summary>@(a, b; c) is the list a, b, c, as PowerShell would make it: each statement adds its value, or its items.</summary>
+        private void AddArrayItems(ArrayExpressionAst array, string? path, int depth, List<Node> items)
+        {
+            var block = array.SubExpression;
+            if (block.Traps is not null && block.Traps.Count > 0)
+            {
+                throw NotLiteral(block.Traps[0], $"{path}[{items.Count}]");
+            }
+
+            foreach (var statement in block.Statements)
+            {
+                var expression = PureExpression(statement) ?? throw NotLiteral(statement, $"{path}[{items.Count}]");
+                switch (expression)
+                {
+                    case ArrayLiteralAst literal:
+                        foreach (var element in literal.Elements)
+                        {
+                            items.Add(Build(element, $"{path}[{items.Count}]", depth + 1));
+                        }
+
+                        break;
+                    case ArrayExpressionAst nested:
+                        AddArrayItems(nested, path, depth + 1, items);
+                        break;
+                    default:
+                        items.Add(Build(expression, $"{path}[{items.Count}]", depth + 1));
+                        break;
+                }
+            }
+        }
+
+        private TableNode BuildTable(HashtableAst table, string? path, int depth)
+        {
+            var entries = new List<Entry>();
+            var seen = new Dictionary<string, Ast>(StringComparer.OrdinalIgnoreCase);
+            foreach (var pair in table.KeyValuePairs)
+            {
+                if (pair.Item1 is not StringConstantExpressionAst keyAst)
+                {
+                    throw Invalid(_file, pair.Item1, path, $"A key must be a name such as SensitiveFrom or AG001; found {Describe(pair.Item1)}.");
+                }
+
+                var key = keyAst.Value;
+                var keyPath = path is null ? key : $"{path}.{key}";
+                if (seen.TryGetValue(key, out var first))
+                {
+                    throw Invalid(_file, keyAst, keyPath, $"The key '{key}' appears twice in one hashtable (first on line {first.Extent.StartLineNumber}); keys are not case-sensitive.");
+                }
+
+                seen.Add(key, keyAst);
+                var value = PureExpression(pair.Item2) ?? throw NotLiteral(pair.Item2, keyPath);
+                entries.Add(new Entry(key, keyAst, Build(value, keyPath, depth + 1)));
+            }
+
+            return new TableNode(table, path, entries);
+        }
+
+        private DocumentException NotLiteral(Ast ast, string? path) => Invalid(
+            _file, ast, path,
+            $"Found {Describe(ast)}. Only literal values are allowed: 'strings', whole numbers, $true, $false, " +
+            "@(...) lists and @{...} hashtables. A policy is data and is never run.");
+
+        private static bool IsBooleanLiteral(VariableExpressionAst variable, out bool value)
+        {
+            // The written text, not the variable path: $global:true and ${true} are variables like any other.
+            var text = variable.Extent.Text;
+            value = string.Equals(text, "$true", StringComparison.OrdinalIgnoreCase);
+            return value || string.Equals(text, "$false", StringComparison.OrdinalIgnoreCase);
+        }
+
+        private static object? WholeNumber(object value) => value switch
+        {
+            int i => new BigInteger(i),
+            long l => new BigInteger(l),
+            short s => new BigInteger(s),
+            byte b => new BigInteger(b),
+            sbyte sb => new BigInteger(sb),
+            ushort us => new BigInteger(us),
+            uint ui => new BigInteger(ui),
+            ulong ul => new BigInteger(ul),
+            BigInteger big => big,
+            _ => null,
+        };
+    }
+
+    /// <summary>Maps the literal tree onto the policy's keys, merging over <see cref="GovernancePolicy.Default"/>.</summary>
+    private sealed class SchemaReader
+    {
+        private readonly string? _file;
+        private readonly GovernancePolicy _defaults = GovernancePolicy.Default;
+
+        private Sensitivity _sensitiveFrom;
+        private int _broadAudiencePercent;
+        private int _manyPrincipalsThreshold;
+        private int _personalDataCriticalAbove;
+        private readonly Dictionary<string, Node> _disabled = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, RiskLevel> _hardDeny = new(StringComparer.Ordinal);
+        private readonly int[] _approvals = new int[GovernancePolicy.RiskLevelCount];
+        private readonly Node?[] _approvalNodes = new Node?[GovernancePolicy.RiskLevelCount];
+        private readonly List<string> _agents = new();
+
+        public SchemaReader(string? file)
+        {
+            _file = file;
+            _sensitiveFrom = _defaults.SensitiveFrom;
+            _broadAudiencePercent = _defaults.BroadAudiencePercent;
+            _manyPrincipalsThreshold = _defaults.ManyPrincipalsThreshold;
+            _personalDataCriticalAbove = _defaults.PersonalDataCriticalAbove;
+            foreach (var pair in _defaults.HardDeny)
+            {
+                _hardDeny[pair.Key] = pair.Value;
+            }
+
+            for (var i = 0; i < _approvals.Length; i++)
+            {
+                _approvals[i] = _defaults.RequiredApprovals((RiskLevel)i);
+            }
+        }
+
+        public GovernancePolicy Read(TableNode root, string? source)
+        {
+            foreach (var (name, entry) in Keys(root, TopLevelKeys, "setting"))
+            {
+                switch (name)
+                {
+                    case "SensitiveFrom":
+                        _sensitiveFrom = (Sensitivity)Enum.Parse(typeof(Sensitivity), OneOf(entry.Value, SensitivityNames, "a sensitivity label"));
+                        break;
+                    case "Rules":
+                        ReadRules(Table(entry.Value));
+                        break;
+                    case "HardDeny":
+                        ReadHardDeny(Table(entry.Value));
+                        break;
+                    case "RequiredApprovals":
+                        ReadApprovals(Table(entry.Value));
+                        break;
+                    case "AgentIdentities":
+                        ReadAgents(entry.Value);
+                        break;
+                }
+            }
+
+            CheckApprovalsRise(root);
+            CheckHardDeniedRulesStayEnabled();
+
+            return new GovernancePolicy(
+                source, _sensitiveFrom, _disabled.Keys, _broadAudiencePercent, _manyPrincipalsThreshold, _personalDataCriticalAbove,
+                _hardDeny, _approvals, _agents);
+        }
+
+        private void ReadRules(TableNode rules)
+        {
+            foreach (var (ruleId, entry) in Keys(rules, GovernancePolicy.KnownRuleIds, "rule"))
+            {
+                var settings = Table(entry.Value);
+                var valid = new List<string> { "Enabled" };
+                valid.AddRange(RuleSettingNames(ruleId));
+                foreach (var (setting, settingEntry) in Keys(settings, valid, $"setting for {ruleId}"))
+                {
+                    switch (setting)
+                    {
+                        case "Enabled":
+                            if (Bool(settingEntry.Value))
+                            {
+                                _disabled.Remove(ruleId);
+                            }
+                            else
+                            {
+                                _disabled[ruleId] = settingEntry.Value;
+                            }
+
+                            break;
+                        case "PercentOfEnabledUsers":
+                            _broadAudiencePercent = Int(settingEntry.Value, 1, 100);
+                            break;
+                        case "Threshold":
+                            _manyPrincipalsThreshold = Int(settingEntry.Value, 1, int.MaxValue);
+                            break;
+                        case "CriticalAbove":
+                            _personalDataCriticalAbove = Int(settingEntry.Value, 1, int.MaxValue);
+                            break;
+                    }
+                }
+            }
+        }
+
+        private static IEnumerable<string> RuleSettingNames(string ruleId) => ruleId switch
+        {
+            "AG002" => new[] { "PercentOfEnabledUsers" },
+            "AG003" => new[] { "Threshold" },
+            "AG005" => new[] { "CriticalAbove" },
+            _ => Array.Empty<string>(),
+        };
+
+        private void ReadHardDeny(TableNode table)
+        {
+            foreach (var (ruleId, entry) in Keys(table, GovernancePolicy.KnownRuleIds, "rule"))
+            {
+                var level = OneOf(entry.Value, HardDenyValues, "a hard-deny level");
+                if (level == "Never")
+                {
+                    _hardDeny.Remove(ruleId);
+                }
+                else
+                {
+                    _hardDeny[ruleId] = (RiskLevel)Enum.Parse(typeof(RiskLevel), level);
+                }
+            }
+        }
+
+        private void ReadApprovals(TableNode table)
+        {
+            foreach (var (levelName, entry) in Keys(table, RiskLevelNames, "risk level"))
+            {
+                var index = (int)(RiskLevel)Enum.Parse(typeof(RiskLevel), levelName);
+                _approvals[index] = Int(entry.Value, 1, MaxApprovals);
+                _approvalNodes[index] = entry.Value;
+            }
+        }
+
+        private void ReadAgents(Node value)
+        {
+            var items = value is ListNode list ? list.Items : new[] { value };
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var item in items)
+            {
+                var identity = Text(item, "a principal id or user principal name");
+                if (identity.Trim().Length == 0 || identity.Trim().Length != identity.Length)
+                {
+                    throw Invalid(_file, item, $"'{identity}' is not an identity: it is empty or has spaces around it.");
+                }
+
+                if (!seen.Add(identity))
+                {
+                    throw Invalid(_file, item, $"'{identity}' is listed twice (identities are not case-sensitive).");
+                }
+
+                _agents.Add(identity);
+            }
+        }
+
+        /// <summary>A riskier change can never need fewer approvals than a less risky one.</summary>
+        private void CheckApprovalsRise(TableNode root)
+        {
+            for (var i = 1; i < _approvals.Length; i++)
+            {
+                if (_approvals[i] >= _approvals[i - 1])
+                {
+                    continue;
+                }
+
+                var merged = Join(RiskLevelNames.Select((name, n) => $"{name} = {_approvals[n]}"));
+                var at = _approvalNodes[i] ?? _approvalNodes[i - 1] ?? root;
+                throw Invalid(
+                    _file, at,
+                    $"{(RiskLevel)i} needs {_approvals[i]} approval(s) but {(RiskLevel)(i - 1)} needs {_approvals[i - 1]}: " +
+                    $"a riskier change can never need fewer approvals. Merged with the defaults the counts are {merged}.");
+            }
+        }
+
+        /// <summary>A hard-deny must be switched off on purpose ('Never'), never as a side effect of disabling its rule.</summary>
+        private void CheckHardDeniedRulesStayEnabled()
+        {
+            foreach (var pair in _disabled.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                if (_hardDeny.TryGetValue(pair.Key, out var level))
+                {
+                    throw Invalid(
+                        _file, pair.Value,
+                        $"{pair.Key} is hard-denied from {level}, so it cannot be disabled. To stop it blocking changes, " +
+                        $"also set HardDeny = @{{ {pair.Key} = 'Never' }}.");
+                }
+            }
+        }
+
+        /// <summary>The entries of a table under their canonical key names; an unknown key is an error listing the valid ones.</summary>
+        private IEnumerable<(string Name, Entry Entry)> Keys(TableNode table, IReadOnlyList<string> valid, string what)
+        {
+            foreach (var entry in table.Entries)
+            {
+                var name = valid.FirstOrDefault(v => string.Equals(v, entry.Key, StringComparison.OrdinalIgnoreCase));
+                if (name is null)
+                {
+                    throw new DocumentException(
+                        InvalidErrorId, _file, entry.Value.Path, entry.KeyAst.Extent.StartLineNumber, entry.KeyAst.Extent.StartColumnNumber,
+                        $"Unknown {what} '{entry.Key}'. Valid keys here: {Join(valid)}.");
+                }
+
+                yield return (name, entry);
+            }
+        }
+
+        private TableNode Table(Node node) =>
+            node as TableNode ?? throw Invalid(_file, node, $"Expected a hashtable @{{ ... }}, found {node.Kind}.");
+
+        private bool Bool(Node node) =>
+            node is ScalarNode { Value: bool value } ? value : throw Invalid(_file, node, $"Expected $true or $false, found {node.Kind}.");
+
+        private string Text(Node node, string what) =>
+            node is ScalarNode { Value: string value } ? value : throw Invalid(_file, node, $"Expected {what} in quotes, found {node.Kind}.");
+
+        private int Int(Node node, int min, int max)
+        {
+            var range = max == int.MaxValue ? $"a whole number of at least {min}" : $"a whole number from {min} to {max}";
+            if (node is not ScalarNode { Value: BigInteger value })
+            {
+                throw Invalid(_file, node, $"Expected {range}, found {node.Kind}.");
+            }
+
+            if (value < min || value > max)
+            {
+                throw Invalid(_file, node, $"{value} is out of range: expected {range}.");
+            }
+
+            return (int)value;
+        }
+
+        /// <summary>A string that must be one of the names (matched case-insensitively); returns the canonical name.</summary>
+        private string OneOf(Node node, IReadOnlyList<string> names, string what)
+        {
+            var text = Text(node, what);
+            return names.FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase))
+                ?? throw Invalid(_file, node, $"'{text}' is not {what}. Use one of: {Join(names)}.");
+        }
+    }
+
+    /// <summary>
+    /// Screens the raw text before the PowerShell parser sees it. Parsing is not as inert as it looks:
+    /// a 'using module' statement anywhere makes the parser run Get-Module -ListAvailable (touching
+    /// paths the file names, UNC shares included), Windows PowerShell 5.1 loads 'using assembly'
+    /// assemblies while parsing, and 'configuration' loads DSC resources. So those keywords, and every
+    /// construct that would stop this scanner from telling code from strings and comments exactly
+    /// (<c>$( )</c>, <c>${ }</c>, <c>[</c>, <c>--%</c>, a '#' glued to a preceding token), are refused
+    /// here; none of them can appear in a valid policy anyway.
+    /// </summary>
+    private static class LexicalGuard
+    {
+        private static readonly string[] ForbiddenWords = { "using", "configuration", "class", "enum", "workflow" };
+
+        public static void Check(string text, string? file)
+        {
+            var i = 0;
+            while (i < text.Length)
+            {
+                var c = text[i];
+                var next = i + 1 < text.Length ? text[i + 1] : '\0';
+                if (c == '#' || (c == '<' && next == '#'))
+                {
+                    if (!AtTokenStart(text, i))
+                    {
+                        throw Fail(text, i, file, "A comment must start a line or follow a space or tab: put a space before it.");
+                    }
+
+                    i = c == '#' ? SkipLine(text, i) : SkipBlockComment(text, i + 2);
+                }
+                else if (IsSingleQuote(c))
+                {
+                    i = SkipSingleQuoted(text, i + 1);
+                }
+                else if (IsDoubleQuote(c))
+                {
+                    i = SkipDoubleQuoted(text, i + 1, file);
+                }
+                else if (c == '@' && (IsSingleQuote(next) || IsDoubleQuote(next)))
+                {
+                    i = SkipHereString(text, i, file);
+                }
+                else if (c == '$' && (next == '(' || next == '{'))
+                {
+                    throw Fail(text, i, file, $"'${next}' is not allowed: a policy holds only literal values and is never run.");
+                }
+                else if (c == '`')
+                {
+                    i += next == '\r' && i + 2 < text.Length && text[i + 2] == '\n' ? 3 : 2;
+                }
+                else if (c == '[')
+                {
+                    throw Fail(text, i, file, "Type names, casts and attributes ([...]) are not allowed: a policy holds only literal values.");
+                }
+                else if (c == '&')
+                {
+                    throw Fail(text, i, file, "'&' is not allowed: a policy holds only literal values and is never run.");
+                }
+                else if (IsDash(c) && IsDash(next) && i + 2 < text.Length && text[i + 2] == '%')
+                {
+                    throw Fail(text, i, file, "'--%' is not allowed: a policy holds only literal values.");
+                }
+                else if (char.IsLetter(c) && (i == 0 || !IsWordChar(text[i - 1])))
+                {
+                    var end = i;
+                    while (end < text.Length && IsWordChar(text[end]))
+                    {
+                        end++;
+                    }
+
+                    var word = text.Substring(i, end - i);
+                    if (ForbiddenWords.Any(w => string.Equals(w, word, StringComparison.OrdinalIgnoreCase)))
+                    {
+                        throw Fail(text, i, file, $"The keyword '{word}' is not allowed: it makes PowerShell load code while reading the file, and a policy holds only literal values.");
+                    }
+
+                    i = end;
+                }
+                else
+                {
+                    i++;
+                }
+            }
+        }
+
+        private static int SkipLine(string text, int i)
+        {
+            while (i < text.Length && text[i] != '\r' && text[i] != '\n')
+            {
+                i++;
+            }
+
+            return i;
+        }
+
+        private static int SkipBlockComment(string text, int i)
+        {
+            var end = text.IndexOf("#>", i, StringComparison.Ordinal);
+            return end < 0 ? text.Length : end + 2;
+        }
+
+        private static int SkipSingleQuoted(string text, int i)
+        {
+            while (i < text.Length)
+            {
+                if (IsSingleQuote(text[i]))
+                {
+                    if (i + 1 < text.Length && IsSingleQuote(text[i + 1]))
+                    {
+                        i += 2;
+                        continue;
+                    }
+
+                    return i + 1;
+                }
+
+                i++;
+            }
+
+            return i;
+        }
+
+        private static int SkipDoubleQuoted(string text, int i, string? file)
+        {
+            while (i < text.Length)
+            {
+                var c = text[i];
+                var next = i + 1 < text.Length ? text[i + 1] : '\0';
+                if (c == '`')
+                {
+                    i += 2;
+                    continue;
+                }
+
+                if (c == '$' && (next == '(' || next == '{'))
+                {
+                    throw Fail(text, i, file, $"'${next}' inside a string is not allowed: a policy is never run. Use single quotes for literal text.");
+                }
+
+                if (IsDoubleQuote(c))
+                {
+                    if (IsDoubleQuote(next))
+                    {
+                        i += 2;
+                        continue;
+                    }
+
+                    return i + 1;
+                }
+
+                i++;
+            }
+
+            return i;
+        }
+
+        /// <summary>A here-string: the header ends its line, and the text runs to a line that starts with the closing quote and '@'.</summary>
+        private static int SkipHereString(string text, int start, string? file)
+        {
+            if (!AtTokenStart(text, start))
+            {
+                throw Fail(text, start, file, "A here-string must follow a space, '=' and a space, or start a line.");
+            }
+
+            var isDouble = IsDoubleQuote(text[start + 1]);
+            var i = start + 2;
+            while (i < text.Length && (text[i] == ' ' || text[i] == '\t'))
+            {
+                i++;
+            }
+
+            if (i < text.Length && text[i] != '\r' && text[i] != '\n')
+            {
+                throw Fail(text, i, file, "Nothing may follow the opening @' or @\" of a here-string on its line.");
+            }
+
+            var atLineStart = false;
+            while (i < text.Length)
+            {
+                var c = text[i];
+                if (atLineStart && (isDouble ? IsDoubleQuote(c) : IsSingleQuote(c)) && i + 1 < text.Length && text[i + 1] == '@')
+                {
+                    return i + 2;
+                }
+
+                if (isDouble && (c == '`' || (c == '$' && i + 1 < text.Length && (text[i + 1] == '(' || text[i + 1] == '{'))))
+                {
+                    throw Fail(text, i, file, "A double-quoted here-string may not contain '`', '$(' or '${'. Use a single-quoted here-string (@' ... '@).");
+                }
+
+                atLineStart = c == '\r' || c == '\n';
+                i++;
+            }
+
+            return i;
+        }
+
+        private static bool AtTokenStart(string text, int i) =>
+            i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\r' || text[i - 1] == '\n' || text[i - 1] == '\f' || text[i - 1] == '\v';
+
+        private static bool IsWordChar(char c) => char.IsLetterOrDigit(c) || c == '_';
+
+        // PowerShell accepts typographic quotes and dashes wherever it accepts the ASCII ones.
+        private static bool IsSingleQuote(char c) => c == '\'' || c == '\u2018' || c == '\u2019' || c == '\u201A' || c == '\u201B';
+
+        private static bool IsDoubleQuote(char c) => c == '"' || c == '\u201C' || c == '\u201D' || c == '\u201E';
+
+        private static bool IsDash(char c) => c == '-' || c == '\u2013' || c == '\u2014' || c == '\u2015';
+
+        private static DocumentException Fail(string text, int offset, string? file, string problem)
+        {
+            var line = 1;
+            var lineStart = 0;
+            for (var i = 0; i < offset; i++)
+            {
+                if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= text.Length || text[i + 1] != '\n')))
+                {
+                    line++;
+                    lineStart = i + 1;
+                }
+            }
+
+            return new DocumentException(InvalidErrorId, file, null, line, offset - lineStart + 1, problem);
+        }
+    }
+}
