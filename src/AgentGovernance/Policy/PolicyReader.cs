@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Management.Automation;
 using System.Management.Automation.Language;
 using System.Numerics;
 using System.Text;
@@ -117,7 +118,21 @@ public static class PolicyReader
         // Before the parser sees the text: some constructs make the parser itself load modules.
         LexicalGuard.Check(text, file);
 
-        var ast = Parser.ParseInput(text, out _, out var parseErrors);
+        ScriptBlockAst ast;
+        ParseError[] parseErrors;
+        try
+        {
+            ast = Parser.ParseInput(text, out _, out parseErrors);
+        }
+        catch (ParseException e)
+        {
+            // The parser can fail outright on some malformed input instead of reporting errors.
+            var at = e.Errors is { Length: > 0 } errors ? errors[0].Extent : null;
+            throw new DocumentException(
+                InvalidErrorId, file, null, at?.StartLineNumber ?? 0, at?.StartColumnNumber ?? 0,
+                $"PowerShell could not parse the text ({e.Message}); check the syntax of the hashtable.", e);
+        }
+
         if (parseErrors.Length > 0)
         {
             var first = parseErrors[0];
@@ -182,7 +197,7 @@ public static class PolicyReader
 
         if (PureExpression(end.Statements[0]) is not HashtableAst hashtable)
         {
-            throw Invalid(file, end.Statements[0], null, $"Expected a hashtable literal @{{ ... }}, found {Describe(end.Statements[0])}; {OnlyOne}.");
+            throw Invalid(file, end.Statements[0], null, $"A policy file must be one hashtable literal @{{ ... }}; found {Describe(end.Statements[0])}.");
         }
 
         if (end.Statements.Count > 1)
@@ -271,6 +286,9 @@ public static class PolicyReader
         IndexExpressionAst => "an index expression",
         ErrorExpressionAst => "an incomplete expression",
         HashtableAst => "another hashtable",
+        StringConstantExpressionAst => "a string",
+        ConstantExpressionAst => "a number",
+        ArrayLiteralAst or ArrayExpressionAst => "a list",
         PipelineAst pipeline when pipeline.PipelineElements.Count > 1 => "a pipeline",
         PipelineAst pipeline when pipeline.PipelineElements.Count == 1 && pipeline.PipelineElements[0] is CommandExpressionAst element
             => element.Redirections.Count > 0 ? "a redirection" : KindOf(element.Expression),
@@ -456,7 +474,7 @@ public static class PolicyReader
                 var keyPath = path is null ? key : $"{path}.{key}";
                 if (seen.TryGetValue(key, out var first))
                 {
-                    throw Invalid(_file, keyAst, keyPath, $"The key '{key}' appears twice in one hashtable (first on line {first.Extent.StartLineNumber}); keys are not case-sensitive.");
+                    throw Invalid(_file, keyAst, keyPath, $"Duplicate key '{key}' (first on line {first.Extent.StartLineNumber}); keys are not case-sensitive.");
                 }
 
                 seen.Add(key, keyAst);
@@ -531,7 +549,7 @@ public static class PolicyReader
 
         public GovernancePolicy Read(TableNode root, string? source)
         {
-            foreach (var (name, entry) in Keys(root, TopLevelKeys, "setting"))
+            foreach (var (name, entry) in Keys(root, TopLevelKeys, "a policy setting"))
             {
                 switch (name)
                 {
@@ -563,12 +581,12 @@ public static class PolicyReader
 
         private void ReadRules(TableNode rules)
         {
-            foreach (var (ruleId, entry) in Keys(rules, GovernancePolicy.KnownRuleIds, "rule"))
+            foreach (var (ruleId, entry) in Keys(rules, GovernancePolicy.KnownRuleIds, "a rule id"))
             {
                 var settings = Table(entry.Value);
                 var valid = new List<string> { "Enabled" };
                 valid.AddRange(RuleSettingNames(ruleId));
-                foreach (var (setting, settingEntry) in Keys(settings, valid, $"setting for {ruleId}"))
+                foreach (var (setting, settingEntry) in Keys(settings, valid, $"a setting of {ruleId}"))
                 {
                     switch (setting)
                     {
@@ -607,7 +625,7 @@ public static class PolicyReader
 
         private void ReadHardDeny(TableNode table)
         {
-            foreach (var (ruleId, entry) in Keys(table, GovernancePolicy.KnownRuleIds, "rule"))
+            foreach (var (ruleId, entry) in Keys(table, GovernancePolicy.KnownRuleIds, "a rule id"))
             {
                 var level = OneOf(entry.Value, HardDenyValues, "a hard-deny level");
                 if (level == "Never")
@@ -623,7 +641,7 @@ public static class PolicyReader
 
         private void ReadApprovals(TableNode table)
         {
-            foreach (var (levelName, entry) in Keys(table, RiskLevelNames, "risk level"))
+            foreach (var (levelName, entry) in Keys(table, RiskLevelNames, "a risk level"))
             {
                 var index = (int)(RiskLevel)Enum.Parse(typeof(RiskLevel), levelName);
                 _approvals[index] = Int(entry.Value, 1, MaxApprovals);
@@ -696,7 +714,7 @@ public static class PolicyReader
                 {
                     throw new DocumentException(
                         InvalidErrorId, _file, entry.Value.Path, entry.KeyAst.Extent.StartLineNumber, entry.KeyAst.Extent.StartColumnNumber,
-                        $"Unknown {what} '{entry.Key}'. Valid keys here: {Join(valid)}.");
+                        $"'{entry.Key}' is not {what}. Valid keys here: {Join(valid)}.");
                 }
 
                 yield return (name, entry);
@@ -715,6 +733,13 @@ public static class PolicyReader
         private int Int(Node node, int min, int max)
         {
             var range = max == int.MaxValue ? $"a whole number of at least {min}" : $"a whole number from {min} to {max}";
+
+            // PowerShell reads a whole number too big for a long as a decimal (or, bigger still, a double).
+            if (node is ScalarNode scalar && IsWholeButOutside(scalar.Value, min, max))
+            {
+                throw Invalid(_file, node, $"{node.Text} is out of range: expected {range}.");
+            }
+
             if (node is not ScalarNode { Value: BigInteger value })
             {
                 throw Invalid(_file, node, $"Expected {range}, found {node.Kind}.");
@@ -728,6 +753,13 @@ public static class PolicyReader
             return (int)value;
         }
 
+        private static bool IsWholeButOutside(object value, int min, int max) => value switch
+        {
+            decimal m => decimal.Truncate(m) == m && (m < min || m > max),
+            double d => !double.IsInfinity(d) && Math.Floor(d) == d && (d < min || d > max),
+            _ => false,
+        };
+
         /// <summary>A string that must be one of the names (matched case-insensitively); returns the canonical name.</summary>
         private string OneOf(Node node, IReadOnlyList<string> names, string what)
         {
@@ -738,117 +770,185 @@ public static class PolicyReader
     }
 
     /// <summary>
-    /// Screens the raw text before the PowerShell parser sees it. Parsing is not as inert as it looks:
-    /// a 'using module' statement anywhere makes the parser run Get-Module -ListAvailable (touching
-    /// paths the file names, UNC shares included), Windows PowerShell 5.1 loads 'using assembly'
-    /// assemblies while parsing, and 'configuration' loads DSC resources. So those keywords, and every
-    /// construct that would stop this scanner from telling code from strings and comments exactly
-    /// (<c>$( )</c>, <c>${ }</c>, <c>[</c>, <c>--%</c>, a '#' glued to a preceding token), are refused
-    /// here; none of them can appear in a valid policy anyway.
+    /// Screens the raw text before the PowerShell parser sees it, because parsing is not inert: a
+    /// 'using module' statement anywhere makes the parser run Get-Module -ListAvailable on the path it
+    /// names (UNC shares included), 'using assembly' can load the assembly, and 'configuration' loads
+    /// DSC resources. Outside strings and comments only the characters a data file needs are allowed
+    /// (ASCII letters and digits, spaces, line breaks, @{ } @( ) ( ) { } = ; , . + - * / $name, quotes,
+    /// and '#' or '&lt;#' after a space or at the start of a line), which leaves PowerShell no
+    /// tokenizer mode (labels, escapes, type names, stop-parsing, ${...}) in which this scanner and
+    /// PowerShell could disagree about where code, strings and comments are; the keywords with
+    /// parse-time effects are then refused wherever they appear as code.
     /// </summary>
-    private static class LexicalGuard
+    internal sealed class LexicalGuard
     {
         private static readonly string[] ForbiddenWords = { "using", "configuration", "class", "enum", "workflow" };
 
-        public static void Check(string text, string? file)
+        private readonly string _text;
+        private readonly string? _file;
+
+        // Best effort, for messages only: the hashtable keys around the current position.
+        private readonly List<Frame> _frames = new();
+
+        private LexicalGuard(string text, string? file)
         {
+            _text = text;
+            _file = file;
+        }
+
+        internal static void Check(string text, string? file) => new LexicalGuard(text, file).Run();
+
+        private void Run()
+        {
+            for (var n = 0; n < _text.Length; n++)
+            {
+                var c = _text[n];
+                if ((char.IsControl(c) && c != '\t' && c != '\r' && c != '\n') || c == '\u2028' || c == '\u2029')
+                {
+                    throw Fail(n, $"The text holds the control character U+{(int)c:X4}; a policy may hold only tabs, line breaks and printable characters.");
+                }
+            }
+
             var i = 0;
-            while (i < text.Length)
+            while (i < _text.Length)
             {
-                var c = text[i];
-                var next = i + 1 < text.Length ? text[i + 1] : '\0';
-                if (c == '#' || (c == '<' && next == '#'))
+                var c = _text[i];
+                var next = At(i + 1);
+                switch (c)
                 {
-                    if (!AtTokenStart(text, i))
-                    {
-                        throw Fail(text, i, file, "A comment must start a line or follow a space or tab: put a space before it.");
-                    }
+                    case '\r':
+                    case '\n':
+                    case ';':
+                        if (Top is { } table)
+                        {
+                            table.ExpectingKey = true;
+                            table.PendingKey = null;
+                        }
 
-                    i = c == '#' ? SkipLine(text, i) : SkipBlockComment(text, i + 2);
-                }
-                else if (IsSingleQuote(c))
-                {
-                    i = SkipSingleQuoted(text, i + 1);
-                }
-                else if (IsDoubleQuote(c))
-                {
-                    i = SkipDoubleQuoted(text, i + 1, file);
-                }
-                else if (c == '@' && (IsSingleQuote(next) || IsDoubleQuote(next)))
-                {
-                    i = SkipHereString(text, i, file);
-                }
-                else if (c == '$' && (next == '(' || next == '{'))
-                {
-                    throw Fail(text, i, file, $"'${next}' is not allowed: a policy holds only literal values and is never run.");
-                }
-                else if (c == '`')
-                {
-                    i += next == '\r' && i + 2 < text.Length && text[i + 2] == '\n' ? 3 : 2;
-                }
-                else if (c == '[')
-                {
-                    throw Fail(text, i, file, "Type names, casts and attributes ([...]) are not allowed: a policy holds only literal values.");
-                }
-                else if (c == '&')
-                {
-                    throw Fail(text, i, file, "'&' is not allowed: a policy holds only literal values and is never run.");
-                }
-                else if (IsDash(c) && IsDash(next) && i + 2 < text.Length && text[i + 2] == '%')
-                {
-                    throw Fail(text, i, file, "'--%' is not allowed: a policy holds only literal values.");
-                }
-                else if (char.IsLetter(c) && (i == 0 || !IsWordChar(text[i - 1])))
-                {
-                    var end = i;
-                    while (end < text.Length && IsWordChar(text[end]))
-                    {
-                        end++;
-                    }
+                        i++;
+                        break;
+                    case ' ':
+                    case '\t':
+                    case ',':
+                    case '.':
+                    case '+':
+                    case '-':
+                    case '*':
+                    case '/':
+                        i++;
+                        break;
+                    case '#':
+                        RequireTokenStart(i, "A comment must start a line or follow a space or tab: put a space before the '#'.");
+                        while (i < _text.Length && _text[i] != '\r' && _text[i] != '\n')
+                        {
+                            i++;
+                        }
 
-                    var word = text.Substring(i, end - i);
-                    if (ForbiddenWords.Any(w => string.Equals(w, word, StringComparison.OrdinalIgnoreCase)))
-                    {
-                        throw Fail(text, i, file, $"The keyword '{word}' is not allowed: it makes PowerShell load code while reading the file, and a policy holds only literal values.");
-                    }
+                        break;
+                    case '<' when next == '#':
+                        RequireTokenStart(i, "A comment must start a line or follow a space or tab: put a space before the '<#'.");
+                        var close = _text.IndexOf("#>", i + 2, StringComparison.Ordinal);
+                        i = close < 0 ? _text.Length : close + 2;
+                        break;
+                    case '@' when next == '{':
+                        _frames.Add(new Frame(isTable: true));
+                        i += 2;
+                        break;
+                    case '@' when next == '(':
+                        _frames.Add(new Frame(isTable: false));
+                        i += 2;
+                        break;
+                    case '@' when IsSingleQuote(next) || IsDoubleQuote(next):
+                        i = SkipHereString(i);
+                        break;
+                    case '(':
+                    case '{':
+                        _frames.Add(new Frame(isTable: false));
+                        i++;
+                        break;
+                    case ')':
+                    case '}':
+                        if (_frames.Count > 0)
+                        {
+                            _frames.RemoveAt(_frames.Count - 1);
+                        }
 
-                    i = end;
-                }
-                else
-                {
-                    i++;
+                        i++;
+                        break;
+                    case '=':
+                        if (Top is { PendingKey: { } key } keyed)
+                        {
+                            keyed.Key = key;
+                            keyed.ExpectingKey = false;
+                        }
+
+                        i++;
+                        break;
+                    case '$' when IsAsciiLetter(next) || next == '_':
+                        i++;
+                        break;
+                    case '$':
+                        throw Fail(i, $"'${next}' is not allowed: a policy holds only literal values and is never run.");
+                    default:
+                        if (IsSingleQuote(c))
+                        {
+                            i = SkipSingleQuoted(i);
+                        }
+                        else if (IsDoubleQuote(c))
+                        {
+                            i = SkipDoubleQuoted(i);
+                        }
+                        else if (IsAsciiLetter(c) || IsAsciiDigit(c) || c == '_')
+                        {
+                            i = ReadWord(i);
+                        }
+                        else
+                        {
+                            var shown = c > ' ' && c < '\u007F' ? $"'{c}'" : $"The character U+{(int)c:X4}";
+                            throw Fail(i, $"{shown} is not allowed outside quotes: a policy holds only literal values ('strings', whole numbers, $true, $false, @(...) and @{{...}}).");
+                        }
+
+                        break;
                 }
             }
         }
 
-        private static int SkipLine(string text, int i)
+        private Frame? Top => _frames.Count > 0 && _frames[_frames.Count - 1].IsTable ? _frames[_frames.Count - 1] : null;
+
+        private char At(int i) => i < _text.Length ? _text[i] : '\0';
+
+        private int ReadWord(int start)
         {
-            while (i < text.Length && text[i] != '\r' && text[i] != '\n')
+            var end = start;
+            while (end < _text.Length && (IsAsciiLetter(_text[end]) || IsAsciiDigit(_text[end]) || _text[end] == '_'))
             {
-                i++;
+                end++;
             }
 
-            return i;
-        }
-
-        private static int SkipBlockComment(string text, int i)
-        {
-            var end = text.IndexOf("#>", i, StringComparison.Ordinal);
-            return end < 0 ? text.Length : end + 2;
-        }
-
-        private static int SkipSingleQuoted(string text, int i)
-        {
-            while (i < text.Length)
+            var word = _text.Substring(start, end - start);
+            if (ForbiddenWords.Any(w => string.Equals(w, word, StringComparison.OrdinalIgnoreCase)))
             {
-                if (IsSingleQuote(text[i]))
+                throw Fail(start, $"'{word}' is not allowed: a policy holds only literal values, and statements like this make PowerShell load modules or types while merely reading the file.");
+            }
+
+            NoteKeyCandidate(word);
+            return end;
+        }
+
+        private int SkipSingleQuoted(int start)
+        {
+            var i = start + 1;
+            while (i < _text.Length)
+            {
+                if (IsSingleQuote(_text[i]))
                 {
-                    if (i + 1 < text.Length && IsSingleQuote(text[i + 1]))
+                    if (IsSingleQuote(At(i + 1)))
                     {
                         i += 2;
                         continue;
                     }
 
+                    NoteKeyCandidate(_text.Substring(start + 1, i - start - 1));
                     return i + 1;
                 }
 
@@ -858,31 +958,32 @@ public static class PolicyReader
             return i;
         }
 
-        private static int SkipDoubleQuoted(string text, int i, string? file)
+        private int SkipDoubleQuoted(int start)
         {
-            while (i < text.Length)
+            var i = start + 1;
+            while (i < _text.Length)
             {
-                var c = text[i];
-                var next = i + 1 < text.Length ? text[i + 1] : '\0';
+                var c = _text[i];
                 if (c == '`')
                 {
                     i += 2;
                     continue;
                 }
 
-                if (c == '$' && (next == '(' || next == '{'))
+                if (c == '$' && (At(i + 1) == '(' || At(i + 1) == '{'))
                 {
-                    throw Fail(text, i, file, $"'${next}' inside a string is not allowed: a policy is never run. Use single quotes for literal text.");
+                    throw Fail(i, $"'${At(i + 1)}' inside a string is not allowed: a policy is never run. Use single quotes for literal text.");
                 }
 
                 if (IsDoubleQuote(c))
                 {
-                    if (IsDoubleQuote(next))
+                    if (IsDoubleQuote(At(i + 1)))
                     {
                         i += 2;
                         continue;
                     }
 
+                    NoteKeyCandidate(_text.Substring(start + 1, i - start - 1));
                     return i + 1;
                 }
 
@@ -892,38 +993,34 @@ public static class PolicyReader
             return i;
         }
 
-        /// <summary>A here-string: the header ends its line, and the text runs to a line that starts with the closing quote and '@'.</summary>
-        private static int SkipHereString(string text, int start, string? file)
+        /// <summary>A here-string: the header ends its line; the text runs to a line that starts with the closing quote and '@'.</summary>
+        private int SkipHereString(int start)
         {
-            if (!AtTokenStart(text, start))
-            {
-                throw Fail(text, start, file, "A here-string must follow a space, '=' and a space, or start a line.");
-            }
-
-            var isDouble = IsDoubleQuote(text[start + 1]);
+            RequireTokenStart(start, "A here-string must start a line or follow a space or tab.");
+            var isDouble = IsDoubleQuote(_text[start + 1]);
             var i = start + 2;
-            while (i < text.Length && (text[i] == ' ' || text[i] == '\t'))
+            while (i < _text.Length && (_text[i] == ' ' || _text[i] == '\t'))
             {
                 i++;
             }
 
-            if (i < text.Length && text[i] != '\r' && text[i] != '\n')
+            if (i < _text.Length && _text[i] != '\r' && _text[i] != '\n')
             {
-                throw Fail(text, i, file, "Nothing may follow the opening @' or @\" of a here-string on its line.");
+                throw Fail(i, "Nothing may follow the opening @' or @\" of a here-string on its line.");
             }
 
             var atLineStart = false;
-            while (i < text.Length)
+            while (i < _text.Length)
             {
-                var c = text[i];
-                if (atLineStart && (isDouble ? IsDoubleQuote(c) : IsSingleQuote(c)) && i + 1 < text.Length && text[i + 1] == '@')
+                var c = _text[i];
+                if (atLineStart && (isDouble ? IsDoubleQuote(c) : IsSingleQuote(c)) && At(i + 1) == '@')
                 {
                     return i + 2;
                 }
 
-                if (isDouble && (c == '`' || (c == '$' && i + 1 < text.Length && (text[i + 1] == '(' || text[i + 1] == '{'))))
+                if (isDouble && (c == '`' || (c == '$' && (At(i + 1) == '(' || At(i + 1) == '{'))))
                 {
-                    throw Fail(text, i, file, "A double-quoted here-string may not contain '`', '$(' or '${'. Use a single-quoted here-string (@' ... '@).");
+                    throw Fail(i, "A double-quoted here-string may not hold '`', '$(' or '${'. Use a single-quoted here-string (@' ... '@).");
                 }
 
                 atLineStart = c == '\r' || c == '\n';
@@ -933,32 +1030,63 @@ public static class PolicyReader
             return i;
         }
 
-        private static bool AtTokenStart(string text, int i) =>
-            i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' || text[i - 1] == '\r' || text[i - 1] == '\n' || text[i - 1] == '\f' || text[i - 1] == '\v';
+        private void NoteKeyCandidate(string key)
+        {
+            if (Top is { ExpectingKey: true } table)
+            {
+                table.PendingKey = key;
+            }
+        }
 
-        private static bool IsWordChar(char c) => char.IsLetterOrDigit(c) || c == '_';
+        private void RequireTokenStart(int i, string problem)
+        {
+            if (i > 0 && _text[i - 1] != ' ' && _text[i - 1] != '\t' && _text[i - 1] != '\r' && _text[i - 1] != '\n')
+            {
+                throw Fail(i, problem);
+            }
+        }
 
-        // PowerShell accepts typographic quotes and dashes wherever it accepts the ASCII ones.
-        private static bool IsSingleQuote(char c) => c == '\'' || c == '\u2018' || c == '\u2019' || c == '\u201A' || c == '\u201B';
-
-        private static bool IsDoubleQuote(char c) => c == '"' || c == '\u201C' || c == '\u201D' || c == '\u201E';
-
-        private static bool IsDash(char c) => c == '-' || c == '\u2013' || c == '\u2014' || c == '\u2015';
-
-        private static DocumentException Fail(string text, int offset, string? file, string problem)
+        private DocumentException Fail(int offset, string problem)
         {
             var line = 1;
             var lineStart = 0;
             for (var i = 0; i < offset; i++)
             {
-                if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= text.Length || text[i + 1] != '\n')))
+                if (_text[i] == '\n' || (_text[i] == '\r' && At(i + 1) != '\n'))
                 {
                     line++;
                     lineStart = i + 1;
                 }
             }
 
-            return new DocumentException(InvalidErrorId, file, null, line, offset - lineStart + 1, problem);
+            var keys = _frames.Where(f => f.IsTable && !f.ExpectingKey && f.Key is not null).Select(f => f.Key!).ToArray();
+            return new DocumentException(InvalidErrorId, _file, keys.Length == 0 ? null : string.Join(".", keys), line, offset - lineStart + 1, problem);
+        }
+
+        private static bool IsAsciiLetter(char c) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+
+        private static bool IsAsciiDigit(char c) => c >= '0' && c <= '9';
+
+        // PowerShell takes typographic quotes wherever it takes the ASCII ones, and mixes them freely.
+        private static bool IsSingleQuote(char c) => c == '\'' || c == '\u2018' || c == '\u2019' || c == '\u201A' || c == '\u201B';
+
+        private static bool IsDoubleQuote(char c) => c == '"' || c == '\u201C' || c == '\u201D' || c == '\u201E';
+
+        private sealed class Frame
+        {
+            public Frame(bool isTable)
+            {
+                IsTable = isTable;
+                ExpectingKey = isTable;
+            }
+
+            public bool IsTable { get; }
+
+            public bool ExpectingKey { get; set; }
+
+            public string? PendingKey { get; set; }
+
+            public string? Key { get; set; }
         }
     }
 }
