@@ -269,6 +269,7 @@ public sealed class PolicyReaderTests : IDisposable
     [InlineData("@('a'; 'b', 'c')", new[] { "a", "b", "c" })]
     [InlineData("@(\n  'a'\n  'b'\n)", new[] { "a", "b" })]
     [InlineData("\"sp-helper\"", new[] { "sp-helper" })]
+    [InlineData(",'sp-helper'", new[] { "sp-helper" })]
     [InlineData("'o''brien@contoso.com'", new[] { "o'brien@contoso.com" })]
     public void AgentIdentities_AreRead(string value, string[] expected)
     {
@@ -486,7 +487,6 @@ public sealed class PolicyReaderTests : IDisposable
     [InlineData("@{ AgentIdentities = @(Get-ChildItem) }")]
     [InlineData("@{ AgentIdentities = @('a'; Get-ChildItem) }")]
     [InlineData("@{ AgentIdentities = 'a', (Get-Date) }")]
-    [InlineData("@{ AgentIdentities = ,'a' }")]
     [InlineData("@{ AgentIdentities = [string[]]@('a') }")]
     [InlineData("@{ AgentIdentities = @\"\n$(whoami)\n\"@ }")]
     [InlineData("@{ AgentIdentities = @\"\n$env:USER\n\"@ }")]
@@ -579,6 +579,98 @@ public sealed class PolicyReaderTests : IDisposable
     }
 
     [Theory]
+    [InlineData("1`@{ a = 1 }1` <#<#\nconfiguration c { }`n")]           // an escaped space is not a separator
+    [InlineData(":a'\t\t\u2014-%\nusing module nomod@{ a = 1 }`\"")]      // a label swallows the quote
+    [InlineData("-:a``'\nconfiguration c { }@{ a = 1 }|:#requires\" @'")]
+    [InlineData(":function\u201C&}\nusing module nomod")]
+    [InlineData("`--% <#'@\nusing module nomod1`=&([=$$true\n'@%'")]      // stop-parsing hides the comment
+    [InlineData("`--% @'\nconfiguration c { }'@:{")]
+    [InlineData("@{ a = 1 } # c\u000Busing module nomod")]                  // a vertical tab does not end a comment
+    [InlineData("@{ a = 1 } # c\u2028using module nomod")]
+    [InlineData("@{ a = 1 } # c\u0085using module nomod")]
+    [InlineData("@{ a = 1 }\r\nusing assembly nomod.dll")]
+    [InlineData("@{ a = 1 }\rusing module nomod")]                          // a lone CR ends a line
+    [InlineData("@{ a = 1 }; USING MODULE nomod")]
+    [InlineData("@{ a = using module nomod }")]
+    [InlineData("@{ a = @(using module nomod) }")]
+    [InlineData("@{ a = { using module nomod } }")]
+    [InlineData("@{ a = \"x\" ; using module nomod }")]
+    [InlineData("@{ a = 'it''s' }; using module nomod; 'x'")]
+    [InlineData("@{ a = 1 } <# c #> using module nomod")]
+    [InlineData("@{ a = 1 }\nx@'\n'; using module nomod\n'@")]
+    [InlineData("@{ a = \"$(\" #\")\"; using module nomod }")]
+    public void FoundBypasses_AreRefusedBeforeParsing(string text)
+    {
+        var e = Assert.Throws<DocumentException>(() => PolicyReader.LexicalGuard.Check(text, "g.psd1"));
+        Assert.Equal("PolicyInvalid", e.ErrorId);
+        Assert.True(e.Line > 0 && e.Column > 0);
+    }
+
+    [Fact]
+    public void AnythingTheGuardLetsThrough_ParsesWithoutLoadingModules()
+    {
+        // The property the lexical guard exists for, checked on generated text: whenever it accepts the
+        // text, the PowerShell parser resolves no 'using module'/'using assembly' and loads no DSC keywords.
+        var fragments = new[]
+        {
+            "'", "\"", "#", " #", "<#", " <#", "#>", "\n", "\r", "\r\n", "`", "` ", "`'", "@'", " @'", "@\"", " @\"", "'@", "\n'@", "\n\"@",
+            "$", "$a", "${", "$(", "(", ")", "{", "}", "@{", "@(", ";", ",", "=", " ", "a", "-a", ":", ":a", "\u2018", "\u201C", "--%", "''",
+            "\"\"", ".", "+", "$true", "1", "\t", "x@'", "[", "&", "|", "\u000B", "function f", "0x1", "\n#", "\n<#", "a =", "b = @{",
+        };
+        var payloads = new[] { "using module nomodZ", "\nusing module nomodZ", ";using module nomodZ", " using module nomodZ", "\nconfiguration c { }", "\nusing assembly nomodZ.dll" };
+        var random = new Random(20261120);
+        var passed = 0;
+        for (var n = 0; n < 4000; n++)
+        {
+            var parts = Enumerable.Range(0, random.Next(1, 12)).Select(_ => fragments[random.Next(fragments.Length)]).ToList();
+            parts.Insert(random.Next(parts.Count + 1), payloads[random.Next(payloads.Length)]);
+            var text = string.Concat(parts);
+            try
+            {
+                PolicyReader.LexicalGuard.Check(text, null);
+            }
+            catch (DocumentException)
+            {
+                continue;
+            }
+
+            passed++;
+            System.Management.Automation.Language.ParseError[] errors;
+            try
+            {
+                System.Management.Automation.Language.Parser.ParseInput(text, out _, out errors);
+            }
+            catch (System.Management.Automation.ParseException)
+            {
+                continue;
+            }
+
+            Assert.DoesNotContain(errors, e => e.ErrorId == "ModuleNotFoundDuringParse" || e.ErrorId == "ErrorLoadingAssembly" || e.Message.Contains("DSC"));
+        }
+
+        Assert.True(passed > 100, $"only {passed} generated texts passed the guard; the check proves little");
+    }
+
+    [Fact]
+    public void ParserCrash_IsPolicyInvalid()
+    {
+        // PowerShell's parser throws (a NullReferenceException inside SemanticChecks) on this input instead of reporting an error.
+        var e = Assert.Throws<DocumentException>(() => PolicyReader.Parse("@{-.", "c.psd1"));
+        Assert.Equal("PolicyInvalid", e.ErrorId);
+        Assert.Equal("c.psd1", e.File);
+    }
+
+    [Theory]
+    [InlineData("@{ SensitiveFrom = 'Public' } # c\u000B")]
+    [InlineData("@{ AgentIdentities = 'a\u0000b' }")]
+    [InlineData("@{ AgentIdentities = 'a\u2029b' }")]
+    public void ControlCharacters_AreRefusedEverywhere(string text)
+    {
+        var e = Assert.Throws<DocumentException>(() => PolicyReader.Parse(text));
+        Assert.Contains("control character", e.Problem);
+    }
+
+    [Theory]
     [InlineData("@{ SensitiveFrom = \"$(whoami)\" }", 1, 21)]
     [InlineData("@{\n  Rules = @{\n    AG003 = @{ Threshold = 1+1 }\n  }\n}", 3, 28)]
     [InlineData("@{\n  SensitiveFrom = (Get-Date)\n}", 2, 19)]
@@ -601,11 +693,16 @@ public sealed class PolicyReaderTests : IDisposable
     [InlineData("@{ AgentIdentities = @('a'; 'b'; $x) }", "AgentIdentities[2]")]
     [InlineData("@{ Rules = @{ AG003 = @{ Threshold = 'ten' } } }", "Rules.AG003.Threshold")]
     [InlineData("@{ RequiredApprovals = @{ High = 0 } }", "RequiredApprovals.High")]
+    [InlineData("@{ Rules = @{ AG003 = @{ Threshold = [int]'5' } } }", "Rules.AG003.Threshold")]
+    [InlineData("@{\n  Rules = @{\n    'AG003' = @{\n      Threshold = $env:X\n    }\n  }\n}", "Rules.AG003.Threshold")]
+    [InlineData("@{ Rules = @{ AG002 = @{ Enabled = $true }; AG003 = @{ Threshold = 5 | Out-Null } } }", "Rules.AG003.Threshold")]
+    [InlineData("@{ SensitiveFrom = \"$(whoami)\" }", "SensitiveFrom")]
     public void Rejections_NameTheKeyPath(string text, string field)
     {
         var e = Assert.Throws<DocumentException>(() => PolicyReader.Parse(text));
         Assert.Equal(field, e.Field);
         Assert.Contains(field, e.Message);
+        Assert.Equal("PolicyInvalid", e.ErrorId);
     }
 
     [Fact]
@@ -619,8 +716,11 @@ public sealed class PolicyReaderTests : IDisposable
         e = Assert.Throws<DocumentException>(() => PolicyReader.Parse("@{ Rules = @{ AG003 = @{ Threshold = 1+1 } } }"));
         Assert.Contains("Plus", e.Problem);
 
-        e = Assert.Throws<DocumentException>(() => PolicyReader.Parse("@{ X = $env:PATH }"));
+        e = Assert.Throws<DocumentException>(() => PolicyReader.Parse("@{ X = $x }"));
         Assert.Contains("variable", e.Problem);
+
+        e = Assert.Throws<DocumentException>(() => PolicyReader.Parse("@{ X = $env:PATH }"));
+        Assert.Contains("':' is not allowed outside quotes", e.Problem);
     }
 
     // ---- rejections: data that does not fit ----------------------------------------------------
@@ -678,6 +778,7 @@ public sealed class PolicyReaderTests : IDisposable
     [InlineData("@{ Rules = @{ AG002 = @{ PercentOfEnabledUsers = '10' } } }", "whole number")]
     [InlineData("@{ Rules = @{ AG002 = @{ PercentOfEnabledUsers = 10.5 } } }", "not a whole number")]
     [InlineData("@{ Rules = @{ AG002 = @{ PercentOfEnabledUsers = 10d } } }", "not a whole number")]
+    [InlineData("@{ Rules = @{ AG002 = @{ PercentOfEnabledUsers = 1e1 } } }", "not a whole number")]
     [InlineData("@{ Rules = @{ AG002 = @{ PercentOfEnabledUsers = $true } } }", "whole number")]
     [InlineData("@{ Rules = @{ AG002 = @{ PercentOfEnabledUsers = 10, 20 } } }", "whole number")]
     [InlineData("@{ RequiredApprovals = 2 }", "hashtable")]

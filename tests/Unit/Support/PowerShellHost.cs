@@ -41,7 +41,6 @@ public sealed class PowerShellHost : IDisposable
     {
         var iss = InitialSessionState.CreateDefault2();
         iss.ImportPSModule(new[] { Repo.ModuleManifest });
-        iss.ExecutionPolicy = Microsoft.PowerShell.ExecutionPolicy.Bypass;
         _runspace = RunspaceFactory.CreateRunspace(iss);
         _runspace.Open();
         Run("Set-Location -LiteralPath $args[0]", Repo.Root);
