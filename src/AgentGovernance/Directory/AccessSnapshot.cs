@@ -22,8 +22,8 @@ public sealed class AccessSnapshot
 
     private readonly string[] _principalIds;
     private readonly string?[] _principalNames;
-    private readonly Dictionary<string, int> _principalIndex;
-    private readonly Dictionary<string, int> _resourceIndex;
+    private readonly Utf8Map _principalIndex;
+    private readonly Utf8Map _resourceIndex;
     private Dictionary<string, int>? _upnIndex;
 
     internal AccessSnapshot(SnapshotBuilder b)
@@ -197,15 +197,15 @@ public sealed class AccessSnapshot
 
     /// <summary>The principal with this id (not an audience), or null.</summary>
     public Principal? FindPrincipal(string id) =>
-        _principalIndex.TryGetValue(id, out var i) && i >= FirstPrincipal ? new Principal(this, i) : null;
+        _principalIndex.Find(id) is var i && i >= FirstPrincipal ? new Principal(this, i) : null;
 
-    public Resource? FindResource(string id) => _resourceIndex.TryGetValue(id, out var i) ? new Resource(this, i) : null;
+    public Resource? FindResource(string id) => _resourceIndex.Find(id) is var i && i >= 0 ? new Resource(this, i) : null;
 
     /// <summary>The direct members of a group (ids).</summary>
     public IReadOnlyList<string> GetMembers(string groupId)
     {
         var list = new List<string>();
-        if (_principalIndex.TryGetValue(groupId, out var g))
+        if (_principalIndex.Find(groupId) is var g && g >= 0)
         {
             foreach (var m in MembersOf(g))
             {
@@ -318,14 +318,14 @@ public sealed class AccessSnapshot
 
     internal ReadOnlySpan<int> GrantsOfPrincipal(int principal) => new(PrincipalGrants, PrincipalGrantStart[principal], PrincipalGrantStart[principal + 1] - PrincipalGrantStart[principal]);
 
-    internal bool TryGetPrincipalIndex(string id, out int index) => _principalIndex.TryGetValue(id, out index);
+    internal bool TryGetPrincipalIndex(string id, out int index) => (index = _principalIndex.Find(id)) >= 0;
 
-    internal bool TryGetResourceIndex(string id, out int index) => _resourceIndex.TryGetValue(id, out index);
+    internal bool TryGetResourceIndex(string id, out int index) => (index = _resourceIndex.Find(id)) >= 0;
 
     /// <summary>Finds a principal by id, or (users) by UPN, case-insensitively for UPNs.</summary>
     internal bool TryResolvePrincipal(string idOrUpn, out int index)
     {
-        if (_principalIndex.TryGetValue(idOrUpn, out index))
+        if (TryGetPrincipalIndex(idOrUpn, out index))
         {
             return true;
         }

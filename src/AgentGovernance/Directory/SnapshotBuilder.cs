@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Text;
 
 namespace AgentGovernance.Directory;
 
@@ -9,9 +10,14 @@ namespace AgentGovernance.Directory;
 /// </summary>
 internal sealed class SnapshotBuilder
 {
-    public SnapshotBuilder(string tenantId)
+    /// <param name="tenantId">The tenant.</param>
+    /// <param name="principals">About how many principals to expect (sizes the id index).</param>
+    /// <param name="resources">About how many resources to expect.</param>
+    public SnapshotBuilder(string tenantId, int principals = 512, int resources = 512)
     {
         TenantId = tenantId;
+        PrincipalIndex = new Utf8Map(principals + 3);
+        ResourceIndex = new Utf8Map(resources);
         AddReserved(Audiences.Everyone);
         AddReserved(Audiences.EveryoneExceptExternal);
         AddReserved(Audiences.Anyone);
@@ -43,7 +49,8 @@ internal sealed class SnapshotBuilder
 
     internal List<string?> Nicknames { get; } = new();
 
-    internal Dictionary<string, int> PrincipalIndex { get; } = new(StringComparer.Ordinal);
+    /// <summary>Principal ids (UTF-8) to their index.</summary>
+    internal Utf8Map PrincipalIndex { get; }
 
     internal List<int> MemberGroup { get; } = new();
 
@@ -63,7 +70,7 @@ internal sealed class SnapshotBuilder
 
     internal List<int> ResourceGroup { get; } = new();
 
-    internal Dictionary<string, int> ResourceIndex { get; } = new(StringComparer.Ordinal);
+    internal Utf8Map ResourceIndex { get; }
 
     internal List<int> OwnerResource { get; } = new();
 
@@ -84,15 +91,20 @@ internal sealed class SnapshotBuilder
     /// <summary>Adds a principal; returns its index, or -1 if the id is taken.</summary>
     public int AddPrincipal(string id, PrincipalType type, string? displayName = null, string? upn = null,
         bool guest = false, bool enabled = true, bool agent = false, GroupVisibility visibility = GroupVisibility.Private,
-        string? mail = null, string? mailNickname = null)
+        string? mail = null, string? mailNickname = null) =>
+        AddPrincipal(Encoding.UTF8.GetBytes(id), id, type, displayName, upn, guest, enabled, agent, visibility, mail, mailNickname);
+
+    /// <summary>Adds a principal whose id the caller already has as UTF-8; returns its index, or -1 if the id is taken.</summary>
+    public int AddPrincipal(ReadOnlySpan<byte> idUtf8, string id, PrincipalType type, string? displayName, string? upn,
+        bool guest, bool enabled, bool agent, GroupVisibility visibility, string? mail, string? mailNickname)
     {
-        if (PrincipalIndex.ContainsKey(id))
+        // The id index hands out ordinals in insertion order, which are the principal indexes.
+        var index = PrincipalIndex.Add(idUtf8);
+        if (index < 0)
         {
             return -1;
         }
 
-        var index = PrincipalIds.Count;
-        PrincipalIndex.Add(id, index);
         PrincipalIds.Add(id);
         PrincipalNames.Add(displayName);
         Types.Add(type);
@@ -116,15 +128,18 @@ internal sealed class SnapshotBuilder
 
     /// <summary>Adds a resource; returns its index, or -1 if the id is taken.</summary>
     public int AddResource(string id, string type, string? displayName = null, Sensitivity sensitivity = Sensitivity.General,
-        bool personalData = false, int group = -1, string? webUrl = null)
+        bool personalData = false, int group = -1, string? webUrl = null) =>
+        AddResource(Encoding.UTF8.GetBytes(id), id, type, displayName, sensitivity, personalData, group, webUrl);
+
+    public int AddResource(ReadOnlySpan<byte> idUtf8, string id, string type, string? displayName, Sensitivity sensitivity,
+        bool personalData, int group, string? webUrl)
     {
-        if (ResourceIndex.ContainsKey(id))
+        var index = ResourceIndex.Add(idUtf8);
+        if (index < 0)
         {
             return -1;
         }
 
-        var index = ResourceIds.Count;
-        ResourceIndex.Add(id, index);
         ResourceIds.Add(id);
         ResourceTypes.Add(type);
         ResourceNames.Add(displayName);
@@ -136,6 +151,10 @@ internal sealed class SnapshotBuilder
     }
 
     public void SetResourceGroup(int resource, int group) => ResourceGroup[resource] = group;
+
+    public int MemberCount => MemberTarget.Count;
+
+    public int OwnerCount => OwnerPrincipal.Count;
 
     public void AddOwner(int resource, int principal)
     {
@@ -166,7 +185,7 @@ internal sealed class SnapshotBuilder
 
     private void AddReserved(string id)
     {
-        PrincipalIndex.Add(id, PrincipalIds.Count);
+        PrincipalIndex.Add(Encoding.UTF8.GetBytes(id));
         PrincipalIds.Add(id);
         PrincipalNames.Add(id);
         Types.Add(PrincipalType.Audience);

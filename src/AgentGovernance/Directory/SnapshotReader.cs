@@ -54,41 +54,43 @@ public static class SnapshotReader
         GrantPrincipal,
     }
 
+    /// <summary>A reference to an id not yet defined when it was read (a forward reference).</summary>
     private struct Ref
     {
-        public int Offset;     // byte offset of the string's content in the document, or -1 when escaped
+        public int Offset;     // absolute byte offset of the string's content, or -(index into _escaped + 1)
         public int Length;
-        public int Escaped;    // index into _escaped when Offset is -1
-        public int TokenStart; // for error positions
-        public int Owner;      // principal index / resource index / grant ordinal
-        public int Element;    // position within an array (members[j], owners[j])
+        public int TokenStart; // relative to the reader's span, for error positions
+        public int Slot;       // what to patch: member/owner position, resource index or grant ordinal
         public RefKind Kind;
     }
 
     private sealed class Parser
     {
+        private static readonly byte[][] VisibilityNames = { "Private"u8.ToArray(), "Public"u8.ToArray(), "HiddenMembership"u8.ToArray() };
+        private static readonly byte[][] SensitivityNames = { "Public"u8.ToArray(), "General"u8.ToArray(), "Confidential"u8.ToArray(), "HighlyConfidential"u8.ToArray() };
+
         private readonly byte[] _data;
         private readonly string? _file;
-        private readonly SnapshotBuilder _b = new(string.Empty);
-        private readonly Utf8Map _principalMap = new();
-        private readonly Utf8Map _resourceMap = new();
+        private readonly SnapshotBuilder _b;
         private readonly List<Ref> _refs = new();
         private readonly List<string> _escaped = new();
-        private readonly List<int> _grantTokenStart = new();
+        private readonly List<int> _grantResource = new();
+        private readonly List<int> _grantPrincipal = new();
         private readonly List<string> _grantRoles = new();
+        private readonly List<int> _grantTokenStart = new();
+        private int[] _stamp = new int[1024];
         private int _offset;
 
         public Parser(byte[] data, string? file)
         {
             _data = data;
             _file = file;
-            _b.Source = file;
+            // Every principal and resource has an "id": counting them first (a vectorised scan, a small
+            // fraction of the parse) sizes the id indexes so they never grow while the file is read.
+            var ids = Count(data, "\"id\""u8);
+            _b = new SnapshotBuilder(string.Empty, ids, ids / 3) { Source = file };
             // Skip a UTF-8 byte order mark.
             _offset = data.Length >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF ? 3 : 0;
-            foreach (var id in new[] { Audiences.Everyone, Audiences.EveryoneExceptExternal, Audiences.Anyone })
-            {
-                _principalMap.Add(Encoding.UTF8.GetBytes(id), _principalMap.Count);
-            }
         }
 
         public AccessSnapshot Run()
@@ -104,8 +106,22 @@ public static class SnapshotReader
                 throw new DocumentException(ErrorId, _file, null, (e.LineNumber ?? -1) + 1, (e.BytePositionInLine ?? -1) + 1, "not valid JSON: " + StripPosition(e.Message), e);
             }
 
-            ResolveReferences();
+            ResolveForwardReferences();
+            AddGrants();
             return _b.Build();
+        }
+
+        private static int Count(ReadOnlySpan<byte> data, ReadOnlySpan<byte> what)
+        {
+            var n = 0;
+            int i;
+            while ((i = data.IndexOf(what)) >= 0)
+            {
+                n++;
+                data = data.Slice(i + what.Length);
+            }
+
+            return n;
         }
 
         private static string StripPosition(string message)
@@ -113,6 +129,8 @@ public static class SnapshotReader
             var i = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
             return i > 0 ? message.Substring(0, i) : message;
         }
+
+        private static string Index(string array, int i) => array + "[" + i.ToString(CultureInfo.InvariantCulture) + "]";
 
         private void ReadDocument(ref Utf8JsonReader r)
         {
@@ -123,18 +141,23 @@ public static class SnapshotReader
             var tenantSeen = false;
             while (Next(ref r) != JsonTokenType.EndObject)
             {
-                var nameStart = (int)r.TokenStartIndex;
-                if (r.ValueTextEquals("schema"u8)) { Once(ref seen, 1, "schema", nameStart); r.Read(); schema = String(ref r, "schema"); if (schema != Schema) Fail("schema", r.TokenStartIndex, $"unknown schema '{schema}'; expected '{Schema}'"); }
-                else if (r.ValueTextEquals("tenant"u8)) { Once(ref seen, 2, "tenant", nameStart); r.Read(); ReadTenant(ref r); tenantSeen = true; }
-                else if (r.ValueTextEquals("capturedAt"u8)) { Once(ref seen, 4, "capturedAt", nameStart); r.Read(); ReadCapturedAt(ref r); }
-                else if (r.ValueTextEquals("principals"u8)) { Once(ref seen, 8, "principals", nameStart); r.Read(); ReadPrincipals(ref r); }
-                else if (r.ValueTextEquals("resources"u8)) { Once(ref seen, 16, "resources", nameStart); r.Read(); ReadResources(ref r); }
-                else if (r.ValueTextEquals("grants"u8)) { Once(ref seen, 32, "grants", nameStart); r.Read(); ReadGrants(ref r); }
-                else
+                var at = r.TokenStartIndex;
+                if (r.ValueTextEquals("schema"u8))
                 {
-                    Unknown(ref r, "$", "schema, tenant, capturedAt, principals, resources, grants");
+                    Once(ref seen, 1, "schema", at);
+                    r.Read();
+                    schema = String(ref r, "schema");
+                    if (schema != Schema)
+                    {
+                        Fail("schema", r.TokenStartIndex, $"unknown schema '{schema}'; expected '{Schema}'");
+                    }
                 }
-
+                else if (r.ValueTextEquals("tenant"u8)) { Once(ref seen, 2, "tenant", at); r.Read(); ReadTenant(ref r); tenantSeen = true; }
+                else if (r.ValueTextEquals("capturedAt"u8)) { Once(ref seen, 4, "capturedAt", at); r.Read(); ReadCapturedAt(ref r); }
+                else if (r.ValueTextEquals("principals"u8)) { Once(ref seen, 8, "principals", at); r.Read(); ReadArray(ref r, "principals", 0); }
+                else if (r.ValueTextEquals("resources"u8)) { Once(ref seen, 16, "resources", at); r.Read(); ReadArray(ref r, "resources", 1); }
+                else if (r.ValueTextEquals("grants"u8)) { Once(ref seen, 32, "grants", at); r.Read(); ReadArray(ref r, "grants", 2); }
+                else Unknown(ref r, "$", "schema, tenant, capturedAt, principals, resources, grants");
             }
 
             if (schema is null)
@@ -148,15 +171,32 @@ public static class SnapshotReader
             }
         }
 
+        private void ReadArray(ref Utf8JsonReader r, string name, int what)
+        {
+            Expect(ref r, JsonTokenType.StartArray, name, "expected an array");
+            var ordinal = 0;
+            while (Next(ref r) != JsonTokenType.EndArray)
+            {
+                switch (what)
+                {
+                    case 0: ReadPrincipal(ref r, ordinal); break;
+                    case 1: ReadResource(ref r, ordinal); break;
+                    default: ReadGrant(ref r, ordinal); break;
+                }
+
+                ordinal++;
+            }
+        }
+
         private void ReadTenant(ref Utf8JsonReader r)
         {
             Expect(ref r, JsonTokenType.StartObject, "tenant", "expected an object");
-            var start = (int)r.TokenStartIndex;
+            var start = r.TokenStartIndex;
             var seen = 0;
             string? id = null;
             while (Next(ref r) != JsonTokenType.EndObject)
             {
-                var at = (int)r.TokenStartIndex;
+                var at = r.TokenStartIndex;
                 if (r.ValueTextEquals("id"u8)) { Once(ref seen, 1, "tenant.id", at); r.Read(); id = NonEmpty(ref r, "tenant.id"); }
                 else if (r.ValueTextEquals("displayName"u8)) { Once(ref seen, 2, "tenant.displayName", at); r.Read(); _b.TenantDisplayName = String(ref r, "tenant.displayName"); }
                 else Unknown(ref r, "tenant", "id, displayName");
@@ -182,158 +222,142 @@ public static class SnapshotReader
             _b.CapturedAt = at;
         }
 
-        private void ReadPrincipals(ref Utf8JsonReader r)
-        {
-            Expect(ref r, JsonTokenType.StartArray, "principals", "expected an array");
-            var ordinal = 0;
-            while (Next(ref r) != JsonTokenType.EndArray)
-            {
-                ReadPrincipal(ref r, ordinal++);
-            }
-        }
-
         private const int PId = 1, PType = 2, PName = 4, PUpn = 8, PUserType = 16, PEnabled = 32, PAgent = 64, PVis = 128, PMembers = 256, PMail = 512, PNick = 1024;
 
         private void ReadPrincipal(ref Utf8JsonReader r, int ordinal)
         {
-            var path = "principals[" + ordinal.ToString(CultureInfo.InvariantCulture) + "]";
-            Expect(ref r, JsonTokenType.StartObject, path, "expected an object");
-            var objStart = (int)r.TokenStartIndex;
+            Expect(ref r, JsonTokenType.StartObject, Index("principals", ordinal), "expected an object");
+            var objStart = r.TokenStartIndex;
             var seen = 0;
             string? id = null, name = null, upn = null, mail = null, nick = null;
             byte[]? idBytes = null;
-            PrincipalType? type = null;
+            var type = PrincipalType.Audience; // not yet known
             bool guest = false, enabled = true, agent = false;
             var vis = GroupVisibility.Private;
-            var typeAt = 0;
-            var memberRefsStart = _refs.Count;
+            long typeAt = 0;
+            // This principal will get the next index: members are recorded against it as they are read.
+            var self = _b.PrincipalCount;
+            var membersFrom = _b.MemberCount;
             var memberCount = 0;
             while (Next(ref r) != JsonTokenType.EndObject)
             {
-                var at = (int)r.TokenStartIndex;
+                var at = r.TokenStartIndex;
                 if (r.ValueTextEquals("id"u8))
                 {
-                    Once(ref seen, PId, path + ".id", at);
+                    Once(ref seen, PId, ordinal, "id", at);
                     r.Read();
-                    id = NonEmpty(ref r, path + ".id");
+                    id = NonEmpty(ref r, ordinal, "id");
                     if (Audiences.IsAudience(id))
                     {
-                        Fail(path + ".id", r.TokenStartIndex, $"'{id}' is a reserved audience id and cannot be a principal");
+                        Fail(Field(ordinal, "id"), r.TokenStartIndex, $"'{id}' is a reserved audience id and cannot be a principal");
                     }
 
                     idBytes = r.ValueIsEscaped ? Encoding.UTF8.GetBytes(id) : r.ValueSpan.ToArray();
                 }
                 else if (r.ValueTextEquals("type"u8))
                 {
-                    Once(ref seen, PType, path + ".type", at);
+                    Once(ref seen, PType, ordinal, "type", at);
                     r.Read();
-                    typeAt = (int)r.TokenStartIndex;
-                    var t = String(ref r, path + ".type");
-                    type = t switch
-                    {
-                        "user" => PrincipalType.User,
-                        "group" => PrincipalType.Group,
-                        "servicePrincipal" => PrincipalType.ServicePrincipal,
-                        _ => null,
-                    };
-                    if (type is null)
-                    {
-                        Fail(path + ".type", typeAt, $"'{t}' is not a principal type; expected user, group or servicePrincipal");
-                    }
+                    typeAt = r.TokenStartIndex;
+                    if (r.TokenType == JsonTokenType.String && r.ValueTextEquals("user"u8)) type = PrincipalType.User;
+                    else if (r.TokenType == JsonTokenType.String && r.ValueTextEquals("group"u8)) type = PrincipalType.Group;
+                    else if (r.TokenType == JsonTokenType.String && r.ValueTextEquals("servicePrincipal"u8)) type = PrincipalType.ServicePrincipal;
+                    else Fail(Field(ordinal, "type"), typeAt, $"'{String(ref r, Field(ordinal, "type"))}' is not a principal type; expected user, group or servicePrincipal");
                 }
-                else if (r.ValueTextEquals("displayName"u8)) { Once(ref seen, PName, path + ".displayName", at); r.Read(); name = String(ref r, path + ".displayName"); }
-                else if (r.ValueTextEquals("userPrincipalName"u8)) { Once(ref seen, PUpn, path + ".userPrincipalName", at); r.Read(); upn = NonEmpty(ref r, path + ".userPrincipalName"); }
-                else if (r.ValueTextEquals("mail"u8)) { Once(ref seen, PMail, path + ".mail", at); r.Read(); mail = NonEmpty(ref r, path + ".mail"); }
-                else if (r.ValueTextEquals("mailNickname"u8)) { Once(ref seen, PNick, path + ".mailNickname", at); r.Read(); nick = NonEmpty(ref r, path + ".mailNickname"); }
+                else if (r.ValueTextEquals("displayName"u8)) { Once(ref seen, PName, ordinal, "displayName", at); r.Read(); name = String(ref r, ordinal, "displayName"); }
+                else if (r.ValueTextEquals("userPrincipalName"u8)) { Once(ref seen, PUpn, ordinal, "userPrincipalName", at); r.Read(); upn = NonEmpty(ref r, ordinal, "userPrincipalName"); }
+                else if (r.ValueTextEquals("mail"u8)) { Once(ref seen, PMail, ordinal, "mail", at); r.Read(); mail = NonEmpty(ref r, ordinal, "mail"); }
+                else if (r.ValueTextEquals("mailNickname"u8)) { Once(ref seen, PNick, ordinal, "mailNickname", at); r.Read(); nick = NonEmpty(ref r, ordinal, "mailNickname"); }
                 else if (r.ValueTextEquals("userType"u8))
                 {
-                    Once(ref seen, PUserType, path + ".userType", at);
+                    Once(ref seen, PUserType, ordinal, "userType", at);
                     r.Read();
-                    var ut = String(ref r, path + ".userType");
-                    if (string.Equals(ut, "Guest", StringComparison.OrdinalIgnoreCase)) guest = true;
-                    else if (!string.Equals(ut, "Member", StringComparison.OrdinalIgnoreCase)) Fail(path + ".userType", r.TokenStartIndex, $"'{ut}' is not a userType; expected Member or Guest");
+                    if (r.TokenType == JsonTokenType.String && r.ValueTextEquals("Guest"u8)) guest = true;
+                    else if (!(r.TokenType == JsonTokenType.String && r.ValueTextEquals("Member"u8)))
+                    {
+                        var ut = String(ref r, ordinal, "userType");
+                        if (string.Equals(ut, "Guest", StringComparison.OrdinalIgnoreCase)) guest = true;
+                        else if (!string.Equals(ut, "Member", StringComparison.OrdinalIgnoreCase)) Fail(Field(ordinal, "userType"), r.TokenStartIndex, $"'{ut}' is not a userType; expected Member or Guest");
+                    }
                 }
-                else if (r.ValueTextEquals("accountEnabled"u8)) { Once(ref seen, PEnabled, path + ".accountEnabled", at); r.Read(); enabled = Bool(ref r, path + ".accountEnabled"); }
-                else if (r.ValueTextEquals("isAgent"u8)) { Once(ref seen, PAgent, path + ".isAgent", at); r.Read(); agent = Bool(ref r, path + ".isAgent"); }
+                else if (r.ValueTextEquals("accountEnabled"u8)) { Once(ref seen, PEnabled, ordinal, "accountEnabled", at); r.Read(); enabled = Bool(ref r, ordinal, "accountEnabled"); }
+                else if (r.ValueTextEquals("isAgent"u8)) { Once(ref seen, PAgent, ordinal, "isAgent", at); r.Read(); agent = Bool(ref r, ordinal, "isAgent"); }
                 else if (r.ValueTextEquals("visibility"u8))
                 {
-                    Once(ref seen, PVis, path + ".visibility", at);
+                    Once(ref seen, PVis, ordinal, "visibility", at);
                     r.Read();
-                    var v = String(ref r, path + ".visibility");
-                    if (!TryVisibility(v, out vis)) Fail(path + ".visibility", r.TokenStartIndex, $"'{v}' is not a visibility; expected Private, Public or HiddenMembership");
+                    vis = (GroupVisibility)Enumerated(ref r, VisibilityNames, Field(ordinal, "visibility"), "a visibility; expected Private, Public or HiddenMembership");
                 }
                 else if (r.ValueTextEquals("members"u8))
                 {
-                    Once(ref seen, PMembers, path + ".members", at);
+                    Once(ref seen, PMembers, ordinal, "members", at);
                     r.Read();
-                    Expect(ref r, JsonTokenType.StartArray, path + ".members", "expected an array of principal ids");
+                    Expect(ref r, JsonTokenType.StartArray, Field(ordinal, "members"), "expected an array of principal ids");
                     while (Next(ref r) != JsonTokenType.EndArray)
                     {
-                        AddRef(ref r, RefKind.Member, -1, memberCount++);
+                        var m = Reference(ref r, RefKind.Member, _b.MemberCount, () => Index(Field(ordinal, "members"), memberCount));
+                        if (m >= 0)
+                        {
+                            if (m < AccessSnapshot.FirstPrincipal)
+                            {
+                                Fail(Index(Field(ordinal, "members"), memberCount), r.TokenStartIndex, $"the audience '{r.GetString()}' can only be named in a grant");
+                            }
+
+                            if (Stamp(m, self + 1))
+                            {
+                                Fail(Index(Field(ordinal, "members"), memberCount), r.TokenStartIndex, $"'{r.GetString()}' is listed twice as a member");
+                            }
+                        }
+
+                        _b.AddMember(self, m);
+                        memberCount++;
                     }
                 }
                 else
                 {
-                    Unknown(ref r, path, "id, type, displayName, userPrincipalName, mail, mailNickname, userType, accountEnabled, isAgent, visibility, members");
+                    Unknown(ref r, Index("principals", ordinal), "id, type, displayName, userPrincipalName, mail, mailNickname, userType, accountEnabled, isAgent, visibility, members");
                 }
             }
 
-            if (id is null) Fail(path, objStart, "missing required field 'id'");
-            if (type is null) Fail(path, objStart, "missing required field 'type'");
-            var pt = type!.Value;
-            if (pt != PrincipalType.User)
+            if (id is null) Fail(Index("principals", ordinal), objStart, "missing required field 'id'");
+            if (type == PrincipalType.Audience) Fail(Index("principals", ordinal), objStart, "missing required field 'type'");
+            if (type != PrincipalType.User)
             {
-                if ((seen & PUpn) != 0) Fail(path + ".userPrincipalName", typeAt, "only a user has a userPrincipalName");
-                if ((seen & PUserType) != 0) Fail(path + ".userType", typeAt, "only a user has a userType");
+                if ((seen & PUpn) != 0) Fail(Field(ordinal, "userPrincipalName"), typeAt, "only a user has a userPrincipalName");
+                if ((seen & PUserType) != 0) Fail(Field(ordinal, "userType"), typeAt, "only a user has a userType");
             }
 
-            if (pt == PrincipalType.Group && (seen & PEnabled) != 0) Fail(path + ".accountEnabled", typeAt, "a group has no accountEnabled");
-            if (pt != PrincipalType.Group)
+            if (type == PrincipalType.Group && (seen & PEnabled) != 0) Fail(Field(ordinal, "accountEnabled"), typeAt, "a group has no accountEnabled");
+            if (type != PrincipalType.Group)
             {
-                if ((seen & PMembers) != 0) Fail(path + ".members", typeAt, "only a group has members");
-                if ((seen & PVis) != 0) Fail(path + ".visibility", typeAt, "only a group has a visibility");
+                if ((seen & PMembers) != 0) Fail(Field(ordinal, "members"), typeAt, "only a group has members");
+                if ((seen & PVis) != 0) Fail(Field(ordinal, "visibility"), typeAt, "only a group has a visibility");
             }
 
-            var index = _b.AddPrincipal(id!, pt, name, upn, guest, enabled, agent, vis, mail, nick);
-            if (index < 0)
+            if (_b.AddPrincipal(idBytes!, id!, type, name, upn, guest, enabled, agent, vis, mail, nick) != self)
             {
-                Fail(path + ".id", objStart, $"duplicate principal id '{id}'");
+                Fail(Field(ordinal, "id"), objStart, $"duplicate principal id '{id}'");
             }
 
-            _principalMap.Add(idBytes!, index);
-            for (var i = memberRefsStart; i < _refs.Count; i++)
-            {
-                var x = _refs[i];
-                x.Owner = index;
-                _refs[i] = x;
-            }
-        }
-
-        private void ReadResources(ref Utf8JsonReader r)
-        {
-            Expect(ref r, JsonTokenType.StartArray, "resources", "expected an array");
-            var ordinal = 0;
-            while (Next(ref r) != JsonTokenType.EndArray)
-            {
-                ReadResource(ref r, ordinal++);
-            }
+            _ = membersFrom;
         }
 
         private void ReadResource(ref Utf8JsonReader r, int ordinal)
         {
-            var path = "resources[" + ordinal.ToString(CultureInfo.InvariantCulture) + "]";
+            var path = Index("resources", ordinal);
             Expect(ref r, JsonTokenType.StartObject, path, "expected an object");
-            var objStart = (int)r.TokenStartIndex;
+            var objStart = r.TokenStartIndex;
             var seen = 0;
             string? id = null, type = null, name = null, url = null;
             byte[]? idBytes = null;
             var sensitivity = Sensitivity.General;
             var personal = false;
-            var refsStart = _refs.Count;
+            var self = _b.ResourceIds.Count;
+            var group = -1;
             var owners = 0;
             while (Next(ref r) != JsonTokenType.EndObject)
             {
-                var at = (int)r.TokenStartIndex;
+                var at = r.TokenStartIndex;
                 if (r.ValueTextEquals("id"u8))
                 {
                     Once(ref seen, 1, path + ".id", at);
@@ -348,8 +372,7 @@ public static class SnapshotReader
                 {
                     Once(ref seen, 16, path + ".sensitivity", at);
                     r.Read();
-                    var s = String(ref r, path + ".sensitivity");
-                    if (!TrySensitivity(s, out sensitivity)) Fail(path + ".sensitivity", r.TokenStartIndex, $"'{s}' is not a sensitivity; expected Public, General, Confidential or HighlyConfidential");
+                    sensitivity = (Sensitivity)Enumerated(ref r, SensitivityNames, path + ".sensitivity", "a sensitivity; expected Public, General, Confidential or HighlyConfidential");
                 }
                 else if (r.ValueTextEquals("personalData"u8)) { Once(ref seen, 32, path + ".personalData", at); r.Read(); personal = Bool(ref r, path + ".personalData"); }
                 else if (r.ValueTextEquals("owners"u8))
@@ -359,123 +382,228 @@ public static class SnapshotReader
                     Expect(ref r, JsonTokenType.StartArray, path + ".owners", "expected an array of principal ids");
                     while (Next(ref r) != JsonTokenType.EndArray)
                     {
-                        AddRef(ref r, RefKind.Owner, -1, owners++);
+                        var o = Reference(ref r, RefKind.Owner, _b.OwnerCount, () => Index(path + ".owners", owners));
+                        if (o >= 0)
+                        {
+                            if (o < AccessSnapshot.FirstPrincipal)
+                            {
+                                Fail(Index(path + ".owners", owners), r.TokenStartIndex, $"the audience '{r.GetString()}' can only be named in a grant");
+                            }
+
+                            if (Stamp(o, -(self + 1)))
+                            {
+                                Fail(Index(path + ".owners", owners), r.TokenStartIndex, $"'{r.GetString()}' is listed twice as an owner");
+                            }
+                        }
+
+                        _b.AddOwner(self, o);
+                        owners++;
                     }
                 }
-                else if (r.ValueTextEquals("group"u8)) { Once(ref seen, 128, path + ".group", at); r.Read(); AddRef(ref r, RefKind.ResourceGroup, -1, 0); }
+                else if (r.ValueTextEquals("group"u8))
+                {
+                    Once(ref seen, 128, path + ".group", at);
+                    r.Read();
+                    group = Reference(ref r, RefKind.ResourceGroup, self, () => path + ".group");
+                    if (group >= 0)
+                    {
+                        CheckGroup(group, path + ".group", r.TokenStartIndex);
+                    }
+                }
                 else Unknown(ref r, path, "id, type, displayName, webUrl, sensitivity, personalData, owners, group");
             }
 
             if (id is null) Fail(path, objStart, "missing required field 'id'");
             if (type is null) Fail(path, objStart, "missing required field 'type'");
-            var index = _b.AddResource(id!, type!, name, sensitivity, personal, -1, url);
-            if (index < 0) Fail(path + ".id", objStart, $"duplicate resource id '{id}'");
-            _resourceMap.Add(idBytes!, index);
-            for (var i = refsStart; i < _refs.Count; i++)
+            if (_b.AddResource(idBytes!, id!, type!, name, sensitivity, personal, group, url) != self)
             {
-                var x = _refs[i];
-                x.Owner = index;
-                _refs[i] = x;
+                Fail(path + ".id", objStart, $"duplicate resource id '{id}'");
             }
         }
 
-        private void ReadGrants(ref Utf8JsonReader r)
+        private void ReadGrant(ref Utf8JsonReader r, int ordinal)
         {
-            Expect(ref r, JsonTokenType.StartArray, "grants", "expected an array");
-            var ordinal = 0;
-            while (Next(ref r) != JsonTokenType.EndArray)
+            Expect(ref r, JsonTokenType.StartObject, Index("grants", ordinal), "expected an object");
+            var objStart = r.TokenStartIndex;
+            var seen = 0;
+            string? role = null;
+            int resource = -1, principal = -1;
+            while (Next(ref r) != JsonTokenType.EndObject)
             {
-                var path = "grants[" + ordinal.ToString(CultureInfo.InvariantCulture) + "]";
-                Expect(ref r, JsonTokenType.StartObject, path, "expected an object");
-                var objStart = (int)r.TokenStartIndex;
-                var seen = 0;
-                string? role = null;
-                while (Next(ref r) != JsonTokenType.EndObject)
+                var at = r.TokenStartIndex;
+                if (r.ValueTextEquals("resource"u8))
                 {
-                    var at = (int)r.TokenStartIndex;
-                    if (r.ValueTextEquals("resource"u8)) { Once(ref seen, 1, path + ".resource", at); r.Read(); AddRef(ref r, RefKind.GrantResource, ordinal, 0); }
-                    else if (r.ValueTextEquals("principal"u8)) { Once(ref seen, 2, path + ".principal", at); r.Read(); AddRef(ref r, RefKind.GrantPrincipal, ordinal, 0); }
-                    else if (r.ValueTextEquals("role"u8)) { Once(ref seen, 4, path + ".role", at); r.Read(); role = NonEmpty(ref r, path + ".role"); }
-                    else Unknown(ref r, path, "resource, principal, role");
+                    Once(ref seen, 1, Index("grants", ordinal) + ".resource", at);
+                    r.Read();
+                    resource = Reference(ref r, RefKind.GrantResource, ordinal, () => Index("grants", ordinal) + ".resource");
                 }
-
-                if ((seen & 1) == 0) Fail(path, objStart, "missing required field 'resource'");
-                if ((seen & 2) == 0) Fail(path, objStart, "missing required field 'principal'");
-                if (role is null) Fail(path, objStart, "missing required field 'role'");
-                _grantRoles.Add(role!);
-                _grantTokenStart.Add(objStart);
-                ordinal++;
+                else if (r.ValueTextEquals("principal"u8))
+                {
+                    Once(ref seen, 2, Index("grants", ordinal) + ".principal", at);
+                    r.Read();
+                    principal = Reference(ref r, RefKind.GrantPrincipal, ordinal, () => Index("grants", ordinal) + ".principal");
+                }
+                else if (r.ValueTextEquals("role"u8)) { Once(ref seen, 4, Index("grants", ordinal) + ".role", at); r.Read(); role = NonEmpty(ref r, Index("grants", ordinal) + ".role"); }
+                else Unknown(ref r, Index("grants", ordinal), "resource, principal, role");
             }
+
+            if ((seen & 1) == 0) Fail(Index("grants", ordinal), objStart, "missing required field 'resource'");
+            if ((seen & 2) == 0) Fail(Index("grants", ordinal), objStart, "missing required field 'principal'");
+            if (role is null) Fail(Index("grants", ordinal), objStart, "missing required field 'role'");
+            _grantResource.Add(resource);
+            _grantPrincipal.Add(principal);
+            _grantRoles.Add(role!);
+            _grantTokenStart.Add((int)objStart);
         }
 
-        private void ResolveReferences()
+        /// <summary>
+        /// Resolves an id reference now when the id is already known (the usual case: principals come
+        /// before the groups, resources and grants that name them), else records it for later and
+        /// returns -1. Unknown ids are only known to be dangling at the end.
+        /// </summary>
+        private int Reference(ref Utf8JsonReader r, RefKind kind, int slot, Func<string> path)
         {
-            var grantCount = _grantRoles.Count;
-            var grantResource = new int[grantCount];
-            var grantPrincipal = new int[grantCount];
-            var memberSeen = new HashSet<long>();
-            var ownerSeen = new HashSet<long>();
+            if (r.TokenType != JsonTokenType.String)
+            {
+                Fail(path(), r.TokenStartIndex, $"expected an id (a string), found {Describe(r.TokenType)}");
+            }
+
+            var escaped = r.ValueIsEscaped;
+            var text = escaped ? r.GetString()! : null;
+            ReadOnlySpan<byte> bytes = escaped ? Encoding.UTF8.GetBytes(text!) : r.ValueSpan;
+            if (bytes.Length == 0)
+            {
+                Fail(path(), r.TokenStartIndex, "an id cannot be empty");
+            }
+
+            var map = kind == RefKind.GrantResource ? _b.ResourceIndex : _b.PrincipalIndex;
+            var index = map.Find(bytes);
+            if (index >= 0)
+            {
+                return index;
+            }
+
+            var x = new Ref { Kind = kind, Slot = slot, TokenStart = (int)r.TokenStartIndex, Length = bytes.Length };
+            if (escaped)
+            {
+                x.Offset = -(_escaped.Count + 1);
+                _escaped.Add(text!);
+            }
+            else
+            {
+                x.Offset = (int)r.TokenStartIndex + 1 + _offset; // absolute, into _data, after the opening quote
+            }
+
+            _refs.Add(x);
+            return -1;
+        }
+
+        private void ResolveForwardReferences()
+        {
             foreach (var x in _refs)
             {
+                var bytes = x.Offset >= 0 ? new ReadOnlySpan<byte>(_data, x.Offset, x.Length) : Encoding.UTF8.GetBytes(_escaped[-x.Offset - 1]);
+                var map = x.Kind == RefKind.GrantResource ? _b.ResourceIndex : _b.PrincipalIndex;
+                var index = map.Find(bytes);
+                if (index < 0)
+                {
+                    Fail(RefPath(x), x.TokenStart, $"'{RefText(x)}' is not the id of a {(x.Kind == RefKind.GrantResource ? "resource" : "principal")} in this snapshot");
+                }
+
+                if (x.Kind != RefKind.GrantPrincipal && x.Kind != RefKind.GrantResource && index < AccessSnapshot.FirstPrincipal)
+                {
+                    Fail(RefPath(x), x.TokenStart, $"the audience '{RefText(x)}' can only be named in a grant");
+                }
+
                 switch (x.Kind)
                 {
                     case RefKind.Member:
-                    {
-                        var m = ResolvePrincipal(x, allowAudience: false);
-                        if (!memberSeen.Add(((long)x.Owner << 32) | (uint)m))
-                        {
-                            Fail(RefPath(x), x.TokenStart, $"'{_b.PrincipalIds[m]}' is listed twice as a member of '{_b.PrincipalIds[x.Owner]}'");
-                        }
-
-                        _b.AddMember(x.Owner, m);
+                        _b.MemberTarget[x.Slot] = index;
                         break;
-                    }
-
                     case RefKind.Owner:
-                    {
-                        var p = ResolvePrincipal(x, allowAudience: false);
-                        if (!ownerSeen.Add(((long)x.Owner << 32) | (uint)p))
-                        {
-                            Fail(RefPath(x), x.TokenStart, $"'{_b.PrincipalIds[p]}' is listed twice as an owner");
-                        }
-
-                        _b.AddOwner(x.Owner, p);
+                        _b.OwnerPrincipal[x.Slot] = index;
                         break;
-                    }
-
                     case RefKind.ResourceGroup:
-                    {
-                        var g = ResolvePrincipal(x, allowAudience: false);
-                        if (_b.Types[g] != PrincipalType.Group)
-                        {
-                            Fail(RefPath(x), x.TokenStart, $"'{_b.PrincipalIds[g]}' is a {TypeName(_b.Types[g])}, not a group");
-                        }
-
-                        _b.SetResourceGroup(x.Owner, g);
+                        CheckGroup(index, RefPath(x), x.TokenStart);
+                        _b.ResourceGroup[x.Slot] = index;
                         break;
-                    }
-
                     case RefKind.GrantResource:
-                        grantResource[x.Owner] = ResolveResource(x);
+                        _grantResource[x.Slot] = index;
                         break;
-                    case RefKind.GrantPrincipal:
-                        grantPrincipal[x.Owner] = ResolvePrincipal(x, allowAudience: true);
+                    default:
+                        _grantPrincipal[x.Slot] = index;
                         break;
                 }
             }
 
-            var grantSeen = new HashSet<(int, int, int)>();
-            for (var i = 0; i < grantCount; i++)
+            if (_refs.Count == 0)
+            {
+                return;
+            }
+
+            // Forward references may repeat an id within one group or resource: check now that all are known.
+            var stamp = new int[_b.PrincipalCount];
+            for (var i = 0; i < _b.MemberGroup.Count; i++)
+            {
+                var g = _b.MemberGroup[i];
+                var m = _b.MemberTarget[i];
+                if (stamp[m] == g + 1)
+                {
+                    Fail($"principals[{g - AccessSnapshot.FirstPrincipal}].members", 0, $"'{_b.PrincipalIds[m]}' is listed twice as a member of '{_b.PrincipalIds[g]}'");
+                }
+
+                stamp[m] = g + 1;
+            }
+
+            Array.Clear(stamp, 0, stamp.Length);
+            for (var i = 0; i < _b.OwnerResource.Count; i++)
+            {
+                var res = _b.OwnerResource[i];
+                var o = _b.OwnerPrincipal[i];
+                if (stamp[o] == res + 1)
+                {
+                    Fail($"resources[{res}].owners", 0, $"'{_b.PrincipalIds[o]}' is listed twice as an owner of '{_b.ResourceIds[res]}'");
+                }
+
+                stamp[o] = res + 1;
+            }
+        }
+
+        private void AddGrants()
+        {
+            var seen = new HashSet<(int, int, int)>();
+            for (var i = 0; i < _grantRoles.Count; i++)
             {
                 var role = _b.RoleNameIndex(_grantRoles[i]);
-                if (!grantSeen.Add((grantResource[i], grantPrincipal[i], role)))
+                if (!seen.Add((_grantResource[i], _grantPrincipal[i], role)))
                 {
-                    Fail("grants[" + i.ToString(CultureInfo.InvariantCulture) + "]", _grantTokenStart[i],
-                        $"duplicate grant: '{_b.PrincipalIds[grantPrincipal[i]]}' already has '{_grantRoles[i]}' on '{_b.ResourceIds[grantResource[i]]}'");
+                    Fail(Index("grants", i), _grantTokenStart[i],
+                        $"duplicate grant: '{_b.PrincipalIds[_grantPrincipal[i]]}' already has '{_grantRoles[i]}' on '{_b.ResourceIds[_grantResource[i]]}'");
                 }
 
-                _b.AddGrant(grantResource[i], grantPrincipal[i], _grantRoles[i]);
+                _b.AddGrant(_grantResource[i], _grantPrincipal[i], _grantRoles[i]);
             }
+        }
+
+        private void CheckGroup(int index, string path, long at)
+        {
+            if (index < AccessSnapshot.FirstPrincipal || _b.Types[index] != PrincipalType.Group)
+            {
+                Fail(path, at, $"'{_b.PrincipalIds[index]}' is a {TypeName(_b.Types[index])}, not a group");
+            }
+        }
+
+        /// <summary>Marks a principal with a stamp; true when it already had that stamp (a duplicate).</summary>
+        private bool Stamp(int index, int stamp)
+        {
+            if (index >= _stamp.Length)
+            {
+                Array.Resize(ref _stamp, Math.Max(_stamp.Length * 2, index + 1));
+            }
+
+            var dup = _stamp[index] == stamp;
+            _stamp[index] = stamp;
+            return dup;
         }
 
         private static string TypeName(PrincipalType t) => t switch
@@ -492,91 +620,35 @@ public static class SnapshotReader
             switch (x.Kind)
             {
                 case RefKind.Member:
-                    return $"principals[{Num(x.Owner - AccessSnapshot.FirstPrincipal)}].members[{Num(x.Element)}]";
+                {
+                    var g = _b.MemberGroup[x.Slot];
+                    var first = x.Slot;
+                    while (first > 0 && _b.MemberGroup[first - 1] == g) first--;
+                    return $"principals[{Num(g - AccessSnapshot.FirstPrincipal)}].members[{Num(x.Slot - first)}]";
+                }
+
                 case RefKind.Owner:
-                    return $"resources[{Num(x.Owner)}].owners[{Num(x.Element)}]";
+                {
+                    var res = _b.OwnerResource[x.Slot];
+                    var first = x.Slot;
+                    while (first > 0 && _b.OwnerResource[first - 1] == res) first--;
+                    return $"resources[{Num(res)}].owners[{Num(x.Slot - first)}]";
+                }
+
                 case RefKind.ResourceGroup:
-                    return $"resources[{Num(x.Owner)}].group";
+                    return $"resources[{Num(x.Slot)}].group";
                 case RefKind.GrantResource:
-                    return $"grants[{Num(x.Owner)}].resource";
+                    return $"grants[{Num(x.Slot)}].resource";
                 default:
-                    return $"grants[{Num(x.Owner)}].principal";
+                    return $"grants[{Num(x.Slot)}].principal";
             }
         }
 
-        /// <summary>The path of a reference whose owner is still being read (its owner is the next principal or resource).</summary>
-        private string PendingRefPath(Ref x)
-        {
-            if (x.Owner < 0)
-            {
-                x.Owner = x.Kind == RefKind.Member ? _b.PrincipalCount : _b.ResourceIds.Count;
-            }
-
-            return RefPath(x);
-        }
-
-        private ReadOnlySpan<byte> RefBytes(Ref x) =>
-            x.Offset >= 0 ? new ReadOnlySpan<byte>(_data, x.Offset, x.Length) : Encoding.UTF8.GetBytes(_escaped[x.Escaped]);
-
-        private string RefText(Ref x) => x.Offset >= 0 ? Encoding.UTF8.GetString(_data, x.Offset, x.Length) : _escaped[x.Escaped];
-
-        private int ResolvePrincipal(Ref x, bool allowAudience)
-        {
-            var index = _principalMap.Find(RefBytes(x));
-            if (index < 0)
-            {
-                Fail(RefPath(x), x.TokenStart, $"'{RefText(x)}' is not the id of a principal in this snapshot");
-            }
-
-            if (!allowAudience && index < AccessSnapshot.FirstPrincipal)
-            {
-                Fail(RefPath(x), x.TokenStart, $"the audience '{RefText(x)}' can only be named in a grant");
-            }
-
-            return index;
-        }
-
-        private int ResolveResource(Ref x)
-        {
-            var index = _resourceMap.Find(RefBytes(x));
-            if (index < 0)
-            {
-                Fail(RefPath(x), x.TokenStart, $"'{RefText(x)}' is not the id of a resource in this snapshot");
-            }
-
-            return index;
-        }
-
-        private void AddRef(ref Utf8JsonReader r, RefKind kind, int owner, int element)
-        {
-            var x = new Ref { Kind = kind, Owner = owner, Element = element, TokenStart = (int)r.TokenStartIndex };
-            if (r.TokenType != JsonTokenType.String)
-            {
-                Fail(PendingRefPath(x), r.TokenStartIndex, $"expected an id (a string), found {Describe(r.TokenType)}");
-            }
-
-            if (r.ValueIsEscaped)
-            {
-                x.Offset = -1;
-                x.Escaped = _escaped.Count;
-                _escaped.Add(r.GetString()!);
-            }
-            else
-            {
-                // The value's content starts one byte after the opening quote.
-                x.Offset = (int)r.TokenStartIndex + 1 + _offset; // absolute, into _data
-                x.Length = r.ValueSpan.Length;
-            }
-
-            if (x.Offset >= 0 ? x.Length == 0 : _escaped[x.Escaped].Length == 0)
-            {
-                Fail(PendingRefPath(x), r.TokenStartIndex, "an id cannot be empty");
-            }
-
-            _refs.Add(x);
-        }
+        private string RefText(Ref x) => x.Offset >= 0 ? Encoding.UTF8.GetString(_data, x.Offset, x.Length) : _escaped[-x.Offset - 1];
 
         // ---- token helpers ----------------------------------------------------------------------
+
+        private static string Field(int ordinal, string name) => Index("principals", ordinal) + "." + name;
 
         private static JsonTokenType Next(ref Utf8JsonReader r)
         {
@@ -592,6 +664,36 @@ public static class SnapshotReader
             }
         }
 
+        /// <summary>An enum value spelled exactly, or (rarely) in another case, without making a string for the usual case.</summary>
+        private int Enumerated(ref Utf8JsonReader r, byte[][] names, string path, string what)
+        {
+            if (r.TokenType == JsonTokenType.String)
+            {
+                for (var i = 0; i < names.Length; i++)
+                {
+                    if (r.ValueTextEquals(names[i]))
+                    {
+                        return i;
+                    }
+                }
+            }
+
+            var text = String(ref r, path);
+            for (var i = 0; i < names.Length; i++)
+            {
+                if (string.Equals(Encoding.UTF8.GetString(names[i]), text, StringComparison.OrdinalIgnoreCase))
+                {
+                    return i;
+                }
+            }
+
+            Fail(path, r.TokenStartIndex, $"'{text}' is not {what}");
+            return -1;
+        }
+
+        private string String(ref Utf8JsonReader r, int ordinal, string field) =>
+            r.TokenType == JsonTokenType.String ? r.GetString()! : String(ref r, Field(ordinal, field));
+
         private string String(ref Utf8JsonReader r, string path)
         {
             if (r.TokenType != JsonTokenType.String)
@@ -600,6 +702,17 @@ public static class SnapshotReader
             }
 
             return r.GetString()!;
+        }
+
+        private string NonEmpty(ref Utf8JsonReader r, int ordinal, string field)
+        {
+            var s = String(ref r, ordinal, field);
+            if (s.Length == 0 || s.Trim().Length == 0)
+            {
+                Fail(Field(ordinal, field), r.TokenStartIndex, "cannot be empty");
+            }
+
+            return s;
         }
 
         private string NonEmpty(ref Utf8JsonReader r, string path)
@@ -613,6 +726,9 @@ public static class SnapshotReader
             return s;
         }
 
+        private bool Bool(ref Utf8JsonReader r, int ordinal, string field) =>
+            r.TokenType == JsonTokenType.True || (r.TokenType != JsonTokenType.False && Bool(ref r, Field(ordinal, field)));
+
         private bool Bool(ref Utf8JsonReader r, string path)
         {
             if (r.TokenType == JsonTokenType.True) return true;
@@ -621,7 +737,17 @@ public static class SnapshotReader
             return false;
         }
 
-        private void Once(ref int seen, int bit, string path, int at)
+        private void Once(ref int seen, int bit, int ordinal, string field, long at)
+        {
+            if ((seen & bit) != 0)
+            {
+                Fail(Field(ordinal, field), at, "the field appears twice");
+            }
+
+            seen |= bit;
+        }
+
+        private void Once(ref int seen, int bit, string path, long at)
         {
             if ((seen & bit) != 0)
             {
@@ -705,99 +831,3 @@ public static class SnapshotReader
     }
 }
 
-/// <summary>An open-addressing map from UTF-8 id bytes to an index, looked up without making strings.</summary>
-internal sealed class Utf8Map
-{
-    private byte[] _keys = new byte[1 << 16];
-    private int _keysUsed;
-    private int[] _slots = new int[1 << 10]; // entry + 1, 0 = empty
-    private readonly List<int> _keyStart = new();
-    private readonly List<int> _keyLength = new();
-    private readonly List<int> _values = new();
-    private readonly List<uint> _hashes = new();
-
-    public int Count => _values.Count;
-
-    public void Add(byte[] key, int value)
-    {
-        if (_keysUsed + key.Length > _keys.Length)
-        {
-            Array.Resize(ref _keys, Math.Max(_keys.Length * 2, _keysUsed + key.Length));
-        }
-
-        Buffer.BlockCopy(key, 0, _keys, _keysUsed, key.Length);
-        _keyStart.Add(_keysUsed);
-        _keyLength.Add(key.Length);
-        _keysUsed += key.Length;
-        _values.Add(value);
-        var h = Hash(key);
-        _hashes.Add(h);
-        if (_values.Count * 2 > _slots.Length)
-        {
-            Rehash();
-        }
-        else
-        {
-            Insert(_values.Count - 1, h);
-        }
-    }
-
-    public int Find(ReadOnlySpan<byte> key)
-    {
-        var h = Hash(key);
-        var mask = _slots.Length - 1;
-        var i = (int)(h & mask);
-        while (true)
-        {
-            var s = _slots[i];
-            if (s == 0)
-            {
-                return -1;
-            }
-
-            var e = s - 1;
-            if (_hashes[e] == h && _keyLength[e] == key.Length && key.SequenceEqual(new ReadOnlySpan<byte>(_keys, _keyStart[e], _keyLength[e])))
-            {
-                return _values[e];
-            }
-
-            i = (i + 1) & mask;
-        }
-    }
-
-    private void Rehash()
-    {
-        _slots = new int[_slots.Length * 2];
-        for (var e = 0; e < _values.Count; e++)
-        {
-            Insert(e, _hashes[e]);
-        }
-    }
-
-    private void Insert(int entry, uint h)
-    {
-        var mask = _slots.Length - 1;
-        var i = (int)(h & mask);
-        while (_slots[i] != 0)
-        {
-            i = (i + 1) & mask;
-        }
-
-        _slots[i] = entry + 1;
-    }
-
-    private static uint Hash(ReadOnlySpan<byte> key)
-    {
-        // FNV-1a, then a finalizer so that the low bits used for the slot mix well.
-        var h = 2166136261u;
-        foreach (var b in key)
-        {
-            h = (h ^ b) * 16777619u;
-        }
-
-        h ^= h >> 15;
-        h *= 0x2c1b3c6du;
-        h ^= h >> 12;
-        return h;
-    }
-}

@@ -31,6 +31,7 @@ internal static class Rules
             }
 
             var at = policy.HardDenyAt(rule);
+            message = char.ToUpperInvariant(message[0]) + message.Substring(1);
             findings.Add(new Finding(rule, severity, r.ResourceId, message, count, at is { } min && severity >= min));
         }
 

@@ -1,0 +1,190 @@
+using System;
+using System.Text;
+
+namespace AgentGovernance.Directory;
+
+/// <summary>
+/// Interns UTF-8 ids: each new id gets the next ordinal (0, 1, 2, ...), and looking an id up needs
+/// no string. A slot is 16 bytes (hash, ordinal, the id's first eight bytes), kept under 70% full,
+/// so the table stays small: on a large tenant every reference is a random probe, and the cost of
+/// a probe is the cache and TLB misses of the table's size. Ids longer than eight bytes are
+/// compared in full only when hash and prefix already match.
+/// </summary>
+internal sealed class Utf8Map
+{
+    private struct Slot
+    {
+        public uint Hash;
+        public int Entry; // ordinal + 1; 0 = empty
+        public ulong Prefix;
+    }
+
+    private Slot[] _slots;
+    private byte[] _keys;
+    private int[] _keyStart;
+    private int _keysUsed;
+
+    /// <summary>A map sized for about <paramref name="capacity"/> ids without growing.</summary>
+    public Utf8Map(int capacity = 512)
+    {
+        _slots = new Slot[SlotsFor(Math.Max(capacity, 16))];
+        _keyStart = new int[Math.Max(capacity, 16) + 1];
+        _keys = new byte[Math.Max(1 << 12, capacity * 12)];
+    }
+
+    public int Count { get; private set; }
+
+    /// <summary>Adds an id and returns its ordinal, or -1 when the id is already there.</summary>
+    public int Add(ReadOnlySpan<byte> key)
+    {
+        if ((Count + 1) * 10 > _slots.Length * 7)
+        {
+            Grow();
+        }
+
+        var h = Hash(key);
+        var prefix = Prefix(key);
+        var mask = _slots.Length - 1;
+        var i = (int)(h & mask);
+        while (_slots[i].Entry != 0)
+        {
+            if (Matches(ref _slots[i], key, h, prefix))
+            {
+                return -1;
+            }
+
+            i = (i + 1) & mask;
+        }
+
+        if (_keysUsed + key.Length > _keys.Length)
+        {
+            Array.Resize(ref _keys, Math.Max(_keys.Length * 2, _keysUsed + key.Length));
+        }
+
+        if (Count + 2 > _keyStart.Length)
+        {
+            Array.Resize(ref _keyStart, _keyStart.Length * 2);
+        }
+
+        key.CopyTo(new Span<byte>(_keys, _keysUsed, key.Length));
+        var ordinal = Count++;
+        _keyStart[ordinal] = _keysUsed;
+        _keysUsed += key.Length;
+        _keyStart[ordinal + 1] = _keysUsed;
+        _slots[i] = new Slot { Hash = h, Entry = ordinal + 1, Prefix = prefix };
+        return ordinal;
+    }
+
+    /// <summary>The ordinal of a string id, or -1.</summary>
+    public int Find(string key) => Find(Encoding.UTF8.GetBytes(key));
+
+    /// <summary>The ordinal of an id, or -1.</summary>
+    public int Find(ReadOnlySpan<byte> key)
+    {
+        var h = Hash(key);
+        var prefix = Prefix(key);
+        var mask = _slots.Length - 1;
+        var i = (int)(h & mask);
+        while (_slots[i].Entry != 0)
+        {
+            if (Matches(ref _slots[i], key, h, prefix))
+            {
+                return _slots[i].Entry - 1;
+            }
+
+            i = (i + 1) & mask;
+        }
+
+        return -1;
+    }
+
+    private bool Matches(ref Slot slot, ReadOnlySpan<byte> key, uint h, ulong prefix)
+    {
+        if (slot.Hash != h || slot.Prefix != prefix)
+        {
+            return false;
+        }
+
+        var e = slot.Entry - 1;
+        var start = _keyStart[e];
+        var length = _keyStart[e + 1] - start;
+        return length == key.Length && (length <= 8 || key.Slice(8).SequenceEqual(new ReadOnlySpan<byte>(_keys, start + 8, length - 8)));
+    }
+
+    private static int SlotsFor(int count)
+    {
+        var n = 1024;
+        while (n * 7 < count * 10)
+        {
+            n *= 2;
+        }
+
+        return n;
+    }
+
+    private void Grow()
+    {
+        var old = _slots;
+        _slots = new Slot[old.Length * 2];
+        var mask = _slots.Length - 1;
+        foreach (var s in old)
+        {
+            if (s.Entry == 0)
+            {
+                continue;
+            }
+
+            var i = (int)(s.Hash & mask);
+            while (_slots[i].Entry != 0)
+            {
+                i = (i + 1) & mask;
+            }
+
+            _slots[i] = s;
+        }
+    }
+
+    private static ulong Prefix(ReadOnlySpan<byte> key)
+    {
+        if (key.Length >= 8)
+        {
+            return System.Runtime.InteropServices.MemoryMarshal.Read<ulong>(key);
+        }
+
+        ulong p = 0;
+        for (var i = 0; i < key.Length; i++)
+        {
+            p |= (ulong)key[i] << (8 * i);
+        }
+
+        return p;
+    }
+
+    private static uint Hash(ReadOnlySpan<byte> key)
+    {
+        // Eight bytes at a time, multiplied and rotated, then a 64-bit finalizer (MurmurHash3's fmix64):
+        // ids differ in their last few characters, so every input bit must reach the slot bits.
+        const ulong k = 0x9E3779B97F4A7C15UL;
+        var h = (ulong)key.Length * k;
+        var i = 0;
+        for (; i + 8 <= key.Length; i += 8)
+        {
+            var x = (h ^ System.Runtime.InteropServices.MemoryMarshal.Read<ulong>(key.Slice(i))) * k;
+            h = (x << 23) | (x >> 41);
+        }
+
+        ulong tail = 0;
+        for (var shift = 0; i < key.Length; i++, shift += 8)
+        {
+            tail |= (ulong)key[i] << shift;
+        }
+
+        h ^= tail * k;
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdUL;
+        h ^= h >> 33;
+        h *= 0xc4ceb9fe1a85ec53UL;
+        h ^= h >> 33;
+        return (uint)h;
+    }
+}
