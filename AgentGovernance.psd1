@@ -16,6 +16,7 @@
         'Get-EffectiveAccess'
         'Import-AccessChange'
         'Import-AccessSnapshot'
+        'Import-GovernancePolicy'
         'New-AccessChange'
         'Test-ExposureRisk'
     )

@@ -69,12 +69,13 @@ public sealed class DocumentException : GovernanceException
 
     private static string Format(string? file, string? field, long line, long column, string problem)
     {
-        var where = file ?? "<input>";
-        if (line > 0)
+        var where = file ?? (line > 0 ? "<input>" : null);
+        if (where is not null && line > 0)
         {
             where += column > 0 ? $":{line}:{column}" : $":{line}";
         }
 
-        return field is null ? $"{where}: {problem}" : $"{where}: {field}: {problem}";
+        var what = field is null ? problem : $"{field}: {problem}";
+        return where is null ? what : $"{where}: {what}";
     }
 }

@@ -41,14 +41,28 @@ public sealed class ConnectAgentGovernanceCommand : GovernanceCmdlet
             var snapshot = Snapshot;
             if (ParameterSetName == SnapshotFile)
             {
-                var path = OutputPath(SnapshotPath);
+                if (FileSystemPath(SnapshotPath) is not { } path)
+                {
+                    return;
+                }
+
                 WriteVerbose($"Reading snapshot {path}");
                 snapshot = SnapshotReader.ReadFile(path);
             }
 
             var previous = GovernanceSession.Current;
-            var policy = Policy
-                ?? (PolicyPath is not null ? PolicyReader.ReadFile(OutputPath(PolicyPath)) : previous?.Policy ?? GovernancePolicy.Default);
+            GovernancePolicy? policy = Policy;
+            if (policy is null && PolicyPath is not null)
+            {
+                if (FileSystemPath(PolicyPath) is not { } policyFile)
+                {
+                    return;
+                }
+
+                policy = PolicyReader.ReadFile(policyFile);
+            }
+
+            policy ??= previous?.Policy ?? GovernancePolicy.Default;
             snapshot ??= previous?.Snapshot;
             var session = new GovernanceSession(snapshot, policy);
             GovernanceSession.Set(session);

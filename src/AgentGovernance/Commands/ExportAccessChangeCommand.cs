@@ -27,12 +27,22 @@ public sealed class ExportAccessChangeCommand : GovernanceCmdlet
 
     protected override void ProcessRecord()
     {
-        var path = OutputPath(Path);
-        if (System.IO.Directory.Exists(path))
+        var target = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path, out var provider, out _);
+        string path;
+        if (provider.Name == "FileSystem" && System.IO.Directory.Exists(target))
         {
-            path = System.IO.Path.Combine(path, Change.Id.Substring("sha256:".Length, 16) + ".json");
+            path = System.IO.Path.Combine(target, Change.Id.Substring("sha256:".Length, 16) + ".json");
         }
-        else if (_written.Count > 0 && _written.Contains(path))
+        else if (FileSystemPath(Path) is { } file)
+        {
+            path = file;
+        }
+        else
+        {
+            return;
+        }
+
+        if (_written.Contains(path))
         {
             WriteGovernanceError(new GovernanceException("SeveralChangesOneFile", GovernanceErrorKind.InvalidArgument,
                 $"Change {Change.Id} was not written: an earlier change of this pipeline went to '{path}' and a change file holds one change. Give a folder as -Path to write each change to its own file."), Change);
@@ -50,7 +60,7 @@ public sealed class ExportAccessChangeCommand : GovernanceCmdlet
             _written.Add(path);
             if (PassThru)
             {
-                WriteObject(new FileInfo(path));
+                WriteFileItem(path);
             }
         }
         catch (GovernanceException e)

@@ -22,10 +22,23 @@ public sealed class ExportAccessSnapshotCommand : GovernanceCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    private string? _written;
+
     protected override void ProcessRecord()
     {
         var snapshot = RequireSnapshot(Snapshot);
-        var path = OutputPath(Path);
+        if (FileSystemPath(Path) is not { } path)
+        {
+            return;
+        }
+
+        if (_written is not null && string.Equals(_written, path, System.StringComparison.OrdinalIgnoreCase))
+        {
+            WriteGovernanceError(new GovernanceException("SeveralSnapshotsOneFile", GovernanceErrorKind.InvalidArgument,
+                $"The snapshot of {snapshot.TenantId} was not written: an earlier snapshot of this pipeline went to '{path}', and a snapshot file holds one snapshot."), snapshot);
+            return;
+        }
+
         if (!ShouldProcess(path, $"Write the snapshot of {snapshot.TenantId} ({snapshot.PrincipalCount} principals, {snapshot.ResourceCount} resources)"))
         {
             return;
@@ -34,9 +47,10 @@ public sealed class ExportAccessSnapshotCommand : GovernanceCmdlet
         try
         {
             SnapshotWriter.WriteFile(snapshot, path, overwrite: !NoClobber);
+            _written = path;
             if (PassThru)
             {
-                WriteObject(new System.IO.FileInfo(path));
+                WriteFileItem(path);
             }
         }
         catch (GovernanceException e)

@@ -4,22 +4,25 @@ using AgentGovernance.Exposure;
 
 namespace AgentGovernance.Commands;
 
-/// <summary>Who can reach a resource, or what a principal can reach, each with the path that gives it.</summary>
-[Cmdlet(VerbsCommon.Get, "EffectiveAccess", DefaultParameterSetName = ResourceSet)]
+/// <summary>
+/// Who can reach a resource (-ResourceId), what a principal can reach (-PrincipalId), or both: how
+/// one principal reaches one resource. Each entry carries the shortest path that gives the access.
+/// </summary>
+/// <remarks>
+/// One parameter set on purpose: objects piped in may carry a ResourceId (a report's resources), a
+/// PrincipalId, or both (this cmdlet's own entries, a report's gained entries), and each binds as it is.
+/// </remarks>
+[Cmdlet(VerbsCommon.Get, "EffectiveAccess")]
 [OutputType(typeof(EffectiveAccessEntry))]
 public sealed class GetEffectiveAccessCommand : GovernanceCmdlet
 {
-    private const string ResourceSet = "Resource";
-    private const string PrincipalSet = "Principal";
-
-    [Parameter(ParameterSetName = ResourceSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Parameter(ParameterSetName = PrincipalSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(ResourceIdCompleter))]
     public string ResourceId { get; set; } = string.Empty;
 
     /// <summary>A principal id or a user's UPN.</summary>
-    [Parameter(ParameterSetName = PrincipalSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(PrincipalIdCompleter))]
     public string PrincipalId { get; set; } = string.Empty;
@@ -29,13 +32,26 @@ public sealed class GetEffectiveAccessCommand : GovernanceCmdlet
 
     protected override void ProcessRecord()
     {
+        if (ResourceId.Length == 0 && PrincipalId.Length == 0)
+        {
+            WriteGovernanceError(new GovernanceException("ResourceOrPrincipalRequired", GovernanceErrorKind.InvalidArgument,
+                "Give -ResourceId (who reaches it), -PrincipalId (what it reaches), or both (how it reaches it)."));
+            return;
+        }
+
         var snapshot = RequireSnapshot(Snapshot);
         try
         {
-            if (ParameterSetName == ResourceSet)
+            if (PrincipalId.Length == 0)
             {
                 WriteObject(EffectiveAccess.ForResource(snapshot, ResourceId), enumerateCollection: true);
                 return;
+            }
+
+            if (ResourceId.Length > 0 && snapshot.FindResource(ResourceId) is null)
+            {
+                throw new GovernanceException("UnknownResource", GovernanceErrorKind.ObjectNotFound,
+                    $"'{ResourceId}' is not a resource in the snapshot of {snapshot.TenantId}.", ResourceId);
             }
 
             foreach (var entry in EffectiveAccess.ForPrincipal(snapshot, PrincipalId))
@@ -44,12 +60,6 @@ public sealed class GetEffectiveAccessCommand : GovernanceCmdlet
                 {
                     WriteObject(entry);
                 }
-            }
-
-            if (ResourceId.Length > 0 && snapshot.FindResource(ResourceId) is null)
-            {
-                WriteGovernanceError(new GovernanceException("UnknownResource", GovernanceErrorKind.ObjectNotFound,
-                    $"'{ResourceId}' is not a resource in the snapshot of {snapshot.TenantId}.", ResourceId));
             }
         }
         catch (GovernanceException e)

@@ -57,7 +57,11 @@ public abstract class GovernanceCmdlet : PSCmdlet
     protected GovernancePolicy CurrentPolicy(GovernancePolicy? given) =>
         given ?? GovernanceSession.Current?.Policy ?? GovernancePolicy.Default;
 
-    /// <summary>Resolves -Path (wildcards) or -LiteralPath to file-system paths; writes an error for each that matches nothing.</summary>
+    /// <summary>
+    /// Resolves -Path (wildcards) or -LiteralPath to file-system paths; writes an error for each that
+    /// matches nothing or is not a file-system path. A -Path without wildcards that does not exist is
+    /// passed on, so the reader reports it the same way as a -LiteralPath.
+    /// </summary>
     protected List<string> ResolveFiles(string[] paths, bool literal)
     {
         var result = new List<string>();
@@ -65,16 +69,21 @@ public abstract class GovernanceCmdlet : PSCmdlet
         {
             try
             {
-                if (literal)
+                if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
                 {
-                    result.Add(GetUnresolvedProviderPathFromPSPath(path));
+                    // A -Path without wildcards may still hold escaped ones (file`[1`].json).
+                    if (FileSystemPath(literal ? path : WildcardPattern.Unescape(path)) is { } file)
+                    {
+                        result.Add(file);
+                    }
+
                     continue;
                 }
 
                 var resolved = GetResolvedProviderPathFromPSPath(path, out var provider);
                 if (provider.Name != "FileSystem")
                 {
-                    WriteError(new ErrorRecord(new ArgumentException($"'{path}' is not a file-system path."), "PathNotFileSystem", ErrorCategory.InvalidArgument, path));
+                    WriteNotFileSystem(path);
                     continue;
                 }
 
@@ -84,11 +93,46 @@ public abstract class GovernanceCmdlet : PSCmdlet
             {
                 WriteError(new ErrorRecord(e, "PathNotFound", ErrorCategory.ObjectNotFound, path));
             }
+            catch (DriveNotFoundException e)
+            {
+                WriteError(new ErrorRecord(e, "PathNotFound", ErrorCategory.ObjectNotFound, path));
+            }
         }
 
         return result;
     }
 
-    /// <summary>A path to write to: relative to PowerShell's current location, not the process's.</summary>
-    protected string OutputPath(string path) => GetUnresolvedProviderPathFromPSPath(path);
+    /// <summary>
+    /// A path to write to (or read literally): relative to PowerShell's current location, not the
+    /// process's. Writes PathNotFileSystem and returns null for a path of another provider (Env:, HKLM:...).
+    /// </summary>
+    protected string? FileSystemPath(string path)
+    {
+        var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+        if (provider.Name != "FileSystem")
+        {
+            WriteNotFileSystem(path);
+            return null;
+        }
+
+        if (System.IO.Directory.Exists(resolved))
+        {
+            WriteError(new ErrorRecord(new System.IO.IOException($"'{resolved}' is a folder; give a file."), "PathIsFolder", ErrorCategory.InvalidArgument, path));
+            return null;
+        }
+
+        return resolved;
+    }
+
+    /// <summary>The file the cmdlet wrote, as PowerShell's FileSystem provider gives it (with PSPath, so it pipes into Import-*).</summary>
+    protected void WriteFileItem(string path)
+    {
+        foreach (var item in InvokeProvider.Item.Get(new[] { path }, force: true, literalPath: true))
+        {
+            WriteObject(item);
+        }
+    }
+
+    private void WriteNotFileSystem(string path) =>
+        WriteError(new ErrorRecord(new ArgumentException($"'{path}' is not a file-system path."), "PathNotFileSystem", ErrorCategory.InvalidArgument, path));
 }

@@ -11,6 +11,7 @@ public sealed class ImportAccessSnapshotCommand : GovernanceCmdlet
 {
     [Parameter(ParameterSetName = "Path", Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
     public string[] Path { get; set; } = System.Array.Empty<string>();
 
     [Parameter(ParameterSetName = "LiteralPath", Mandatory = true, ValueFromPipelineByPropertyName = true)]

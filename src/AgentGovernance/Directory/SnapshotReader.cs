@@ -760,7 +760,7 @@ public static class SnapshotReader
         private void Unknown(ref Utf8JsonReader r, string path, string allowed)
         {
             var name = r.GetString();
-            Fail(path + "." + name, r.TokenStartIndex, $"unknown field '{name}'; allowed here: {allowed}");
+            Fail(path == "$" ? name! : path + "." + name, r.TokenStartIndex, $"unknown field '{name}'; allowed here: {allowed}");
         }
 
         private static string Describe(JsonTokenType t) => t switch

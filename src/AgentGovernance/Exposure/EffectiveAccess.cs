@@ -97,8 +97,17 @@ public static class EffectiveAccess
     public static IReadOnlyList<EffectiveAccessEntry> ForResource(AccessSnapshot snapshot, string resourceId) =>
         ForResource(new GraphState(snapshot), ResolveResource(snapshot, resourceId));
 
-    public static IReadOnlyList<EffectiveAccessEntry> ForPrincipal(AccessSnapshot snapshot, string principalId) =>
-        ForPrincipal(new GraphState(snapshot), ExposureEngine.Principal(snapshot, principalId, allowAudience: false));
+    public static IReadOnlyList<EffectiveAccessEntry> ForPrincipal(AccessSnapshot snapshot, string principalId)
+    {
+        var p = ExposureEngine.Principal(snapshot, principalId, allowAudience: true);
+        if (p < AccessSnapshot.FirstPrincipal)
+        {
+            throw new GovernanceException("AudienceNotAPrincipal", GovernanceErrorKind.InvalidArgument,
+                $"'{principalId}' is an audience, not a principal: it reaches the resources granted to it and, for everyone, every member of it. To see who reaches a resource, use -ResourceId.", principalId);
+        }
+
+        return ForPrincipal(new GraphState(snapshot), p);
+    }
 
     public static AccessPath? Explain(AccessSnapshot snapshot, string principalId, string resourceId) =>
         Explain(new GraphState(snapshot), principalId, resourceId);

@@ -42,25 +42,37 @@ public static class ExposureEngine
             }
         }
 
-        // Distinct principals over all resources, and their kinds.
-        var seenGain = new HashSet<int>();
-        var seenLoss = new HashSet<int>();
+        // Distinct principals over all resources, and their kinds (the anonymous audience is a flag, not a principal).
+        var seen = new byte[snapshot.PrincipalSlots]; // 1 gained, 2 lost
         var byKind = new int[5];
+        int distinctGained = 0, distinctLost = 0;
         foreach (var res in resources)
         {
             var idx = res.GainedIndexes;
             var kinds = res.GainedKinds;
             for (var i = 0; i < idx.Length; i++)
             {
-                if (seenGain.Add(idx[i]))
+                if ((seen[idx[i]] & 1) == 0)
                 {
+                    seen[idx[i]] |= 1;
                     byKind[(int)kinds[i]]++;
+                    if (idx[i] != AccessSnapshot.AnyoneIndex)
+                    {
+                        distinctGained++;
+                    }
                 }
             }
 
             foreach (var p in res.LostIndexes)
             {
-                seenLoss.Add(p);
+                if ((seen[p] & 2) == 0)
+                {
+                    seen[p] |= 2;
+                    if (p != AccessSnapshot.AnyoneIndex)
+                    {
+                        distinctLost++;
+                    }
+                }
             }
         }
 
@@ -74,7 +86,7 @@ public static class ExposureEngine
             return c != 0 ? c : a.Index.CompareTo(b.Index);
         });
         return new ExposureReport(change, snapshot, after, resources, findings, notes, policy.RequiredApprovals(risk),
-            seenGain.Count, seenLoss.Count, byKind, now ?? DateTimeOffset.UtcNow);
+            distinctGained, distinctLost, byKind, now ?? DateTimeOffset.UtcNow);
     }
 
     /// <summary>Applies one operation to the overlay, checking it against the state so far, and records the resources it can affect.</summary>
@@ -229,10 +241,6 @@ public static class ExposureEngine
         d.Next();
         var gained = new List<int>();
         var lost = new List<int>();
-        var beforeRoles = new List<AccessRole>();
-        var afterRoles = new List<AccessRole>();
-        var lostBefore = new List<AccessRole>();
-        var lostAfter = new List<AccessRole>();
 
         void Consider(int p)
         {
@@ -246,14 +254,10 @@ public static class ExposureEngine
             if (ra > rb)
             {
                 gained.Add(p);
-                beforeRoles.Add(rb);
-                afterRoles.Add(ra);
             }
             else if (ra < rb)
             {
                 lost.Add(p);
-                lostBefore.Add(rb);
-                lostAfter.Add(ra);
             }
         }
 
@@ -274,28 +278,21 @@ public static class ExposureEngine
             return null;
         }
 
+        // Snapshot order, so the same change gives the same report.
+        d.Sort(gained);
+        d.Sort(lost);
         var n = gained.Count + lost.Count;
         var principals = new int[n];
         var rolesBefore = new AccessRole[n];
         var rolesAfter = new AccessRole[n];
         var kinds = new PrincipalKind[n];
-        Order(s, gained, beforeRoles, afterRoles);
-        Order(s, lost, lostBefore, lostAfter);
-        for (var i = 0; i < gained.Count; i++)
+        for (var i = 0; i < n; i++)
         {
-            principals[i] = gained[i];
-            rolesBefore[i] = beforeRoles[i];
-            rolesAfter[i] = afterRoles[i];
-            kinds[i] = ctx.KindOf(gained[i]);
-        }
-
-        for (var i = 0; i < lost.Count; i++)
-        {
-            var j = gained.Count + i;
-            principals[j] = lost[i];
-            rolesBefore[j] = lostBefore[i];
-            rolesAfter[j] = lostAfter[i];
-            kinds[j] = ctx.KindOf(lost[i]);
+            var p = i < gained.Count ? gained[i] : lost[i - gained.Count];
+            principals[i] = p;
+            rolesBefore[i] = b.RoleOf(p);
+            rolesAfter[i] = a.RoleOf(p);
+            kinds[i] = ctx.KindOf(p);
         }
 
         var exposure = new ResourceExposure(s, r, ctx.Policy.IsSensitive(s.ResourceSensitivity[r]), principals, rolesBefore, rolesAfter, kinds, gained.Count);
@@ -311,27 +308,6 @@ public static class ExposureEngine
         }
 
         return exposure;
-    }
-
-    /// <summary>Puts the entries in snapshot order, so the same change gives the same report.</summary>
-    private static void Order(AccessSnapshot s, List<int> principals, List<AccessRole> before, List<AccessRole> after)
-    {
-        if (principals.Count < 2)
-        {
-            return;
-        }
-
-        var idx = Enumerable.Range(0, principals.Count).ToArray();
-        var keys = principals.ToArray();
-        Array.Sort(keys, idx);
-        var b = before.ToArray();
-        var a = after.ToArray();
-        for (var i = 0; i < idx.Length; i++)
-        {
-            principals[i] = keys[i];
-            before[i] = b[idx[i]];
-            after[i] = a[idx[i]];
-        }
     }
 
     private static int Resource(AccessSnapshot s, string id)
@@ -390,6 +366,42 @@ public static class ExposureEngine
             _stamp[p] = _current;
             return true;
         }
+
+        /// <summary>
+        /// Sorts principal indexes. A tenant-wide change lists most principals: then one pass over
+        /// the index range, marking, is cheaper than a comparison sort.
+        /// </summary>
+        public void Sort(List<int> items)
+        {
+            if (items.Count < 2)
+            {
+                return;
+            }
+
+            if (items.Count < _stamp.Length / 64)
+            {
+                items.Sort();
+                return;
+            }
+
+            _marks ??= new bool[_stamp.Length];
+            foreach (var p in items)
+            {
+                _marks[p] = true;
+            }
+
+            items.Clear();
+            for (var p = 0; p < _marks.Length; p++)
+            {
+                if (_marks[p])
+                {
+                    items.Add(p);
+                    _marks[p] = false;
+                }
+            }
+        }
+
+        private bool[]? _marks;
     }
 }
 

@@ -16,7 +16,7 @@ internal static class AtomicFile
         var dir = Path.GetDirectoryName(full) ?? ".";
         if (!System.IO.Directory.Exists(dir))
         {
-            throw new GovernanceException("PathNotFound", GovernanceErrorKind.ObjectNotFound, $"The folder '{dir}' does not exist.", path);
+            throw new GovernanceException("FolderNotFound", GovernanceErrorKind.ObjectNotFound, $"The folder '{dir}' does not exist.", path);
         }
 
         if (!overwrite && File.Exists(full))

@@ -87,7 +87,7 @@ public sealed class ImportAccessChangeTests : CmdletTestBase
         var result = Ps.Run("Import-AccessChange 1.json, nothere.json, 2.json, 3.json");
 
         Assert.Equal(
-            new[] { "ChangeInvalid", "ChangeInvalid", "PathNotFound" },
+            new[] { "ChangeInvalid", "ChangeInvalid", "ChangeNotFound" },
             result.Errors.Select(e => e.FullyQualifiedErrorId.Split(',')[0]).OrderBy(id => id, StringComparer.Ordinal));
         Assert.Single(result.Objects<AccessChange>());
     }
@@ -209,12 +209,12 @@ public sealed class ImportAccessChangeTests : CmdletTestBase
     }
 
     [Fact]
-    public void AMissingPathIsPathNotFound()
+    public void AMissingFileIsChangeNotFoundAsWithLiteralPath()
     {
         var result = Ps.Run("Import-AccessChange -Path nothere.json");
 
-        var error = SingleError(result, "PathNotFound", Cmd, ErrorCategory.ObjectNotFound);
-        Assert.Equal("nothere.json", error.TargetObject);
+        var error = SingleError(result, "ChangeNotFound", Cmd, ErrorCategory.ObjectNotFound);
+        Assert.EndsWith("nothere.json", (string)error.TargetObject);
     }
 
     [Fact]
@@ -288,7 +288,7 @@ public sealed class ImportAccessChangeTests : CmdletTestBase
         SingleError(result, "PathNotFileSystem", Cmd, ErrorCategory.InvalidArgument);
     }
 
-    [Fact(Skip = "product bug: -LiteralPath of another provider (Env:PATH) is read as the file 'PATH' relative to the process directory instead of PathNotFileSystem")]
+    [Fact]
     public void ALiteralPathOfAnotherProviderIsPathNotFileSystem()
     {
         var result = Ps.Run("Import-AccessChange -LiteralPath Env:PATH");

@@ -25,7 +25,7 @@ public sealed class MetadataTests : CmdletTestBase
             new[]
             {
                 "Connect-AgentGovernance", "Export-AccessChange", "Export-AccessSnapshot", "Get-EffectiveAccess",
-                "Import-AccessChange", "Import-AccessSnapshot", "New-AccessChange", "Test-ExposureRisk",
+                "Import-AccessChange", "Import-AccessSnapshot", "Import-GovernancePolicy", "New-AccessChange", "Test-ExposureRisk",
             },
             names);
     }
@@ -92,13 +92,15 @@ public sealed class MetadataTests : CmdletTestBase
     {
         var command = Command("Get-EffectiveAccess");
 
-        Assert.Equal("Resource", command.DefaultParameterSet);
-        Assert.True(InSet(command, "ResourceId", "Resource").IsMandatory);
-        Assert.Equal(0, InSet(command, "ResourceId", "Resource").Position);
-        Assert.True(InSet(command, "PrincipalId", "Principal").IsMandatory);
-        Assert.False(InSet(command, "ResourceId", "Principal").IsMandatory);
-        Assert.All(new[] { InSet(command, "ResourceId", "Resource"), InSet(command, "ResourceId", "Principal"), InSet(command, "PrincipalId", "Principal") },
-            s => Assert.True(s.ValueFromPipelineByPropertyName));
+        // One set: piped objects carry a ResourceId, a PrincipalId or both, and each binds as it is.
+        Assert.Single(command.ParameterSets);
+        var resource = InSet(command, "ResourceId", "__AllParameterSets");
+        var principal = InSet(command, "PrincipalId", "__AllParameterSets");
+        Assert.False(resource.IsMandatory);
+        Assert.False(principal.IsMandatory);
+        Assert.Equal(0, resource.Position);
+        Assert.True(resource.ValueFromPipelineByPropertyName);
+        Assert.True(principal.ValueFromPipelineByPropertyName);
     }
 
     [Fact]
