@@ -24,7 +24,7 @@ public sealed class AccessSnapshot
     private readonly string?[] _principalNames;
     private readonly Utf8Map _principalIndex;
     private readonly Utf8Map _resourceIndex;
-    private Dictionary<string, int>? _upnIndex;
+    private volatile Dictionary<string, int>? _upnIndex;
 
     internal AccessSnapshot(SnapshotBuilder b)
     {
@@ -330,21 +330,30 @@ public sealed class AccessSnapshot
             return true;
         }
 
-        if (_upnIndex is null)
+        // Built once, on the first look-up by UPN; a snapshot is shared, so build under a lock.
+        var upns = _upnIndex;
+        if (upns is null)
         {
-            var map = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-            for (var i = FirstPrincipal; i < _principalIds.Length; i++)
+            lock (_principalIds)
             {
-                if (Upn[i] is { } upn && !map.ContainsKey(upn))
+                upns = _upnIndex;
+                if (upns is null)
                 {
-                    map.Add(upn, i);
+                    upns = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+                    for (var i = FirstPrincipal; i < _principalIds.Length; i++)
+                    {
+                        if (Upn[i] is { } upn && !upns.ContainsKey(upn))
+                        {
+                            upns.Add(upn, i);
+                        }
+                    }
+
+                    _upnIndex = upns;
                 }
             }
-
-            _upnIndex = map;
         }
 
-        return _upnIndex.TryGetValue(idOrUpn, out index);
+        return upns.TryGetValue(idOrUpn, out index);
     }
 }
 

@@ -569,7 +569,7 @@ internal sealed class Evaluator
 /// <summary>What the rules need to know about the change and the people around it.</summary>
 internal sealed class ChangeContext
 {
-    private readonly HashSet<int> _policyAgents = new();
+    private readonly bool[]? _policyAgents;
 
     public ChangeContext(AccessSnapshot snapshot, AccessChange change, GovernancePolicy policy)
     {
@@ -580,7 +580,7 @@ internal sealed class ChangeContext
         {
             if (snapshot.TryResolvePrincipal(a, out var p) && p >= AccessSnapshot.FirstPrincipal)
             {
-                _policyAgents.Add(p);
+                (_policyAgents ??= new bool[snapshot.PrincipalSlots])[p] = true;
             }
         }
 
@@ -605,7 +605,7 @@ internal sealed class ChangeContext
 
     public int Suggester { get; } = -1;
 
-    public bool IsAgent(int p) => Snapshot.IsAgentFlag(p) || _policyAgents.Contains(p);
+    public bool IsAgent(int p) => Snapshot.IsAgentFlag(p) || (_policyAgents is not null && _policyAgents[p]);
 
     public PrincipalKind KindOf(int p)
     {
