@@ -241,6 +241,8 @@ public static class ExposureEngine
         d.Next();
         var gained = new List<int>();
         var lost = new List<int>();
+        var roleBefore = d.RoleBefore;
+        var roleAfter = d.RoleAfter;
 
         void Consider(int p)
         {
@@ -251,25 +253,41 @@ public static class ExposureEngine
 
             var rb = b.RoleOf(p);
             var ra = a.RoleOf(p);
-            if (ra > rb)
+            if (ra != rb)
             {
-                gained.Add(p);
-            }
-            else if (ra < rb)
-            {
-                lost.Add(p);
+                roleBefore[p] = rb;
+                roleAfter[p] = ra;
+                (ra > rb ? gained : lost).Add(p);
             }
         }
 
         foreach (var p in b.Touched) Consider(p);
         foreach (var p in a.Touched) Consider(p);
-        if (b.Everyone != a.Everyone)
+        if (b.Everyone != a.Everyone || b.EveryoneExceptExternal != a.EveryoneExceptExternal)
         {
-            foreach (var p in s.EnabledUsers) Consider(p);
-        }
-        else if (b.EveryoneExceptExternal != a.EveryoneExceptExternal)
-        {
-            foreach (var p in s.EnabledMembers) Consider(p);
+            // An audience's role changed: every enabled user of it is a candidate. The principals with
+            // an explicit role were considered above; the rest have the audience roles alone, which
+            // are the same for every member (and for every guest): compare once, then list.
+            var everyoneChanged = b.Everyone != a.Everyone;
+            var memberBefore = Max(b.Everyone, b.EveryoneExceptExternal);
+            var memberAfter = Max(a.Everyone, a.EveryoneExceptExternal);
+            foreach (var p in everyoneChanged ? s.EnabledUsers : s.EnabledMembers)
+            {
+                if (!d.Mark(p))
+                {
+                    continue;
+                }
+
+                var guest = s.IsGuest(p);
+                var rb = guest ? b.Everyone : memberBefore;
+                var ra = guest ? a.Everyone : memberAfter;
+                if (ra != rb)
+                {
+                    roleBefore[p] = rb;
+                    roleAfter[p] = ra;
+                    (ra > rb ? gained : lost).Add(p);
+                }
+            }
         }
 
         Consider(AccessSnapshot.AnyoneIndex);
@@ -290,8 +308,8 @@ public static class ExposureEngine
         {
             var p = i < gained.Count ? gained[i] : lost[i - gained.Count];
             principals[i] = p;
-            rolesBefore[i] = b.RoleOf(p);
-            rolesAfter[i] = a.RoleOf(p);
+            rolesBefore[i] = roleBefore[p];
+            rolesAfter[i] = roleAfter[p];
             kinds[i] = ctx.KindOf(p);
         }
 
@@ -309,6 +327,8 @@ public static class ExposureEngine
 
         return exposure;
     }
+
+    private static AccessRole Max(AccessRole x, AccessRole y) => x > y ? x : y;
 
     private static int Resource(AccessSnapshot s, string id)
     {
@@ -351,7 +371,17 @@ public static class ExposureEngine
         private readonly int[] _stamp;
         private int _current;
 
-        public DiffBuffers(int slots) => _stamp = new int[slots];
+        public DiffBuffers(int slots)
+        {
+            _stamp = new int[slots];
+            RoleBefore = new AccessRole[slots];
+            RoleAfter = new AccessRole[slots];
+        }
+
+        /// <summary>Roles of the principals whose role changes on the current resource, by principal index.</summary>
+        public AccessRole[] RoleBefore { get; }
+
+        public AccessRole[] RoleAfter { get; }
 
         public void Next() => _current++;
 
@@ -368,40 +398,37 @@ public static class ExposureEngine
         }
 
         /// <summary>
-        /// Sorts principal indexes. A tenant-wide change lists most principals: then one pass over
-        /// the index range, marking, is cheaper than a comparison sort.
+        /// Sorts principal indexes. The list is usually a short unsorted head (principals with an
+        /// explicit role) and a long sorted tail (an audience's members, in index order): sort the head
+        /// and merge, in linear time, rather than sorting a tenant-wide list.
         /// </summary>
         public void Sort(List<int> items)
         {
-            if (items.Count < 2)
+            var tail = items.Count - 1;
+            while (tail > 0 && items[tail - 1] < items[tail])
+            {
+                tail--;
+            }
+
+            if (tail <= 0)
             {
                 return;
             }
 
-            if (items.Count < _stamp.Length / 64)
+            var head = items.GetRange(0, tail);
+            head.Sort();
+            var merged = new List<int>(items.Count);
+            int i = 0, j = tail;
+            while (i < head.Count || j < items.Count)
             {
-                items.Sort();
-                return;
-            }
-
-            _marks ??= new bool[_stamp.Length];
-            foreach (var p in items)
-            {
-                _marks[p] = true;
+                merged.Add(j >= items.Count || (i < head.Count && head[i] < items[j]) ? head[i++] : items[j++]);
             }
 
             items.Clear();
-            for (var p = 0; p < _marks.Length; p++)
-            {
-                if (_marks[p])
-                {
-                    items.Add(p);
-                    _marks[p] = false;
-                }
-            }
+            items.AddRange(merged);
         }
 
-        private bool[]? _marks;
+
     }
 }
 
