@@ -1,3 +1,6 @@
+using AgentGovernance.Changes;
+using AgentGovernance.Directory;
+
 namespace TenantGen;
 
 /// <summary>
@@ -46,10 +49,10 @@ internal static class Demo
 
         var changesDir = Path.Combine(outDir, "changes");
         Directory.CreateDirectory(changesDir);
-        foreach (var (name, doc) in Changes())
+        foreach (var (name, change) in Changes())
         {
-            ValidateChange(t, name, doc);
-            ChangeWriter.Write(Path.Combine(changesDir, name), doc);
+            ValidateChange(t, name, change);
+            ChangeWriter.WriteFile(change, Path.Combine(changesDir, name));
         }
 
         PrintSummary(t, snapshotPath);
@@ -88,10 +91,10 @@ internal static class Demo
         Group(t, "g-it-helpdesk", "IT Helpdesk", "helpdesk");
         Group(t, "g-dataops", "Data Ops", "dataops-team");
         Group(t, "g-launch", "Product Launch 2027", "launch2027");
-        Group(t, "g-social", "Contoso Social Club", "social", Visibility.Public);
+        Group(t, "g-social", "Contoso Social Club", "social", GroupVisibility.Public);
         Group(t, "g-proj-atlas", "Project Atlas", "atlas");
         Group(t, "g-proj-orion", "Project Orion", "orion");
-        Group(t, "g-proj-harbor", "Project Harbor", "harbor", Visibility.HiddenMembership);
+        Group(t, "g-proj-harbor", "Project Harbor", "harbor", GroupVisibility.HiddenMembership);
 
         // Departments: (group, head count of staff members, named people first).
         (string Group, int Size, Named[] People)[] departments =
@@ -259,7 +262,7 @@ internal static class Demo
     private static Named N(string slug, string displayName, bool disabled = false) =>
         new("u-" + slug, displayName, slug + "@" + Domain, disabled);
 
-    private static void Group(DemoTenant t, string id, string name, string nickname, Visibility visibility = Visibility.Private) =>
+    private static void Group(DemoTenant t, string id, string name, string nickname, GroupVisibility visibility = GroupVisibility.Private) =>
         t.Add(new DemoPrincipal(id, PrincipalKind.Group, name)
         {
             Mail = nickname + "@" + Domain,
@@ -426,55 +429,54 @@ internal static class Demo
 
     // ---- the change documents -------------------------------------------------------------------
 
-    private static readonly SuggestedBy Helper = new("agent", "sp-helper", "Helpdesk Copilot", "https://forum.contoso.com/t/4411");
+    /// <summary>Helpdesk Copilot, answering on a forum thread.</summary>
+    private static SuggestedBy Helper(int thread) =>
+        new("agent", "sp-helper", "Helpdesk Copilot", "https://forum.contoso.com/t/" + thread.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    public static IEnumerable<(string File, ChangeDoc Doc)> Changes()
+    public static IEnumerable<(string File, AccessChange Change)> Changes()
     {
         // The incident: one grant to the broad group the agent believed was "Data Platform and friends".
-        yield return ("forum-4411.json", new ChangeDoc(
+        yield return ("forum-4411.json", new AccessChange(
+            [AccessOperation.Grant("site-userdata", "g-eng", "read")],
             "Let Data Platform read the pipeline exports",
             "Forum thread 4411: Data Platform needs to read the nightly pipeline exports in User Data Exports " +
             "to debug the customer pipeline. Data Platform is part of All Engineering, so a read grant to " +
             "All Engineering covers the team.",
-            Helper,
-            "bob@contoso.com",
-            null,
-            [new ChangeOp("grant", Resource: "site-userdata", Principal: "g-eng", Role: "read")]));
+            Helper(4411),
+            "bob@contoso.com"));
 
-        yield return ("grant-small.json", new ChangeDoc(
+        yield return ("grant-small.json", new AccessChange(
+            [AccessOperation.Grant("site-support-kb", "u-alice", "read")],
             "Read access to the Support Knowledge Base for tonight's on-call",
             "Forum thread 4502: Alice is on call for the Platform tonight and needs the customer-facing runbooks.",
-            Helper with { Source = "https://forum.contoso.com/t/4502" },
+            Helper(4502),
             "alice@contoso.com",
-            "PT8H",
-            [new ChangeOp("grant", Resource: "site-support-kb", Principal: "u-alice", Role: "read")]));
+            "PT8H"));
 
-        yield return ("public-switch.json", new ChangeDoc(
+        yield return ("public-switch.json", new AccessChange(
+            [AccessOperation.SetVisibility("g-launch", GroupVisibility.Public)],
             "Make the Product Launch 2027 team discoverable",
             "Forum thread 4520: people keep asking how to join the launch team; making the group Public lets them find it.",
-            Helper with { Source = "https://forum.contoso.com/t/4520" },
-            "olivia.brooks@contoso.com",
-            null,
-            [new ChangeOp("setVisibility", Group: "g-launch", Visibility: "Public")]));
+            Helper(4520),
+            "olivia.brooks@contoso.com"));
 
-        yield return ("anonymous-link.json", new ChangeDoc(
+        yield return ("anonymous-link.json", new AccessChange(
+            [AccessOperation.CreateLink("item-pricing", LinkScope.Anonymous, "read")],
             "Share the FY27 price list with a prospect",
             "Opportunity OPP-20931: the prospect's procurement team cannot sign in to our tenant.",
             new SuggestedBy("agent", "sp-salesbot", "Sales Assistant", "https://crm.contoso.com/opportunities/OPP-20931"),
             "ethan.cole@contoso.com",
-            "P7D",
-            [new ChangeOp("createLink", Resource: "item-pricing", Scope: "anonymous", Role: "read")]));
+            "P7D"));
 
-        yield return ("revoke-guest.json", new ChangeDoc(
+        yield return ("revoke-guest.json", new AccessChange(
+            [AccessOperation.RemoveMember("g-dataplatform", "u-joe")],
             "Remove Joe Rivera (Fabrikam) from Data Platform",
             "Ticket IT-8812: the Fabrikam contract ended on 2026-11-15; offboard the vendor's guest account.",
-            Helper with { Source = "https://forum.contoso.com/t/4533" },
-            "elena.petrova@contoso.com",
-            null,
-            [new ChangeOp("removeMember", Group: "g-dataplatform", Member: "u-joe")]));
+            Helper(4533),
+            "elena.petrova@contoso.com"));
     }
 
-    private static void ValidateChange(DemoTenant t, string name, ChangeDoc doc)
+    private static void ValidateChange(DemoTenant t, string name, AccessChange change)
     {
         void Require(bool ok, string what)
         {
@@ -484,19 +486,19 @@ internal static class Demo
             }
         }
 
-        if (doc.SuggestedBy is { } s)
+        if (change.SuggestedBy is { Id: { } sid })
         {
-            Require(t.Contains(s.Id), $"suggestedBy '{s.Id}' undefined");
+            Require(t.Contains(sid), $"suggestedBy '{sid}' undefined");
         }
 
-        Require(doc.RequestedBy is null || t.Users.Any(u => u.UserPrincipalName == doc.RequestedBy), $"requestedBy '{doc.RequestedBy}' is no user's UPN");
-        foreach (var op in doc.Operations)
+        Require(change.RequestedBy is null || t.Users.Any(u => u.UserPrincipalName == change.RequestedBy), $"requestedBy '{change.RequestedBy}' is no user's UPN");
+        foreach (var op in change.Operations)
         {
             Require(op.Resource is null || t.Resources.Any(r => r.Id == op.Resource), $"resource '{op.Resource}' undefined");
             Require(op.Group is null || (t.Contains(op.Group) && t[op.Group].Kind == PrincipalKind.Group), $"group '{op.Group}' undefined");
             Require(op.Principal is null || t.Contains(op.Principal), $"principal '{op.Principal}' undefined");
             Require(op.Member is null || t.Contains(op.Member), $"member '{op.Member}' undefined");
-            if (op.Op == "removeMember")
+            if (op.Op == OperationKind.RemoveMember)
             {
                 Require(t[op.Group!].Members.Contains(op.Member!), $"'{op.Member}' is not a direct member of '{op.Group}'");
             }

@@ -1,5 +1,8 @@
+using AgentGovernance.Directory;
+
 namespace TenantGen;
 
+/// <summary>What a demo principal is (in this namespace it hides the module's exposure-counting PrincipalKind).</summary>
 internal enum PrincipalKind
 {
     User,
@@ -27,7 +30,7 @@ internal sealed class DemoPrincipal(string id, PrincipalKind kind, string displa
 
     public bool IsAgent { get; init; }
 
-    public Visibility Visibility { get; init; }
+    public GroupVisibility Visibility { get; init; }
 
     public List<string> Members { get; } = [];
 
@@ -163,7 +166,7 @@ internal sealed class DemoTenant
             }
         }
 
-        if (res.Group is { } cg && _byId[cg].Visibility == Visibility.Public)
+        if (res.Group is { } cg && _byId[cg].Visibility == GroupVisibility.Public)
         {
             start.Add("everyoneExceptExternal");
         }
@@ -219,7 +222,7 @@ internal sealed class DemoTenant
 
     public void Write(string path, string tenantId, string displayName, string capturedAt)
     {
-        using var w = new SnapshotWriter(path);
+        using var w = new SnapshotWriter(path, Principals.Count(), Resources.Count);
         w.Begin(tenantId, displayName, capturedAt);
         foreach (var u in Users)
         {
@@ -233,7 +236,7 @@ internal sealed class DemoTenant
 
         foreach (var g in Groups)
         {
-            w.BeginGroup(g.Id, g.DisplayName, g.Mail, g.MailNickname, g.Visibility, g.Members.Count > 0);
+            w.BeginGroup(g.Id, g.DisplayName, g.Mail, g.MailNickname, g.Visibility);
             foreach (var m in g.Members)
             {
                 w.Member(m);

@@ -1,9 +1,10 @@
 using System.Diagnostics;
+using AgentGovernance.Directory;
 
 namespace TenantGen;
 
 /// <summary>
-/// A large synthetic tenant for benchmarks, streamed to disk. Shape (defaults in brackets):
+/// A large synthetic tenant for benchmarks. Shape (defaults in brackets):
 /// <list type="bullet">
 /// <item>users [300,000]: ~3% guests, ~2% disabled; service principals: users/1000 [300], ~12% agents.</item>
 /// <item>groups [50,000]: 10% form an org tree (All Staff → divisions → ... → teams, at most 9 levels;
@@ -19,8 +20,10 @@ namespace TenantGen;
 /// <item>grants: 1-8 per resource (~4.8 on average) [~480k], 1% of resources with 20-60; plus R/5000 to everyone,
 /// R/2000 to everyoneExceptExternal and R/10000 to anyone.</item>
 /// </list>
-/// Memory: only the membership edges are held (two ints each, then one); everything else is
-/// generated while it is written. Every part draws from its own seeded stream.
+/// The membership edges are drawn first (two ints each, then one); then everything is generated in
+/// document order into <see cref="SnapshotWriter"/>, which holds the tenant in the module's snapshot
+/// builder and writes it with the module's writer at the end (about 330 MiB at the defaults). Every
+/// part draws from its own seeded stream.
 /// </summary>
 internal static class Large
 {
@@ -365,7 +368,7 @@ internal static class Large
 
         public void Write(string path)
         {
-            using var w = new SnapshotWriter(path);
+            using var w = new SnapshotWriter(path, U + S + G, R);
             w.Begin(TenantId, "Tailspin Toys (synthetic, seed " + _seed.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")", CapturedAt);
             Span<char> id = stackalloc char[32];
 
@@ -397,7 +400,7 @@ internal static class Large
                     Disabled++;
                 }
 
-                w.User(id[..n], Names.First[f] + " " + Names.Last[l], upn, default, guest, disabled);
+                w.User(id[..n], Names.First[f] + " " + Names.Last[l], upn, null, guest, disabled);
             }
 
             // Service principals.
@@ -422,7 +425,7 @@ internal static class Large
             {
                 string name;
                 string? nickname = null;
-                var visibility = Visibility.Private;
+                var visibility = GroupVisibility.Private;
                 if (grp < OrgCount)
                 {
                     name = grp == 0 ? OrgLevelNames[0] : $"{OrgLevelNames[_level[grp]]} {grp}";
@@ -438,14 +441,14 @@ internal static class Large
                     }
 
                     var v = rngG.NextDouble();
-                    visibility = v < 0.08 ? Visibility.Public : v < 0.10 ? Visibility.HiddenMembership : Visibility.Private;
+                    visibility = v < 0.08 ? GroupVisibility.Public : v < 0.10 ? GroupVisibility.HiddenMembership : GroupVisibility.Private;
                 }
 
-                if (visibility == Visibility.Public)
+                if (visibility == GroupVisibility.Public)
                 {
                     PublicGroups++;
                 }
-                else if (visibility == Visibility.HiddenMembership)
+                else if (visibility == GroupVisibility.HiddenMembership)
                 {
                     HiddenGroups++;
                 }
@@ -453,7 +456,7 @@ internal static class Large
                 var n = FormatId(id, "g-", grp, _wG);
                 var from = _memberStart[grp];
                 var to = _memberStart[grp + 1];
-                w.BeginGroup(id[..n], name, nickname is null ? default : nickname + "@" + Domain, nickname, visibility, to > from);
+                w.BeginGroup(id[..n], name, nickname is null ? null : nickname + "@" + Domain, nickname, visibility);
                 for (var e = from; e < to; e++)
                 {
                     w.Member(mid[..FormatMember(mid, _members[e])]);
@@ -541,7 +544,7 @@ internal static class Large
                 var n = FormatId(id, prefixes[type], i, _wR);
                 var gn = group >= 0 ? FormatId(gid, "g-", group, _wG) : 0;
                 w.Resource(id[..n], typeNames[type], name,
-                    type == 1 ? $"https://tailspintoys.sharepoint.com/sites/S{i}" : default,
+                    type == 1 ? $"https://tailspintoys.sharepoint.com/sites/S{i}" : null,
                     sensitivity, personal, owners.AsSpan(0, ownerCount), gid[..gn]);
             }
 

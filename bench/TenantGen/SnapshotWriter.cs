@@ -1,305 +1,237 @@
-using System.Text.Encodings.Web;
-using System.Text.Json;
+using System.Text;
+using AgentGovernance.Directory;
+using Module = AgentGovernance.Directory;
 
 namespace TenantGen;
 
 /// <summary>
-/// Streams an <c>agentgovernance/snapshot@1</c> document. Callers write principals, then resources,
-/// then grants; this class fixes the key order (formats.md's example order) and leaves out every field
-/// that holds its default (userType Member, accountEnabled true, isAgent false, visibility Private,
-/// sensitivity General, personalData false, empty lists). Output: UTF-8 without BOM, 2-space indent,
-/// "\n" newlines, non-ASCII written as is, so the same calls give the same bytes on every OS.
+/// Collects an <c>agentgovernance/snapshot@1</c> tenant in the module's <see cref="SnapshotBuilder"/>
+/// and, at <see cref="End"/>, writes it with the module's <see cref="Module.SnapshotWriter"/>: the one
+/// writer of the format, so the layout (key order, defaults left out, one principal, resource or grant
+/// per line, UTF-8 without BOM, "\n" newlines) is the module's. Callers add principals (users, then
+/// service principals, then groups, in document order), then resources, then grants; a null or empty
+/// optional field is left out. Members may name groups that come later in the document; they are
+/// resolved at <see cref="End"/> and keep their order. Owners, connected groups and grants name
+/// principals and resources that are already defined and are resolved as they are added.
 /// </summary>
-internal sealed class SnapshotWriter : IDisposable
+internal sealed class SnapshotWriter(string path, int principals = 512, int resources = 512) : IDisposable
 {
-    public const string Schema = "agentgovernance/snapshot@1";
-
-    private static readonly JsonEncodedText PId = JsonEncodedText.Encode("id");
-    private static readonly JsonEncodedText PType = JsonEncodedText.Encode("type");
-    private static readonly JsonEncodedText PDisplayName = JsonEncodedText.Encode("displayName");
-    private static readonly JsonEncodedText PUpn = JsonEncodedText.Encode("userPrincipalName");
-    private static readonly JsonEncodedText PMail = JsonEncodedText.Encode("mail");
-    private static readonly JsonEncodedText PMailNickname = JsonEncodedText.Encode("mailNickname");
-    private static readonly JsonEncodedText PUserType = JsonEncodedText.Encode("userType");
-    private static readonly JsonEncodedText PAccountEnabled = JsonEncodedText.Encode("accountEnabled");
-    private static readonly JsonEncodedText PIsAgent = JsonEncodedText.Encode("isAgent");
-    private static readonly JsonEncodedText PVisibility = JsonEncodedText.Encode("visibility");
-    private static readonly JsonEncodedText PMembers = JsonEncodedText.Encode("members");
-    private static readonly JsonEncodedText PWebUrl = JsonEncodedText.Encode("webUrl");
-    private static readonly JsonEncodedText PSensitivity = JsonEncodedText.Encode("sensitivity");
-    private static readonly JsonEncodedText PPersonalData = JsonEncodedText.Encode("personalData");
-    private static readonly JsonEncodedText POwners = JsonEncodedText.Encode("owners");
-    private static readonly JsonEncodedText PGroup = JsonEncodedText.Encode("group");
-    private static readonly JsonEncodedText PResource = JsonEncodedText.Encode("resource");
-    private static readonly JsonEncodedText PPrincipal = JsonEncodedText.Encode("principal");
-    private static readonly JsonEncodedText PRole = JsonEncodedText.Encode("role");
-
-    private static readonly JsonEncodedText VUser = JsonEncodedText.Encode("user");
-    private static readonly JsonEncodedText VGroup = JsonEncodedText.Encode("group");
-    private static readonly JsonEncodedText VServicePrincipal = JsonEncodedText.Encode("servicePrincipal");
-    private static readonly JsonEncodedText VGuest = JsonEncodedText.Encode("Guest");
-
-    private const int FlushThreshold = 1 << 20;
-
-    private readonly Stream _stream;
-    private readonly Utf8JsonWriter _w;
+    private readonly string _path = path;
+    private SnapshotBuilder? _b;
     private int _section; // 0 header, 1 principals, 2 resources, 3 grants, 4 done
+    private int _group = -1; // the open group's index, or -1
 
-    public SnapshotWriter(string path)
-    {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(dir))
-        {
-            Directory.CreateDirectory(dir);
-        }
-
-        _stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-        _w = new Utf8JsonWriter(_stream, Options);
-    }
-
-    public static JsonWriterOptions Options => new()
-    {
-        Indented = true,
-        IndentSize = 2,
-        IndentCharacter = ' ',
-        NewLine = "\n",
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
-    public long BytesWritten => _w.BytesCommitted + _w.BytesPending;
+    // Membership edges in document order. A member that is not defined yet is stored as ~k, k an
+    // index into _pending, and resolved at End.
+    private readonly List<int> _memberGroup = new(1024);
+    private readonly List<int> _memberTarget = new(1024);
+    private readonly List<string> _pending = [];
+    private byte[] _utf8 = new byte[256];
 
     public void Begin(string tenantId, string tenantDisplayName, string capturedAt)
     {
         Expect(0);
-        _w.WriteStartObject();
-        _w.WriteString("schema", Schema);
-        _w.WriteStartObject("tenant");
-        _w.WriteString("id", tenantId);
-        _w.WriteString("displayName", tenantDisplayName);
-        _w.WriteEndObject();
-        _w.WriteString("capturedAt", capturedAt);
-        _w.WriteStartArray("principals");
+        _b = new SnapshotBuilder(tenantId, principals, resources)
+        {
+            TenantDisplayName = tenantDisplayName,
+            CapturedAtText = capturedAt,
+            CapturedAt = DateTimeOffset.Parse(capturedAt, System.Globalization.CultureInfo.InvariantCulture),
+        };
         _section = 1;
     }
 
-    public void User(ReadOnlySpan<char> id, ReadOnlySpan<char> displayName, ReadOnlySpan<char> upn,
-        ReadOnlySpan<char> mail, bool guest, bool disabled, bool isAgent = false)
+    public void User(ReadOnlySpan<char> id, string displayName, string? upn, string? mail, bool guest, bool disabled,
+        bool isAgent = false)
     {
         Expect(1);
-        _w.WriteStartObject();
-        _w.WriteString(PId, id);
-        _w.WriteString(PType, VUser);
-        _w.WriteString(PDisplayName, displayName);
-        OptionalString(PUpn, upn);
-        OptionalString(PMail, mail);
-        if (guest)
-        {
-            _w.WriteString(PUserType, VGuest);
-        }
-
-        if (disabled)
-        {
-            _w.WriteBoolean(PAccountEnabled, false);
-        }
-
-        if (isAgent)
-        {
-            _w.WriteBoolean(PIsAgent, true);
-        }
-
-        _w.WriteEndObject();
-        MaybeFlush();
+        AddPrincipal(id, PrincipalType.User, displayName, upn, guest, !disabled, isAgent, GroupVisibility.Private, mail, null);
     }
 
-    public void ServicePrincipal(ReadOnlySpan<char> id, ReadOnlySpan<char> displayName, bool isAgent)
+    public void ServicePrincipal(ReadOnlySpan<char> id, string displayName, bool isAgent)
     {
         Expect(1);
-        _w.WriteStartObject();
-        _w.WriteString(PId, id);
-        _w.WriteString(PType, VServicePrincipal);
-        _w.WriteString(PDisplayName, displayName);
-        if (isAgent)
-        {
-            _w.WriteBoolean(PIsAgent, true);
-        }
-
-        _w.WriteEndObject();
-        MaybeFlush();
+        AddPrincipal(id, PrincipalType.ServicePrincipal, displayName, null, false, true, isAgent, GroupVisibility.Private, null, null);
     }
 
-    /// <summary>Starts a group; write its members with <see cref="Member"/>, then call <see cref="EndGroup"/>.</summary>
-    public void BeginGroup(ReadOnlySpan<char> id, ReadOnlySpan<char> displayName, ReadOnlySpan<char> mail,
-        ReadOnlySpan<char> mailNickname, Visibility visibility, bool hasMembers)
+    /// <summary>Starts a group; add its members with <see cref="Member"/>, then call <see cref="EndGroup"/>.</summary>
+    public void BeginGroup(ReadOnlySpan<char> id, string displayName, string? mail, string? mailNickname,
+        GroupVisibility visibility)
     {
         Expect(1);
-        _w.WriteStartObject();
-        _w.WriteString(PId, id);
-        _w.WriteString(PType, VGroup);
-        _w.WriteString(PDisplayName, displayName);
-        OptionalString(PMail, mail);
-        OptionalString(PMailNickname, mailNickname);
-        if (visibility != Visibility.Private)
-        {
-            _w.WriteString(PVisibility, visibility.ToString());
-        }
-
-        if (hasMembers)
-        {
-            _w.WriteStartArray(PMembers);
-        }
-
-        _groupOpen = hasMembers ? 2 : 1;
+        _group = AddPrincipal(id, PrincipalType.Group, displayName, null, false, true, false, visibility, mail, mailNickname);
     }
-
-    private int _groupOpen;
 
     public void Member(ReadOnlySpan<char> id)
     {
-        if (_groupOpen != 2)
+        if (_group < 0)
         {
-            throw new InvalidOperationException("Member outside a group's members.");
+            throw new InvalidOperationException("Member outside a group.");
         }
 
-        _w.WriteStringValue(id);
-        if (_w.BytesPending > FlushThreshold)
+        var m = Find(id);
+        if (m < 0)
         {
-            _w.Flush();
+            m = ~_pending.Count;
+            _pending.Add(new string(id));
         }
+        else if (m == _group)
+        {
+            throw new InvalidOperationException($"Group '{id}' contains itself.");
+        }
+
+        _memberGroup.Add(_group);
+        _memberTarget.Add(m);
     }
 
     public void EndGroup()
     {
-        if (_groupOpen == 0)
+        if (_group < 0)
         {
             throw new InvalidOperationException("No group open.");
         }
 
-        if (_groupOpen == 2)
-        {
-            _w.WriteEndArray();
-        }
-
-        _w.WriteEndObject();
-        _groupOpen = 0;
-        MaybeFlush();
+        _group = -1;
     }
 
     public void BeginResources()
     {
         Expect(1);
-        _w.WriteEndArray();
-        _w.WriteStartArray("resources");
         _section = 2;
     }
 
-    public void Resource(ReadOnlySpan<char> id, ReadOnlySpan<char> type, ReadOnlySpan<char> displayName,
-        ReadOnlySpan<char> webUrl, Sensitivity sensitivity, bool personalData, ReadOnlySpan<string> owners,
-        ReadOnlySpan<char> group)
+    public void Resource(ReadOnlySpan<char> id, string type, string displayName, string? webUrl, Sensitivity sensitivity,
+        bool personalData, ReadOnlySpan<string> owners, ReadOnlySpan<char> group)
     {
         Expect(2);
-        _w.WriteStartObject();
-        _w.WriteString(PId, id);
-        _w.WriteString(PType, type);
-        _w.WriteString(PDisplayName, displayName);
-        OptionalString(PWebUrl, webUrl);
-        if (sensitivity != Sensitivity.General)
+        var g = -1;
+        if (!group.IsEmpty)
         {
-            _w.WriteString(PSensitivity, sensitivity.ToString());
-        }
-
-        if (personalData)
-        {
-            _w.WriteBoolean(PPersonalData, true);
-        }
-
-        if (owners.Length > 0)
-        {
-            _w.WriteStartArray(POwners);
-            foreach (var o in owners)
+            g = Defined(group, "group of resource " + id.ToString());
+            if (_b!.Types[g] != PrincipalType.Group)
             {
-                _w.WriteStringValue(o);
+                throw new InvalidOperationException($"Resource '{id}': '{group}' is not a group.");
             }
-
-            _w.WriteEndArray();
         }
 
-        OptionalString(PGroup, group);
-        _w.WriteEndObject();
-        MaybeFlush();
+        var r = _b!.AddResource(Utf8(id), id.ToString(), type, displayName, sensitivity, personalData, g, OrNull(webUrl));
+        if (r < 0)
+        {
+            throw new InvalidOperationException($"Duplicate resource id '{id}'.");
+        }
+
+        foreach (var o in owners)
+        {
+            _b.AddOwner(r, Defined(o, "owner of resource " + id.ToString()));
+        }
     }
 
     public void BeginGrants()
     {
         Expect(2);
-        _w.WriteEndArray();
-        _w.WriteStartArray("grants");
         _section = 3;
     }
 
     public void Grant(ReadOnlySpan<char> resource, ReadOnlySpan<char> principal, string role)
     {
         Expect(3);
-        _w.WriteStartObject();
-        _w.WriteString(PResource, resource);
-        _w.WriteString(PPrincipal, principal);
-        _w.WriteString(PRole, role);
-        _w.WriteEndObject();
-        MaybeFlush();
+        var r = _b!.ResourceIndex.Find(Utf8(resource));
+        if (r < 0)
+        {
+            throw new InvalidOperationException($"Grant: resource '{resource}' is not defined.");
+        }
+
+        _b.AddGrant(r, Defined(principal, "grant on " + resource.ToString()), role);
     }
 
+    /// <summary>Resolves the members, builds the snapshot and writes it with the module's writer.</summary>
     public void End()
     {
         Expect(3);
-        _w.WriteEndArray();
-        _w.WriteEndObject();
-        _w.Flush();
-        _stream.Write("\n"u8);
-        _stream.Flush();
+        var b = _b!;
+        var resolved = new int[_pending.Count];
+        for (var k = 0; k < resolved.Length; k++)
+        {
+            resolved[k] = Defined(_pending[k], "member");
+        }
+
+        for (var e = 0; e < _memberGroup.Count; e++)
+        {
+            var g = _memberGroup[e];
+            var m = _memberTarget[e];
+            if (m < 0)
+            {
+                m = resolved[~m];
+                if (m == g)
+                {
+                    throw new InvalidOperationException($"Group '{b.PrincipalIds[g]}' contains itself.");
+                }
+            }
+
+            if (b.Types[m] == PrincipalType.Audience)
+            {
+                throw new InvalidOperationException($"Group '{b.PrincipalIds[g]}': an audience cannot be a member.");
+            }
+
+            b.AddMember(g, m);
+        }
+
+        _memberGroup.Clear();
+        _memberTarget.Clear();
+        _pending.Clear();
+        var snapshot = b.Build();
+        _b = null;
+        var dir = Path.GetDirectoryName(Path.GetFullPath(_path));
+        if (!string.IsNullOrEmpty(dir))
+        {
+            Directory.CreateDirectory(dir);
+        }
+
+        Module.SnapshotWriter.WriteFile(snapshot, _path);
         _section = 4;
     }
 
     public void Dispose()
     {
-        _w.Dispose();
-        _stream.Dispose();
+        // Nothing is written before End; an abandoned writer leaves no file behind.
+        _b = null;
     }
 
-    private void OptionalString(JsonEncodedText name, ReadOnlySpan<char> value)
+    private int AddPrincipal(ReadOnlySpan<char> id, PrincipalType type, string displayName, string? upn, bool guest,
+        bool enabled, bool agent, GroupVisibility visibility, string? mail, string? mailNickname)
     {
-        if (!value.IsEmpty)
-        {
-            _w.WriteString(name, value);
-        }
+        var index = _b!.AddPrincipal(Utf8(id), id.ToString(), type, displayName, OrNull(upn), guest, enabled, agent,
+            visibility, OrNull(mail), OrNull(mailNickname));
+        return index >= 0 ? index : throw new InvalidOperationException($"Duplicate principal id '{id}'.");
     }
+
+    /// <summary>The index of a principal (or audience) that must already be defined.</summary>
+    private int Defined(ReadOnlySpan<char> id, string what)
+    {
+        var i = Find(id);
+        return i >= 0 ? i : throw new InvalidOperationException($"{what}: principal '{id}' is not defined.");
+    }
+
+    private int Find(ReadOnlySpan<char> id) => _b!.PrincipalIndex.Find(Utf8(id));
+
+    /// <summary>The id as UTF-8, in a buffer reused from call to call.</summary>
+    private ReadOnlySpan<byte> Utf8(ReadOnlySpan<char> s)
+    {
+        var max = Encoding.UTF8.GetMaxByteCount(s.Length);
+        if (max > _utf8.Length)
+        {
+            _utf8 = new byte[max];
+        }
+
+        return _utf8.AsSpan(0, Encoding.UTF8.GetBytes(s, _utf8));
+    }
+
+    private static string? OrNull(string? s) => string.IsNullOrEmpty(s) ? null : s;
 
     private void Expect(int section)
     {
-        if (_section != section || _groupOpen != 0)
+        if (_section != section || _group >= 0)
         {
             throw new InvalidOperationException($"Snapshot written out of order (section {_section}, expected {section}).");
         }
     }
-
-    private void MaybeFlush()
-    {
-        if (_w.BytesPending > FlushThreshold)
-        {
-            _w.Flush();
-        }
-    }
-}
-
-internal enum Visibility
-{
-    Private,
-    Public,
-    HiddenMembership,
-}
-
-internal enum Sensitivity
-{
-    Public,
-    General,
-    Confidential,
-    HighlyConfidential,
 }

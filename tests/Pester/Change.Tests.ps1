@@ -157,7 +157,7 @@ Describe 'Import-AccessChange' {
     }
 
     It 'reports a missing file as <ErrorId> with -<Parameter>' -TestCases @(
-        @{ Parameter = 'Path'; ErrorId = 'PathNotFound' }
+        @{ Parameter = 'Path'; ErrorId = 'ChangeNotFound' }
         @{ Parameter = 'LiteralPath'; ErrorId = 'ChangeNotFound' }
     ) {
         $arguments = @{ $Parameter = (Join-Path $TestDrive 'missing.change.json') }
@@ -185,6 +185,7 @@ Describe 'Export-AccessChange' {
         $file = $change | Export-AccessChange -Path $path -PassThru
         $file | Should -BeOfType ([System.IO.FileInfo])
         (Import-AccessChange -LiteralPath $file.FullName).Id | Should -Be $change.Id
+        ($file | Import-AccessChange).Id | Should -Be $change.Id
     }
 
     It 'writes the same bytes for the same change' {

@@ -100,6 +100,7 @@ Describe 'Test-ExposureRisk' {
         It 'warns when policy blocks a change outright' {
             $report = Get-ExampleChange -Name 'anonymous-link.json' | Test-ExposureRisk -Snapshot $snapshot -Policy $defaultPolicy -WarningVariable warnings -WarningAction SilentlyContinue
             $report.GainedAnonymous | Should -BeTrue
+            $report.PrincipalsGained | Should -Be 0
             ($report.Findings | Where-Object RuleId -EQ 'AG001').HardDeny | Should -BeTrue
             $warnings | Should -HaveCount 1
             "$($warnings[0])" | Should -BeLike '*AG001*'
@@ -274,6 +275,25 @@ Describe 'Get-EffectiveAccess' {
         $problems | Should -HaveCount 1
         $problems[0] | Get-ErrorId | Should -Be $ErrorId
         $problems[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'reports <ErrorId> for <Case>, an invalid argument' -TestCases @(
+        @{ Case = 'neither a resource nor a principal'; ErrorId = 'ResourceOrPrincipalRequired'; Parameters = @{} }
+        @{ Case = 'an audience as the principal'; ErrorId = 'AudienceNotAPrincipal'; Parameters = @{ PrincipalId = 'everyone' } }
+    ) {
+        Get-EffectiveAccess @Parameters -ErrorVariable problems -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $problems | Should -HaveCount 1
+        $problems[0] | Get-ErrorId | Should -Be $ErrorId
+        $problems[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+
+    It 'explains how a piped entry reaches its resource when it has both ids' {
+        $report = Get-ExampleChange -Name 'revoke-guest.json' | Test-ExposureRisk -Snapshot $snapshot -Policy $defaultPolicy
+        $lost = @($report.Resources.Lost)
+        $access = @($lost | Get-EffectiveAccess)
+        $access.Count | Should -Be $lost.Count
+        $access.PrincipalId | Select-Object -Unique | Should -Be 'u-joe'
+        $access.ResourceId | Should -Be $lost.ResourceId
     }
 
     It 'stops with NotConnected when there is no snapshot' {

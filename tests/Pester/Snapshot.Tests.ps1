@@ -73,7 +73,7 @@ Describe 'Import-AccessSnapshot' {
         }
 
         It 'reports a missing file as <ErrorId> with -<Parameter>' -TestCases @(
-            @{ Parameter = 'Path'; ErrorId = 'PathNotFound' }
+            @{ Parameter = 'Path'; ErrorId = 'SnapshotNotFound' }
             @{ Parameter = 'LiteralPath'; ErrorId = 'SnapshotNotFound' }
         ) {
             $arguments = @{ $Parameter = (Join-Path $TestDrive 'missing.snapshot.json') }
@@ -128,6 +128,8 @@ Describe 'Export-AccessSnapshot' {
         $file = $snapshot | Export-AccessSnapshot -Path $path -PassThru
         $file | Should -BeOfType ([System.IO.FileInfo])
         $file.FullName | Should -Be $path
+        $file.PSProvider.Name | Should -Be 'FileSystem'
+        ($file | Import-AccessSnapshot).TenantId | Should -Be $snapshot.TenantId
         $copy = Import-AccessSnapshot -LiteralPath $path
         $copy.TenantId | Should -Be $snapshot.TenantId
         $copy.PrincipalCount | Should -Be $snapshot.PrincipalCount
@@ -171,7 +173,7 @@ Describe 'Export-AccessSnapshot' {
         $path = Join-Path $TestDrive 'no-such-folder/contoso.snapshot.json'
         $snapshot | Export-AccessSnapshot -Path $path -ErrorVariable problems -ErrorAction SilentlyContinue
         $problems | Should -HaveCount 1
-        $problems[0] | Get-ErrorId | Should -Be 'PathNotFound'
+        $problems[0] | Get-ErrorId | Should -Be 'FolderNotFound'
     }
 
     It "writes the session's snapshot when none is given" {

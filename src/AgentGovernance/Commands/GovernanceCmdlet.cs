@@ -87,7 +87,17 @@ public abstract class GovernanceCmdlet : PSCmdlet
                     continue;
                 }
 
-                result.AddRange(resolved);
+                foreach (var file in resolved)
+                {
+                    if (System.IO.Directory.Exists(file))
+                    {
+                        WriteIsFolder(file, path);
+                    }
+                    else
+                    {
+                        result.Add(file);
+                    }
+                }
             }
             catch (ItemNotFoundException e)
             {
@@ -108,7 +118,18 @@ public abstract class GovernanceCmdlet : PSCmdlet
     /// </summary>
     protected string? FileSystemPath(string path)
     {
-        var resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+        string resolved;
+        ProviderInfo provider;
+        try
+        {
+            resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _);
+        }
+        catch (DriveNotFoundException e)
+        {
+            WriteError(new ErrorRecord(e, "PathNotFound", ErrorCategory.ObjectNotFound, path));
+            return null;
+        }
+
         if (provider.Name != "FileSystem")
         {
             WriteNotFileSystem(path);
@@ -117,7 +138,7 @@ public abstract class GovernanceCmdlet : PSCmdlet
 
         if (System.IO.Directory.Exists(resolved))
         {
-            WriteError(new ErrorRecord(new System.IO.IOException($"'{resolved}' is a folder; give a file."), "PathIsFolder", ErrorCategory.InvalidArgument, path));
+            WriteIsFolder(resolved, path);
             return null;
         }
 
@@ -132,6 +153,9 @@ public abstract class GovernanceCmdlet : PSCmdlet
             WriteObject(item);
         }
     }
+
+    private void WriteIsFolder(string folder, string path) =>
+        WriteError(new ErrorRecord(new System.IO.IOException($"'{folder}' is a folder; give a file."), "PathIsFolder", ErrorCategory.InvalidArgument, path));
 
     private void WriteNotFileSystem(string path) =>
         WriteError(new ErrorRecord(new ArgumentException($"'{path}' is not a file-system path."), "PathNotFileSystem", ErrorCategory.InvalidArgument, path));

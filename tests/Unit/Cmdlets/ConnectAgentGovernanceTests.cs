@@ -271,8 +271,8 @@ public sealed class ConnectAgentGovernanceTests : CmdletTestBase
     public void ASeparateRunspaceDoesNotSeeAnotherOnesSession()
     {
         var tiny = TinyPath;
-        using var first = new CmdletHost();
-        using var second = new CmdletHost();
+        using var first = new PowerShellHost();
+        using var second = new PowerShellHost();
 
         first.RunClean("Connect-AgentGovernance -SnapshotPath $args[0]", tiny);
         var inSecond = second.Run("Get-EffectiveAccess site-general");
@@ -290,8 +290,8 @@ public sealed class ConnectAgentGovernanceTests : CmdletTestBase
     {
         TinyPath.ToString();
         Temp.Write("other.json", CmdletTestData.OtherSnapshot);
-        using var a = new CmdletHost();
-        using var b = new CmdletHost();
+        using var a = new PowerShellHost();
+        using var b = new PowerShellHost();
         a.RunClean("Connect-AgentGovernance -SnapshotPath $args[0]", Temp["tiny.snapshot.json"]);
         b.RunClean("Connect-AgentGovernance -SnapshotPath $args[0]", Temp["other.json"]);
 

@@ -119,7 +119,7 @@ public sealed class SmokeTests : CmdletTestBase
     [Fact]
     public void TheSessionFormGivesTheSameReport()
     {
-        using var fresh = new CmdletHost();
+        using var fresh = new PowerShellHost();
 
         var result = fresh.RunClean(@"
             Connect-AgentGovernance -SnapshotPath ./examples/contoso.snapshot.json

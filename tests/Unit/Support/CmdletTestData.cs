@@ -8,19 +8,19 @@ using System.Text;
 namespace AgentGovernance.Tests.Support;
 
 /// <summary>
-/// A real PowerShell 7.6 runspace with the built module imported from out/, for the cmdlet tests.
-/// Unlike <see cref="PowerShellHost"/> it sets the execution policy only on Windows (elsewhere
-/// PowerShell throws PlatformNotSupportedException when a session state carries one), and it has a
-/// host whose screen is captured, so <c>Out-Default</c> renders the module's format views as a user
+/// A real PowerShell 7.6 runspace with the built module imported from out/, as a user would have it:
+/// parsing, parameter binding, the pipeline, ShouldProcess and error records are PowerShell's own.
+/// It sets the execution policy only on Windows (elsewhere PowerShell throws
+/// PlatformNotSupportedException when a session state carries one), and it has a host whose screen is captured, so <c>Out-Default</c> renders the module's format views as a user
 /// sees them (the System.Management.Automation package alone has no Out-String), and -WhatIf
 /// messages can be read. Prompts (-Confirm) fail instead of waiting.
 /// </summary>
-public sealed class CmdletHost : IDisposable
+public sealed class PowerShellHost : IDisposable
 {
     private readonly Runspace _runspace;
     private readonly CapturingHost _host = new();
 
-    public CmdletHost()
+    public PowerShellHost()
     {
         var iss = InitialSessionState.CreateDefault2();
         iss.ImportPSModule(new[] { Repo.ModuleManifest });
@@ -266,7 +266,7 @@ public sealed class CmdletHost : IDisposable
 /// <summary>One runspace shared by the tests of a class (its import costs about half a second).</summary>
 public sealed class HostFixture : IDisposable
 {
-    public CmdletHost Host { get; } = new();
+    public PowerShellHost Host { get; } = new();
 
     public void Dispose() => Host.Dispose();
 }
@@ -422,7 +422,7 @@ public abstract class CmdletTestBase : IClassFixture<HostFixture>, IDisposable
         Ps.SetLocation(Temp.Path);
     }
 
-    protected CmdletHost Ps { get; }
+    protected PowerShellHost Ps { get; }
 
     protected TempDir Temp { get; }
 
