@@ -23,7 +23,7 @@ public static class ExposureEngine
         var after = new GraphState(snapshot);
         var notes = new List<string>();
         var ctx = new ChangeContext(snapshot, change, policy);
-        var affected = new SortedSet<int>();
+        var affected = new Affected();
         foreach (var op in change.Operations)
         {
             ApplyOperation(after, op, notes, affected, before);
@@ -33,9 +33,21 @@ public static class ExposureEngine
         var evalAfter = new Evaluator(after);
         var diff = new DiffBuffers(snapshot.PrincipalSlots);
         var resources = new List<ResourceExposure>();
-        foreach (var r in affected)
+        MembershipCandidates? candidates = null;
+        foreach (var r in affected.All)
         {
-            var exposure = Diff(snapshot, r, evalBefore, evalAfter, diff, ctx);
+            ResourceExposure? exposure;
+            if (affected.Full.Contains(r))
+            {
+                exposure = Diff(snapshot, r, evalBefore, evalAfter, diff, ctx);
+            }
+            else
+            {
+                // Only memberships changed for this resource: only the changed members' closures can move.
+                candidates ??= new MembershipCandidates(evalBefore, evalAfter, affected.ChangedMembers);
+                exposure = DiffCandidates(snapshot, r, candidates, evalAfter, diff, ctx);
+            }
+
             if (exposure is not null)
             {
                 resources.Add(exposure);
@@ -90,7 +102,7 @@ public static class ExposureEngine
     }
 
     /// <summary>Applies one operation to the overlay, checking it against the state so far, and records the resources it can affect.</summary>
-    private static void ApplyOperation(GraphState after, AccessOperation op, List<string> notes, SortedSet<int> affected, GraphState before)
+    private static void ApplyOperation(GraphState after, AccessOperation op, List<string> notes, Affected affected, GraphState before)
     {
         var s = after.Snapshot;
         switch (op.Op)
@@ -106,7 +118,7 @@ public static class ExposureEngine
                 }
 
                 after.AddGrant(r, p, op.Role!);
-                affected.Add(r);
+                affected.AddFull(r);
                 return;
             }
 
@@ -121,7 +133,7 @@ public static class ExposureEngine
                 }
 
                 after.RemoveGrant(r, p, op.Role!);
-                affected.Add(r);
+                affected.AddFull(r);
                 return;
             }
 
@@ -136,7 +148,7 @@ public static class ExposureEngine
                 }
 
                 after.AddGrant(r, audience, op.Role!);
-                affected.Add(r);
+                affected.AddFull(r);
                 return;
             }
 
@@ -172,8 +184,9 @@ public static class ExposureEngine
                 }
 
                 // Every resource granted to the group or to a group that contains it, before or after.
-                AddGrantedResources(before, g, affected);
-                AddGrantedResources(after, g, affected);
+                AddGrantedResources(before, g, affected.All);
+                AddGrantedResources(after, g, affected.All);
+                affected.ChangedMembers.Add(m);
                 return;
             }
 
@@ -189,7 +202,7 @@ public static class ExposureEngine
                 after.SetVisibility(g, op.Visibility!.Value);
                 foreach (var r in s.ConnectedOf(g))
                 {
-                    affected.Add(r);
+                    affected.AddFull(r);
                 }
 
                 if (s.ConnectedOf(g).Length == 0)
@@ -296,6 +309,14 @@ public static class ExposureEngine
             return null;
         }
 
+        return Build(s, r, gained, lost, b, a, d, ctx);
+    }
+
+    /// <summary>The exposure of one resource from the principals whose role changes (roles in the diff buffers).</summary>
+    private static ResourceExposure Build(AccessSnapshot s, int r, List<int> gained, List<int> lost, Evaluator b, Evaluator a, DiffBuffers d, ChangeContext ctx)
+    {
+        var roleBefore = d.RoleBefore;
+        var roleAfter = d.RoleAfter;
         // Snapshot order, so the same change gives the same report.
         d.Sort(gained);
         d.Sort(lost);
@@ -326,6 +347,50 @@ public static class ExposureEngine
         }
 
         return exposure;
+    }
+
+    /// <summary>
+    /// The diff of a resource whose grants and connected group did not change, only memberships: a
+    /// principal's role can then move only if the groups above it changed, that is if it lies in the
+    /// closure of a member added or removed. Those few candidates are checked against the resource's
+    /// grants through their ancestor sets, instead of expanding every group that reaches the resource.
+    /// </summary>
+    private static ResourceExposure? DiffCandidates(AccessSnapshot s, int r, MembershipCandidates c, Evaluator after, DiffBuffers d, ChangeContext ctx)
+    {
+        // The audiences are the same in both states here; read them (and the grant list) once.
+        after.EvaluateAudiences(r);
+        var grants = after.Grants;
+        d.Next();
+        var gained = new List<int>();
+        var lost = new List<int>();
+        for (var i = 0; i < c.Principals.Count; i++)
+        {
+            var p = c.Principals[i];
+            var audience = s.Types[p] != PrincipalType.User ? AccessRole.None
+                : s.IsGuest(p) ? after.Everyone : Max(after.Everyone, after.EveryoneExceptExternal);
+            AccessRole rb = audience, ra = audience;
+            var ancestorsBefore = c.Before[i];
+            var ancestorsAfter = c.After[i];
+            foreach (var g in grants)
+            {
+                if (g.Principal < AccessSnapshot.FirstPrincipal)
+                {
+                    continue;
+                }
+
+                if (g.Level > rb && ancestorsBefore.Contains(g.Principal)) rb = g.Level;
+                if (g.Level > ra && ancestorsAfter.Contains(g.Principal)) ra = g.Level;
+            }
+
+            if (ra != rb && d.Mark(p))
+            {
+                d.RoleBefore[p] = rb;
+                d.RoleAfter[p] = ra;
+                (ra > rb ? gained : lost).Add(p);
+            }
+        }
+
+        return gained.Count == 0 && lost.Count == 0 ? null : Build(s, r, gained, lost, after, after, d, ctx);
     }
 
     private static AccessRole Max(AccessRole x, AccessRole y) => x > y ? x : y;
@@ -364,6 +429,62 @@ public static class ExposureEngine
         }
 
         return g;
+    }
+
+    /// <summary>Which resources a change can touch, and how.</summary>
+    private sealed class Affected
+    {
+        public SortedSet<int> All { get; } = new();
+
+        /// <summary>Resources whose grants or connected group changed: evaluated in full.</summary>
+        public HashSet<int> Full { get; } = new();
+
+        /// <summary>Principals added to or removed from a group.</summary>
+        public List<int> ChangedMembers { get; } = new();
+
+        public void AddFull(int r)
+        {
+            All.Add(r);
+            Full.Add(r);
+        }
+    }
+
+    /// <summary>
+    /// The principals a membership change can move: the closures of the members added or removed, in
+    /// either state; and, for each, the groups above it (itself included) in each state.
+    /// </summary>
+    private sealed class MembershipCandidates
+    {
+        public MembershipCandidates(Evaluator before, Evaluator after, List<int> members)
+        {
+            var s = before.State.Snapshot;
+            var seen = new HashSet<int>();
+            foreach (var m in members)
+            {
+                if (s.Types[m] == PrincipalType.Group)
+                {
+                    foreach (var p in before.Closure(m)) seen.Add(p);
+                    foreach (var p in after.Closure(m)) seen.Add(p);
+                }
+                else if (s.IsEnabled(m))
+                {
+                    seen.Add(m);
+                }
+            }
+
+            Principals = seen.OrderBy(p => p).ToList();
+            foreach (var p in Principals)
+            {
+                Before.Add(new HashSet<int>(Ancestors(before.State, p)));
+                After.Add(new HashSet<int>(Ancestors(after.State, p)));
+            }
+        }
+
+        public List<int> Principals { get; }
+
+        public List<HashSet<int>> Before { get; } = new();
+
+        public List<HashSet<int>> After { get; } = new();
     }
 
     private sealed class DiffBuffers
@@ -472,7 +593,15 @@ internal sealed class Evaluator
     /// <summary>True when the resource is read by every member user because its connected group is Public.</summary>
     public bool PublicGroup { get; private set; }
 
-    public void Evaluate(int resource)
+    /// <summary>The grants of the last evaluated resource.</summary>
+    public List<GrantEntry> Grants => _grants;
+
+    /// <summary>Reads the resource's grants and its audience roles, without expanding any group.</summary>
+    public void EvaluateAudiences(int resource) => Evaluate(resource, expandGroups: false);
+
+    public void Evaluate(int resource) => Evaluate(resource, expandGroups: true);
+
+    private void Evaluate(int resource, bool expandGroups)
     {
         _stamp++;
         Touched.Clear();
@@ -493,6 +622,11 @@ internal sealed class Evaluator
                     Anyone = Max(Anyone, g.Level);
                     break;
                 default:
+                    if (!expandGroups)
+                    {
+                        break;
+                    }
+
                     if (_s.Types[g.Principal] == PrincipalType.Group)
                     {
                         foreach (var p in Closure(g.Principal))
