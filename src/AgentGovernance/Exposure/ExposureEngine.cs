@@ -29,9 +29,23 @@ public static class ExposureEngine
             ApplyOperation(after, op, notes, affected, before);
         }
 
-        var evalBefore = new Evaluator(before);
-        var evalAfter = new Evaluator(after);
-        var diff = new DiffBuffers(snapshot.PrincipalSlots);
+        var scratch = Scratch.Rent(snapshot);
+        try
+        {
+            return Assess(snapshot, change, policy, ctx, before, after, affected, notes, scratch, now);
+        }
+        finally
+        {
+            Scratch.Return(snapshot, scratch);
+        }
+    }
+
+    private static ExposureReport Assess(AccessSnapshot snapshot, AccessChange change, GovernancePolicy policy, ChangeContext ctx,
+        GraphState before, GraphState after, Affected affected, List<string> notes, Scratch scratch, DateTimeOffset? now)
+    {
+        var evalBefore = new Evaluator(before, scratch.Before);
+        var evalAfter = new Evaluator(after, scratch.After);
+        var diff = new DiffBuffers(scratch.Diff);
         var resources = new List<ResourceExposure>();
         MembershipCandidates? candidates = null;
         foreach (var r in affected.All)
@@ -55,7 +69,7 @@ public static class ExposureEngine
         }
 
         // Distinct principals over all resources, and their kinds (the anonymous audience is a flag, not a principal).
-        var seen = new byte[snapshot.PrincipalSlots]; // 1 gained, 2 lost
+        var seen = scratch.Seen; // 1 gained, 2 lost; cleared again below
         var byKind = new int[5];
         int distinctGained = 0, distinctLost = 0;
         foreach (var res in resources)
@@ -86,6 +100,12 @@ public static class ExposureEngine
                     }
                 }
             }
+        }
+
+        foreach (var res in resources)
+        {
+            foreach (var p in res.GainedIndexes) seen[p] = 0;
+            foreach (var p in res.LostIndexes) seen[p] = 0;
         }
 
         var findings = Rules.Evaluate(ctx, resources);
@@ -489,14 +509,16 @@ public static class ExposureEngine
 
     private sealed class DiffBuffers
     {
+        private readonly Scratch.Arrays _arrays;
         private readonly int[] _stamp;
         private int _current;
 
-        public DiffBuffers(int slots)
+        public DiffBuffers(Scratch.Arrays arrays)
         {
-            _stamp = new int[slots];
-            RoleBefore = new AccessRole[slots];
-            RoleAfter = new AccessRole[slots];
+            _arrays = arrays;
+            _stamp = arrays.Stamp;
+            RoleBefore = arrays.Role;
+            RoleAfter = arrays.Role2;
         }
 
         /// <summary>Roles of the principals whose role changes on the current resource, by principal index.</summary>
@@ -504,7 +526,7 @@ public static class ExposureEngine
 
         public AccessRole[] RoleAfter { get; }
 
-        public void Next() => _current++;
+        public void Next() => _current = _arrays.NextStamp();
 
         /// <summary>True the first time a principal is seen for the current resource.</summary>
         public bool Mark(int p)
@@ -565,19 +587,21 @@ internal sealed class Evaluator
     private readonly int[] _roleStamp;
     private readonly AccessRole[] _role;
     private readonly int[] _visit;
+    private readonly Scratch.Arrays _arrays;
     private readonly Dictionary<int, int[]> _closures = new();
     private readonly List<GrantEntry> _grants = new();
     private readonly Stack<int> _stack = new();
     private int _stamp;
     private int _visitStamp;
 
-    public Evaluator(GraphState state)
+    public Evaluator(GraphState state, Scratch.Arrays arrays)
     {
         _state = state;
         _s = state.Snapshot;
-        _roleStamp = new int[_s.PrincipalSlots];
-        _role = new AccessRole[_s.PrincipalSlots];
-        _visit = new int[_s.PrincipalSlots];
+        _arrays = arrays;
+        _roleStamp = arrays.Stamp;
+        _role = arrays.Role;
+        _visit = arrays.Visit;
     }
 
     public GraphState State => _state;
@@ -603,7 +627,7 @@ internal sealed class Evaluator
 
     private void Evaluate(int resource, bool expandGroups)
     {
-        _stamp++;
+        _stamp = _arrays.NextStamp();
         Touched.Clear();
         Everyone = EveryoneExceptExternal = Anyone = AccessRole.None;
         PublicGroup = false;
@@ -677,7 +701,7 @@ internal sealed class Evaluator
             return cached;
         }
 
-        _visitStamp++;
+        _visitStamp = _arrays.NextVisit();
         var result = new List<int>();
         _stack.Clear();
         _stack.Push(group);
@@ -774,5 +798,88 @@ internal sealed class ChangeContext
         if (IsAgent(p)) return PrincipalKind.Agent;
         if (Snapshot.Types[p] == PrincipalType.ServicePrincipal) return PrincipalKind.ServicePrincipal;
         return Snapshot.IsGuest(p) ? PrincipalKind.Guest : PrincipalKind.Member;
+    }
+}
+
+/// <summary>
+/// Per-principal working arrays of one preview, kept with the snapshot and reused: a tenant of
+/// hundreds of thousands of principals would otherwise allocate megabytes for every preview.
+/// Stamps (counters that mark what is current) make reuse safe without clearing.
+/// </summary>
+internal sealed class Scratch
+{
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<AccessSnapshot, System.Collections.Concurrent.ConcurrentBag<Scratch>> Pools = new();
+
+    private Scratch(int slots)
+    {
+        Before = new Arrays(slots);
+        After = new Arrays(slots);
+        Diff = new Arrays(slots);
+        Seen = new byte[slots];
+    }
+
+    public Arrays Before { get; }
+
+    public Arrays After { get; }
+
+    public Arrays Diff { get; }
+
+    /// <summary>All zero between previews.</summary>
+    public byte[] Seen { get; }
+
+    public static Scratch Rent(AccessSnapshot snapshot) =>
+        Pools.GetValue(snapshot, _ => new System.Collections.Concurrent.ConcurrentBag<Scratch>()).TryTake(out var s) ? s : new Scratch(snapshot.PrincipalSlots);
+
+    public static void Return(AccessSnapshot snapshot, Scratch scratch)
+    {
+        var pool = Pools.GetValue(snapshot, _ => new System.Collections.Concurrent.ConcurrentBag<Scratch>());
+        if (pool.Count < 4)
+        {
+            pool.Add(scratch);
+        }
+    }
+
+    internal sealed class Arrays
+    {
+        private int _stamp;
+        private int _visit;
+
+        public Arrays(int slots)
+        {
+            Stamp = new int[slots];
+            Visit = new int[slots];
+            Role = new AccessRole[slots];
+            Role2 = new AccessRole[slots];
+        }
+
+        public int[] Stamp { get; }
+
+        public int[] Visit { get; }
+
+        public AccessRole[] Role { get; }
+
+        public AccessRole[] Role2 { get; }
+
+        public int NextStamp()
+        {
+            if (_stamp == int.MaxValue)
+            {
+                Array.Clear(Stamp, 0, Stamp.Length);
+                _stamp = 0;
+            }
+
+            return ++_stamp;
+        }
+
+        public int NextVisit()
+        {
+            if (_visit == int.MaxValue)
+            {
+                Array.Clear(Visit, 0, Visit.Length);
+                _visit = 0;
+            }
+
+            return ++_visit;
+        }
     }
 }
