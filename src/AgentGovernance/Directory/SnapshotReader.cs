@@ -54,6 +54,29 @@ public static class SnapshotReader
         GrantPrincipal,
     }
 
+    /// <summary>Where a value stands, as a JSON path built only when an error needs it: array[ordinal].field[element].</summary>
+    private readonly struct PathRef
+    {
+        private readonly string _array;
+        private readonly int _ordinal;
+        private readonly string _field;
+        private readonly int _element;
+
+        public PathRef(string array, int ordinal, string field, int element = -1)
+        {
+            _array = array;
+            _ordinal = ordinal;
+            _field = field;
+            _element = element;
+        }
+
+        public override string ToString()
+        {
+            var path = _array + "[" + _ordinal.ToString(CultureInfo.InvariantCulture) + "]." + _field;
+            return _element < 0 ? path : path + "[" + _element.ToString(CultureInfo.InvariantCulture) + "]";
+        }
+    }
+
     /// <summary>A reference to an id not yet defined when it was read (a forward reference).</summary>
     private struct Ref
     {
@@ -237,7 +260,6 @@ public static class SnapshotReader
             long typeAt = 0;
             // This principal will get the next index: members are recorded against it as they are read.
             var self = _b.PrincipalCount;
-            var membersFrom = _b.MemberCount;
             var memberCount = 0;
             while (Next(ref r) != JsonTokenType.EndObject)
             {
@@ -295,23 +317,32 @@ public static class SnapshotReader
                     Expect(ref r, JsonTokenType.StartArray, Field(ordinal, "members"), "expected an array of principal ids");
                     while (Next(ref r) != JsonTokenType.EndArray)
                     {
-                        var m = Reference(ref r, RefKind.Member, _b.MemberCount, () => Index(Field(ordinal, "members"), memberCount));
-                        if (m >= 0)
+                        if (r.TokenType == JsonTokenType.String && !r.ValueIsEscaped && r.ValueSpan.Length > 0)
                         {
-                            if (m < AccessSnapshot.FirstPrincipal)
+                            // The usual case: looked up in batches (see Utf8Map.FindMany).
+                            _pending.Add(new Ref { Kind = RefKind.Member, Offset = (int)r.TokenStartIndex + 1 + _offset, Length = r.ValueSpan.Length, TokenStart = (int)r.TokenStartIndex, Slot = _b.MemberCount });
+                            _pendingElement.Add(memberCount);
+                            _b.AddMember(self, -1);
+                            if (_pending.Count == BatchSize)
                             {
-                                Fail(Index(Field(ordinal, "members"), memberCount), r.TokenStartIndex, $"the audience '{r.GetString()}' can only be named in a grant");
-                            }
-
-                            if (Stamp(m, self + 1))
-                            {
-                                Fail(Index(Field(ordinal, "members"), memberCount), r.TokenStartIndex, $"'{r.GetString()}' is listed twice as a member");
+                                ResolvePendingMembers(self, ordinal);
                             }
                         }
+                        else
+                        {
+                            var m = Reference(ref r, RefKind.Member, _b.MemberCount, new PathRef("principals", ordinal, "members", memberCount));
+                            if (m >= 0)
+                            {
+                                CheckMember(m, self, new PathRef("principals", ordinal, "members", memberCount), r.TokenStartIndex);
+                            }
 
-                        _b.AddMember(self, m);
+                            _b.AddMember(self, m);
+                        }
+
                         memberCount++;
                     }
+
+                    ResolvePendingMembers(self, ordinal);
                 }
                 else
                 {
@@ -339,13 +370,11 @@ public static class SnapshotReader
                 Fail(Field(ordinal, "id"), objStart, $"duplicate principal id '{id}'");
             }
 
-            _ = membersFrom;
         }
 
         private void ReadResource(ref Utf8JsonReader r, int ordinal)
         {
-            var path = Index("resources", ordinal);
-            Expect(ref r, JsonTokenType.StartObject, path, "expected an object");
+            Expect(ref r, JsonTokenType.StartObject, Index("resources", ordinal), "expected an object");
             var objStart = r.TokenStartIndex;
             var seen = 0;
             string? id = null, type = null, name = null, url = null;
@@ -360,39 +389,39 @@ public static class SnapshotReader
                 var at = r.TokenStartIndex;
                 if (r.ValueTextEquals("id"u8))
                 {
-                    Once(ref seen, 1, path + ".id", at);
+                    Once(ref seen, 1, new PathRef("resources", ordinal, "id"), at);
                     r.Read();
-                    id = NonEmpty(ref r, path + ".id");
+                    id = NonEmpty(ref r, new PathRef("resources", ordinal, "id"));
                     idBytes = r.ValueIsEscaped ? Encoding.UTF8.GetBytes(id) : r.ValueSpan.ToArray();
                 }
-                else if (r.ValueTextEquals("type"u8)) { Once(ref seen, 2, path + ".type", at); r.Read(); type = NonEmpty(ref r, path + ".type"); }
-                else if (r.ValueTextEquals("displayName"u8)) { Once(ref seen, 4, path + ".displayName", at); r.Read(); name = String(ref r, path + ".displayName"); }
-                else if (r.ValueTextEquals("webUrl"u8)) { Once(ref seen, 8, path + ".webUrl", at); r.Read(); url = NonEmpty(ref r, path + ".webUrl"); }
+                else if (r.ValueTextEquals("type"u8)) { Once(ref seen, 2, new PathRef("resources", ordinal, "type"), at); r.Read(); type = NonEmpty(ref r, new PathRef("resources", ordinal, "type")); }
+                else if (r.ValueTextEquals("displayName"u8)) { Once(ref seen, 4, new PathRef("resources", ordinal, "displayName"), at); r.Read(); name = String(ref r, new PathRef("resources", ordinal, "displayName")); }
+                else if (r.ValueTextEquals("webUrl"u8)) { Once(ref seen, 8, new PathRef("resources", ordinal, "webUrl"), at); r.Read(); url = NonEmpty(ref r, new PathRef("resources", ordinal, "webUrl")); }
                 else if (r.ValueTextEquals("sensitivity"u8))
                 {
-                    Once(ref seen, 16, path + ".sensitivity", at);
+                    Once(ref seen, 16, new PathRef("resources", ordinal, "sensitivity"), at);
                     r.Read();
-                    sensitivity = (Sensitivity)Enumerated(ref r, SensitivityNames, path + ".sensitivity", "a sensitivity; expected Public, General, Confidential or HighlyConfidential");
+                    sensitivity = (Sensitivity)Enumerated(ref r, SensitivityNames, new PathRef("resources", ordinal, "sensitivity"), "a sensitivity; expected Public, General, Confidential or HighlyConfidential");
                 }
-                else if (r.ValueTextEquals("personalData"u8)) { Once(ref seen, 32, path + ".personalData", at); r.Read(); personal = Bool(ref r, path + ".personalData"); }
+                else if (r.ValueTextEquals("personalData"u8)) { Once(ref seen, 32, new PathRef("resources", ordinal, "personalData"), at); r.Read(); personal = Bool(ref r, new PathRef("resources", ordinal, "personalData")); }
                 else if (r.ValueTextEquals("owners"u8))
                 {
-                    Once(ref seen, 64, path + ".owners", at);
+                    Once(ref seen, 64, new PathRef("resources", ordinal, "owners"), at);
                     r.Read();
-                    Expect(ref r, JsonTokenType.StartArray, path + ".owners", "expected an array of principal ids");
+                    Expect(ref r, JsonTokenType.StartArray, new PathRef("resources", ordinal, "owners"), "expected an array of principal ids");
                     while (Next(ref r) != JsonTokenType.EndArray)
                     {
-                        var o = Reference(ref r, RefKind.Owner, _b.OwnerCount, () => Index(path + ".owners", owners));
+                        var o = Reference(ref r, RefKind.Owner, _b.OwnerCount, new PathRef("resources", ordinal, "owners", owners));
                         if (o >= 0)
                         {
                             if (o < AccessSnapshot.FirstPrincipal)
                             {
-                                Fail(Index(path + ".owners", owners), r.TokenStartIndex, $"the audience '{r.GetString()}' can only be named in a grant");
+                                Fail(new PathRef("resources", ordinal, "owners", owners).ToString(), r.TokenStartIndex, $"the audience '{r.GetString()}' can only be named in a grant");
                             }
 
                             if (Stamp(o, -(self + 1)))
                             {
-                                Fail(Index(path + ".owners", owners), r.TokenStartIndex, $"'{r.GetString()}' is listed twice as an owner");
+                                Fail(new PathRef("resources", ordinal, "owners", owners).ToString(), r.TokenStartIndex, $"'{r.GetString()}' is listed twice as an owner");
                             }
                         }
 
@@ -402,22 +431,22 @@ public static class SnapshotReader
                 }
                 else if (r.ValueTextEquals("group"u8))
                 {
-                    Once(ref seen, 128, path + ".group", at);
+                    Once(ref seen, 128, new PathRef("resources", ordinal, "group"), at);
                     r.Read();
-                    group = Reference(ref r, RefKind.ResourceGroup, self, () => path + ".group");
+                    group = Reference(ref r, RefKind.ResourceGroup, self, new PathRef("resources", ordinal, "group"));
                     if (group >= 0)
                     {
-                        CheckGroup(group, path + ".group", r.TokenStartIndex);
+                        CheckGroup(group, new PathRef("resources", ordinal, "group").ToString(), r.TokenStartIndex);
                     }
                 }
-                else Unknown(ref r, path, "id, type, displayName, webUrl, sensitivity, personalData, owners, group");
+                else Unknown(ref r, Index("resources", ordinal), "id, type, displayName, webUrl, sensitivity, personalData, owners, group");
             }
 
-            if (id is null) Fail(path, objStart, "missing required field 'id'");
-            if (type is null) Fail(path, objStart, "missing required field 'type'");
+            if (id is null) Fail(Index("resources", ordinal), objStart, "missing required field 'id'");
+            if (type is null) Fail(Index("resources", ordinal), objStart, "missing required field 'type'");
             if (_b.AddResource(idBytes!, id!, type!, name, sensitivity, personal, group, url) != self)
             {
-                Fail(path + ".id", objStart, $"duplicate resource id '{id}'");
+                Fail(new PathRef("resources", ordinal, "id").ToString(), objStart, $"duplicate resource id '{id}'");
             }
         }
 
@@ -433,17 +462,22 @@ public static class SnapshotReader
                 var at = r.TokenStartIndex;
                 if (r.ValueTextEquals("resource"u8))
                 {
-                    Once(ref seen, 1, Index("grants", ordinal) + ".resource", at);
+                    Once(ref seen, 1, new PathRef("grants", ordinal, "resource"), at);
                     r.Read();
-                    resource = Reference(ref r, RefKind.GrantResource, ordinal, () => Index("grants", ordinal) + ".resource");
+                    resource = Reference(ref r, RefKind.GrantResource, ordinal, new PathRef("grants", ordinal, "resource"));
                 }
                 else if (r.ValueTextEquals("principal"u8))
                 {
-                    Once(ref seen, 2, Index("grants", ordinal) + ".principal", at);
+                    Once(ref seen, 2, new PathRef("grants", ordinal, "principal"), at);
                     r.Read();
-                    principal = Reference(ref r, RefKind.GrantPrincipal, ordinal, () => Index("grants", ordinal) + ".principal");
+                    principal = Reference(ref r, RefKind.GrantPrincipal, ordinal, new PathRef("grants", ordinal, "principal"));
                 }
-                else if (r.ValueTextEquals("role"u8)) { Once(ref seen, 4, Index("grants", ordinal) + ".role", at); r.Read(); role = NonEmpty(ref r, Index("grants", ordinal) + ".role"); }
+                else if (r.ValueTextEquals("role"u8))
+                {
+                    Once(ref seen, 4, new PathRef("grants", ordinal, "role"), at);
+                    r.Read();
+                    role = Role(ref r, new PathRef("grants", ordinal, "role"));
+                }
                 else Unknown(ref r, Index("grants", ordinal), "resource, principal, role");
             }
 
@@ -456,16 +490,83 @@ public static class SnapshotReader
             _grantTokenStart.Add((int)objStart);
         }
 
+        /// <summary>A role name; the three usual ones without making a new string each time.</summary>
+        private string Role(ref Utf8JsonReader r, PathRef path)
+        {
+            if (r.TokenType == JsonTokenType.String)
+            {
+                if (r.ValueTextEquals("read"u8)) return "read";
+                if (r.ValueTextEquals("write"u8)) return "write";
+                if (r.ValueTextEquals("owner"u8)) return "owner";
+            }
+
+            return NonEmpty(ref r, path.ToString());
+        }
+
+        private const int BatchSize = 64;
+        private readonly List<Ref> _pending = new(BatchSize);
+        private readonly List<int> _pendingElement = new(BatchSize);
+        private readonly int[] _batchOffsets = new int[BatchSize];
+        private readonly int[] _batchLengths = new int[BatchSize];
+        private readonly int[] _batchResults = new int[BatchSize];
+
+        /// <summary>Resolves the buffered member references of one group; unknown ids become forward references.</summary>
+        private void ResolvePendingMembers(int self, int ordinal)
+        {
+            var n = _pending.Count;
+            if (n == 0)
+            {
+                return;
+            }
+
+            for (var k = 0; k < n; k++)
+            {
+                _batchOffsets[k] = _pending[k].Offset;
+                _batchLengths[k] = _pending[k].Length;
+            }
+
+            _b.PrincipalIndex.FindMany(_data, new ReadOnlySpan<int>(_batchOffsets, 0, n), new ReadOnlySpan<int>(_batchLengths, 0, n), new Span<int>(_batchResults, 0, n));
+            for (var k = 0; k < n; k++)
+            {
+                var x = _pending[k];
+                var m = _batchResults[k];
+                if (m < 0)
+                {
+                    _refs.Add(x);
+                    continue;
+                }
+
+                CheckMember(m, self, new PathRef("principals", ordinal, "members", _pendingElement[k]), x.TokenStart);
+                _b.MemberTarget[x.Slot] = m;
+            }
+
+            _pending.Clear();
+            _pendingElement.Clear();
+        }
+
+        private void CheckMember(int m, int self, PathRef path, long tokenStart)
+        {
+            if (m < AccessSnapshot.FirstPrincipal)
+            {
+                Fail(path.ToString(), tokenStart, $"the audience '{_b.PrincipalIds[m]}' can only be named in a grant");
+            }
+
+            if (Stamp(m, self + 1))
+            {
+                Fail(path.ToString(), tokenStart, $"'{_b.PrincipalIds[m]}' is listed twice as a member");
+            }
+        }
+
         /// <summary>
         /// Resolves an id reference now when the id is already known (the usual case: principals come
         /// before the groups, resources and grants that name them), else records it for later and
         /// returns -1. Unknown ids are only known to be dangling at the end.
         /// </summary>
-        private int Reference(ref Utf8JsonReader r, RefKind kind, int slot, Func<string> path)
+        private int Reference(ref Utf8JsonReader r, RefKind kind, int slot, PathRef path)
         {
             if (r.TokenType != JsonTokenType.String)
             {
-                Fail(path(), r.TokenStartIndex, $"expected an id (a string), found {Describe(r.TokenType)}");
+                Fail(path.ToString(), r.TokenStartIndex, $"expected an id (a string), found {Describe(r.TokenType)}");
             }
 
             var escaped = r.ValueIsEscaped;
@@ -473,7 +574,7 @@ public static class SnapshotReader
             ReadOnlySpan<byte> bytes = escaped ? Encoding.UTF8.GetBytes(text!) : r.ValueSpan;
             if (bytes.Length == 0)
             {
-                Fail(path(), r.TokenStartIndex, "an id cannot be empty");
+                Fail(path.ToString(), r.TokenStartIndex, "an id cannot be empty");
             }
 
             var map = kind == RefKind.GrantResource ? _b.ResourceIndex : _b.PrincipalIndex;
@@ -694,6 +795,47 @@ public static class SnapshotReader
         private string String(ref Utf8JsonReader r, int ordinal, string field) =>
             r.TokenType == JsonTokenType.String ? r.GetString()! : String(ref r, Field(ordinal, field));
 
+        private string String(ref Utf8JsonReader r, PathRef path) =>
+            r.TokenType == JsonTokenType.String ? r.GetString()! : String(ref r, path.ToString());
+
+        private string NonEmpty(ref Utf8JsonReader r, PathRef path)
+        {
+            var s = String(ref r, path);
+            if (s.Length == 0 || s.Trim().Length == 0)
+            {
+                Fail(path.ToString(), r.TokenStartIndex, "cannot be empty");
+            }
+
+            return s;
+        }
+
+        private bool Bool(ref Utf8JsonReader r, PathRef path) =>
+            r.TokenType == JsonTokenType.True || (r.TokenType != JsonTokenType.False && Bool(ref r, path.ToString()));
+
+        private void Expect(ref Utf8JsonReader r, JsonTokenType type, PathRef path, string what)
+        {
+            if (r.TokenType != type)
+            {
+                Fail(path.ToString(), r.TokenStartIndex, $"{what}, found {Describe(r.TokenType)}");
+            }
+        }
+
+        private int Enumerated(ref Utf8JsonReader r, byte[][] names, PathRef path, string what)
+        {
+            if (r.TokenType == JsonTokenType.String)
+            {
+                for (var i = 0; i < names.Length; i++)
+                {
+                    if (r.ValueTextEquals(names[i]))
+                    {
+                        return i;
+                    }
+                }
+            }
+
+            return Enumerated(ref r, names, path.ToString(), what);
+        }
+
         private string String(ref Utf8JsonReader r, string path)
         {
             if (r.TokenType != JsonTokenType.String)
@@ -742,6 +884,16 @@ public static class SnapshotReader
             if ((seen & bit) != 0)
             {
                 Fail(Field(ordinal, field), at, "the field appears twice");
+            }
+
+            seen |= bit;
+        }
+
+        private void Once(ref int seen, int bit, PathRef path, long at)
+        {
+            if ((seen & bit) != 0)
+            {
+                Fail(path.ToString(), at, "the field appears twice");
             }
 
             seen |= bit;

@@ -15,9 +15,15 @@ internal sealed class Utf8Map
     private struct Slot
     {
         public uint Hash;
-        public int Entry; // ordinal + 1; 0 = empty
-        public ulong Prefix;
+        public int Entry;    // (ordinal + 1) | (min(key length, 255) << 24); 0 = empty
+        public ulong Prefix; // the key's first eight bytes
+
+        public int Ordinal => (Entry & 0xFFFFFF) - 1;
+
+        public int LengthTag => (int)((uint)Entry >> 24);
     }
+
+    private const int MaxCount = 0xFFFFFE;
 
     private Slot[] _slots;
     private byte[] _keys;
@@ -37,6 +43,11 @@ internal sealed class Utf8Map
     /// <summary>Adds an id and returns its ordinal, or -1 when the id is already there.</summary>
     public int Add(ReadOnlySpan<byte> key)
     {
+        if (Count >= MaxCount)
+        {
+            throw new GovernanceException("SnapshotTooLarge", GovernanceErrorKind.InvalidData, $"A snapshot can hold at most {MaxCount} principals and {MaxCount} resources.");
+        }
+
         if ((Count + 1) * 10 > _slots.Length * 7)
         {
             Grow();
@@ -71,7 +82,7 @@ internal sealed class Utf8Map
         _keyStart[ordinal] = _keysUsed;
         _keysUsed += key.Length;
         _keyStart[ordinal + 1] = _keysUsed;
-        _slots[i] = new Slot { Hash = h, Entry = ordinal + 1, Prefix = prefix };
+        _slots[i] = new Slot { Hash = h, Entry = (ordinal + 1) | (Math.Min(key.Length, 255) << 24), Prefix = prefix };
         return ordinal;
     }
 
@@ -89,7 +100,7 @@ internal sealed class Utf8Map
         {
             if (Matches(ref _slots[i], key, h, prefix))
             {
-                return _slots[i].Entry - 1;
+                return _slots[i].Ordinal;
             }
 
             i = (i + 1) & mask;
@@ -98,14 +109,42 @@ internal sealed class Utf8Map
         return -1;
     }
 
+    /// <summary>
+    /// Looks up many ids at once: the table's slots for all of them are read first, in a loop of
+    /// independent loads the processor overlaps, and only then probed, so a batch of references
+    /// costs about one memory round trip rather than one each.
+    /// </summary>
+    public void FindMany(byte[] data, ReadOnlySpan<int> offsets, ReadOnlySpan<int> lengths, Span<int> results)
+    {
+        var mask = _slots.Length - 1;
+        var touched = 0;
+        for (var k = 0; k < offsets.Length; k++)
+        {
+            touched += _slots[(int)(Hash(new ReadOnlySpan<byte>(data, offsets[k], lengths[k])) & mask)].Entry;
+        }
+
+        _sink = touched;
+        for (var k = 0; k < offsets.Length; k++)
+        {
+            results[k] = Find(new ReadOnlySpan<byte>(data, offsets[k], lengths[k]));
+        }
+    }
+
+    private int _sink;
+
     private bool Matches(ref Slot slot, ReadOnlySpan<byte> key, uint h, ulong prefix)
     {
-        if (slot.Hash != h || slot.Prefix != prefix)
+        if (slot.Hash != h || slot.Prefix != prefix || slot.LengthTag != Math.Min(key.Length, 255))
         {
             return false;
         }
 
-        var e = slot.Entry - 1;
+        if (key.Length <= 8)
+        {
+            return true;
+        }
+
+        var e = slot.Ordinal;
         var start = _keyStart[e];
         var length = _keyStart[e + 1] - start;
         return length == key.Length && (length <= 8 || key.Slice(8).SequenceEqual(new ReadOnlySpan<byte>(_keys, start + 8, length - 8)));

@@ -161,14 +161,20 @@ public static class EffectiveAccess
             // Distance 1: direct grantees, then the audiences.
             foreach (var g in grants)
             {
-                if (g.Level != lvl || g.Principal < AccessSnapshot.FirstPrincipal || assigned[g.Principal])
+                if (g.Level != lvl || assigned[g.Principal])
                 {
-                    if (g.Level == lvl && g.Principal == AccessSnapshot.AnyoneIndex && !assigned[g.Principal])
-                    {
-                        Assign(g.Principal, lvl, -1, g.Principal, g.Role);
-                    }
-
                     continue;
+                }
+
+                if (g.Principal == AccessSnapshot.AnyoneIndex)
+                {
+                    Assign(g.Principal, lvl, -1, g.Principal, g.Role);
+                    continue;
+                }
+
+                if (g.Principal < AccessSnapshot.FirstPrincipal)
+                {
+                    continue; // everyone and everyoneExceptExternal: below
                 }
 
                 var t = s.Types[g.Principal];
@@ -239,7 +245,7 @@ public static class EffectiveAccess
                 continue;
             }
 
-            result.Add(new EffectiveAccessEntry(s, p, r, PathTo(s, p, parent, via[p], role[p]!, level[p], reverse: true)));
+            result.Add(new EffectiveAccessEntry(s, p, r, PathTo(s, p, parent, via[p], role[p]!, level[p])));
         }
 
         return result;
@@ -352,7 +358,7 @@ public static class EffectiveAccess
         return steps;
     }
 
-    private static AccessPath PathTo(AccessSnapshot s, int p, int[] parent, int grantee, string role, AccessRole level, bool reverse)
+    private static AccessPath PathTo(AccessSnapshot s, int p, int[] parent, int grantee, string role, AccessRole level)
     {
         var steps = new List<string>();
         for (var x = p; x >= 0; x = parent[x])
