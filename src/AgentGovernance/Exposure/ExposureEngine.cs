@@ -377,9 +377,34 @@ public static class ExposureEngine
     /// </summary>
     private static ResourceExposure? DiffCandidates(AccessSnapshot s, int r, MembershipCandidates c, Evaluator after, DiffBuffers d, ChangeContext ctx)
     {
-        // The audiences are the same in both states here; read them (and the grant list) once.
+        // The audiences and the grants are the same in both states here; read them once.
         after.EvaluateAudiences(r);
         var grants = after.Grants;
+
+        // Roles through groups, once per class of candidates (same groups above them).
+        var viaBefore = new AccessRole[c.Classes.Count];
+        var viaAfter = new AccessRole[c.Classes.Count];
+        var direct = new List<GrantEntry>();
+        foreach (var g in grants)
+        {
+            if (g.Principal < AccessSnapshot.FirstPrincipal)
+            {
+                continue;
+            }
+
+            if (s.Types[g.Principal] != PrincipalType.Group)
+            {
+                direct.Add(g);
+                continue;
+            }
+
+            for (var k = 0; k < c.Classes.Count; k++)
+            {
+                if (g.Level > viaBefore[k] && c.Classes[k].Before.Contains(g.Principal)) viaBefore[k] = g.Level;
+                if (g.Level > viaAfter[k] && c.Classes[k].After.Contains(g.Principal)) viaAfter[k] = g.Level;
+            }
+        }
+
         d.Next();
         var gained = new List<int>();
         var lost = new List<int>();
@@ -388,18 +413,15 @@ public static class ExposureEngine
             var p = c.Principals[i];
             var audience = s.Types[p] != PrincipalType.User ? AccessRole.None
                 : s.IsGuest(p) ? after.Everyone : Max(after.Everyone, after.EveryoneExceptExternal);
-            AccessRole rb = audience, ra = audience;
-            var ancestorsBefore = c.Before[i];
-            var ancestorsAfter = c.After[i];
-            foreach (var g in grants)
+            var rb = Max(audience, viaBefore[c.ClassOf[i]]);
+            var ra = Max(audience, viaAfter[c.ClassOf[i]]);
+            foreach (var g in direct)
             {
-                if (g.Principal < AccessSnapshot.FirstPrincipal)
+                if (g.Principal == p)
                 {
-                    continue;
+                    rb = Max(rb, g.Level);
+                    ra = Max(ra, g.Level);
                 }
-
-                if (g.Level > rb && ancestorsBefore.Contains(g.Principal)) rb = g.Level;
-                if (g.Level > ra && ancestorsAfter.Contains(g.Principal)) ra = g.Level;
             }
 
             if (ra != rb && d.Mark(p))
@@ -492,19 +514,54 @@ public static class ExposureEngine
                 }
             }
 
+            // Candidates in the same groups (directly, in both states) share the groups above them:
+            // one class each, so a subtree of thousands of users is a handful of ancestor sets.
             Principals = seen.OrderBy(p => p).ToList();
+            var classes = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var p in Principals)
             {
-                Before.Add(new HashSet<int>(Ancestors(before.State, p)));
-                After.Add(new HashSet<int>(Ancestors(after.State, p)));
+                var parentsBefore = before.State.Parents(p).ToArray();
+                var parentsAfter = after.State.Parents(p).ToArray();
+                Array.Sort(parentsBefore);
+                Array.Sort(parentsAfter);
+                var key = string.Join(",", parentsBefore) + "|" + string.Join(",", parentsAfter);
+                if (!classes.TryGetValue(key, out var k))
+                {
+                    k = Classes.Count;
+                    classes.Add(key, k);
+                    Classes.Add((AncestorsOf(before.State, parentsBefore), AncestorsOf(after.State, parentsAfter)));
+                }
+
+                ClassOf.Add(k);
             }
         }
 
         public List<int> Principals { get; }
 
-        public List<HashSet<int>> Before { get; } = new();
+        /// <summary>The class of each candidate.</summary>
+        public List<int> ClassOf { get; } = new();
 
-        public List<HashSet<int>> After { get; } = new();
+        /// <summary>Per class: every group above its candidates, before and after.</summary>
+        public List<(HashSet<int> Before, HashSet<int> After)> Classes { get; } = new();
+
+        private static HashSet<int> AncestorsOf(GraphState state, int[] parents)
+        {
+            var set = new HashSet<int>();
+            foreach (var parent in parents)
+            {
+                if (set.Contains(parent))
+                {
+                    continue;
+                }
+
+                foreach (var a in Ancestors(state, parent))
+                {
+                    set.Add(a);
+                }
+            }
+
+            return set;
+        }
     }
 
     private sealed class DiffBuffers
