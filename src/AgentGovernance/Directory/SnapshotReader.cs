@@ -266,9 +266,9 @@ public static class SnapshotReader
                 var at = r.TokenStartIndex;
                 if (r.ValueTextEquals("id"u8))
                 {
-                    Once(ref seen, PId, ordinal, "id", at);
+                    Once(ref seen, PId, new PathRef("principals", ordinal, "id"), at);
                     r.Read();
-                    id = NonEmpty(ref r, ordinal, "id");
+                    id = NonEmpty(ref r, new PathRef("principals", ordinal, "id"));
                     if (Audiences.IsAudience(id))
                     {
                         Fail(Field(ordinal, "id"), r.TokenStartIndex, $"'{id}' is a reserved audience id and cannot be a principal");
@@ -278,7 +278,7 @@ public static class SnapshotReader
                 }
                 else if (r.ValueTextEquals("type"u8))
                 {
-                    Once(ref seen, PType, ordinal, "type", at);
+                    Once(ref seen, PType, new PathRef("principals", ordinal, "type"), at);
                     r.Read();
                     typeAt = r.TokenStartIndex;
                     if (r.TokenType == JsonTokenType.String && r.ValueTextEquals("user"u8)) type = PrincipalType.User;
@@ -286,33 +286,33 @@ public static class SnapshotReader
                     else if (r.TokenType == JsonTokenType.String && r.ValueTextEquals("servicePrincipal"u8)) type = PrincipalType.ServicePrincipal;
                     else Fail(Field(ordinal, "type"), typeAt, $"'{String(ref r, Field(ordinal, "type"))}' is not a principal type; expected user, group or servicePrincipal");
                 }
-                else if (r.ValueTextEquals("displayName"u8)) { Once(ref seen, PName, ordinal, "displayName", at); r.Read(); name = String(ref r, ordinal, "displayName"); }
-                else if (r.ValueTextEquals("userPrincipalName"u8)) { Once(ref seen, PUpn, ordinal, "userPrincipalName", at); r.Read(); upn = NonEmpty(ref r, ordinal, "userPrincipalName"); }
-                else if (r.ValueTextEquals("mail"u8)) { Once(ref seen, PMail, ordinal, "mail", at); r.Read(); mail = NonEmpty(ref r, ordinal, "mail"); }
-                else if (r.ValueTextEquals("mailNickname"u8)) { Once(ref seen, PNick, ordinal, "mailNickname", at); r.Read(); nick = NonEmpty(ref r, ordinal, "mailNickname"); }
+                else if (r.ValueTextEquals("displayName"u8)) { Once(ref seen, PName, new PathRef("principals", ordinal, "displayName"), at); r.Read(); name = String(ref r, new PathRef("principals", ordinal, "displayName")); }
+                else if (r.ValueTextEquals("userPrincipalName"u8)) { Once(ref seen, PUpn, new PathRef("principals", ordinal, "userPrincipalName"), at); r.Read(); upn = NonEmpty(ref r, new PathRef("principals", ordinal, "userPrincipalName")); }
+                else if (r.ValueTextEquals("mail"u8)) { Once(ref seen, PMail, new PathRef("principals", ordinal, "mail"), at); r.Read(); mail = NonEmpty(ref r, new PathRef("principals", ordinal, "mail")); }
+                else if (r.ValueTextEquals("mailNickname"u8)) { Once(ref seen, PNick, new PathRef("principals", ordinal, "mailNickname"), at); r.Read(); nick = NonEmpty(ref r, new PathRef("principals", ordinal, "mailNickname")); }
                 else if (r.ValueTextEquals("userType"u8))
                 {
-                    Once(ref seen, PUserType, ordinal, "userType", at);
+                    Once(ref seen, PUserType, new PathRef("principals", ordinal, "userType"), at);
                     r.Read();
                     if (r.TokenType == JsonTokenType.String && r.ValueTextEquals("Guest"u8)) guest = true;
                     else if (!(r.TokenType == JsonTokenType.String && r.ValueTextEquals("Member"u8)))
                     {
-                        var ut = String(ref r, ordinal, "userType");
+                        var ut = String(ref r, new PathRef("principals", ordinal, "userType"));
                         if (string.Equals(ut, "Guest", StringComparison.OrdinalIgnoreCase)) guest = true;
                         else if (!string.Equals(ut, "Member", StringComparison.OrdinalIgnoreCase)) Fail(Field(ordinal, "userType"), r.TokenStartIndex, $"'{ut}' is not a userType; expected Member or Guest");
                     }
                 }
-                else if (r.ValueTextEquals("accountEnabled"u8)) { Once(ref seen, PEnabled, ordinal, "accountEnabled", at); r.Read(); enabled = Bool(ref r, ordinal, "accountEnabled"); }
-                else if (r.ValueTextEquals("isAgent"u8)) { Once(ref seen, PAgent, ordinal, "isAgent", at); r.Read(); agent = Bool(ref r, ordinal, "isAgent"); }
+                else if (r.ValueTextEquals("accountEnabled"u8)) { Once(ref seen, PEnabled, new PathRef("principals", ordinal, "accountEnabled"), at); r.Read(); enabled = Bool(ref r, new PathRef("principals", ordinal, "accountEnabled")); }
+                else if (r.ValueTextEquals("isAgent"u8)) { Once(ref seen, PAgent, new PathRef("principals", ordinal, "isAgent"), at); r.Read(); agent = Bool(ref r, new PathRef("principals", ordinal, "isAgent")); }
                 else if (r.ValueTextEquals("visibility"u8))
                 {
-                    Once(ref seen, PVis, ordinal, "visibility", at);
+                    Once(ref seen, PVis, new PathRef("principals", ordinal, "visibility"), at);
                     r.Read();
                     vis = (GroupVisibility)Enumerated(ref r, VisibilityNames, Field(ordinal, "visibility"), "a visibility; expected Private, Public or HiddenMembership");
                 }
                 else if (r.ValueTextEquals("members"u8))
                 {
-                    Once(ref seen, PMembers, ordinal, "members", at);
+                    Once(ref seen, PMembers, new PathRef("principals", ordinal, "members"), at);
                     r.Read();
                     Expect(ref r, JsonTokenType.StartArray, Field(ordinal, "members"), "expected an array of principal ids");
                     while (Next(ref r) != JsonTokenType.EndArray)
@@ -792,9 +792,6 @@ public static class SnapshotReader
             return -1;
         }
 
-        private string String(ref Utf8JsonReader r, int ordinal, string field) =>
-            r.TokenType == JsonTokenType.String ? r.GetString()! : String(ref r, Field(ordinal, field));
-
         private string String(ref Utf8JsonReader r, PathRef path) =>
             r.TokenType == JsonTokenType.String ? r.GetString()! : String(ref r, path.ToString());
 
@@ -846,17 +843,6 @@ public static class SnapshotReader
             return r.GetString()!;
         }
 
-        private string NonEmpty(ref Utf8JsonReader r, int ordinal, string field)
-        {
-            var s = String(ref r, ordinal, field);
-            if (s.Length == 0 || s.Trim().Length == 0)
-            {
-                Fail(Field(ordinal, field), r.TokenStartIndex, "cannot be empty");
-            }
-
-            return s;
-        }
-
         private string NonEmpty(ref Utf8JsonReader r, string path)
         {
             var s = String(ref r, path);
@@ -868,25 +854,12 @@ public static class SnapshotReader
             return s;
         }
 
-        private bool Bool(ref Utf8JsonReader r, int ordinal, string field) =>
-            r.TokenType == JsonTokenType.True || (r.TokenType != JsonTokenType.False && Bool(ref r, Field(ordinal, field)));
-
         private bool Bool(ref Utf8JsonReader r, string path)
         {
             if (r.TokenType == JsonTokenType.True) return true;
             if (r.TokenType == JsonTokenType.False) return false;
             Fail(path, r.TokenStartIndex, $"expected true or false, found {Describe(r.TokenType)}");
             return false;
-        }
-
-        private void Once(ref int seen, int bit, int ordinal, string field, long at)
-        {
-            if ((seen & bit) != 0)
-            {
-                Fail(Field(ordinal, field), at, "the field appears twice");
-            }
-
-            seen |= bit;
         }
 
         private void Once(ref int seen, int bit, PathRef path, long at)

@@ -55,16 +55,10 @@ internal sealed class Utf8Map
 
         var h = Hash(key);
         var prefix = Prefix(key);
-        var mask = _slots.Length - 1;
-        var i = (int)(h & mask);
-        while (_slots[i].Entry != 0)
+        var i = Probe(key, h, prefix);
+        if (_slots[i].Entry != 0)
         {
-            if (Matches(ref _slots[i], key, h, prefix))
-            {
-                return -1;
-            }
-
-            i = (i + 1) & mask;
+            return -1;
         }
 
         if (_keysUsed + key.Length > _keys.Length)
@@ -92,21 +86,21 @@ internal sealed class Utf8Map
     /// <summary>The ordinal of an id, or -1.</summary>
     public int Find(ReadOnlySpan<byte> key)
     {
-        var h = Hash(key);
-        var prefix = Prefix(key);
+        var i = Probe(key, Hash(key), Prefix(key));
+        return _slots[i].Entry == 0 ? -1 : _slots[i].Ordinal;
+    }
+
+    /// <summary>The slot holding the key, or the empty slot where it would go (linear probing).</summary>
+    private int Probe(ReadOnlySpan<byte> key, uint h, ulong prefix)
+    {
         var mask = _slots.Length - 1;
         var i = (int)(h & mask);
-        while (_slots[i].Entry != 0)
+        while (_slots[i].Entry != 0 && !Matches(ref _slots[i], key, h, prefix))
         {
-            if (Matches(ref _slots[i], key, h, prefix))
-            {
-                return _slots[i].Ordinal;
-            }
-
             i = (i + 1) & mask;
         }
 
-        return -1;
+        return i;
     }
 
     /// <summary>
