@@ -129,6 +129,7 @@ public static class SnapshotReader
                 throw new DocumentException(ErrorId, _file, null, (e.LineNumber ?? -1) + 1, (e.BytePositionInLine ?? -1) + 1, "not valid JSON: " + StripPosition(e.Message), e);
             }
 
+            ResolvePendingGrants();
             ResolveForwardReferences();
             AddGrants();
             return _b.Build();
@@ -464,13 +465,13 @@ public static class SnapshotReader
                 {
                     Once(ref seen, 1, new PathRef("grants", ordinal, "resource"), at);
                     r.Read();
-                    resource = Reference(ref r, RefKind.GrantResource, ordinal, new PathRef("grants", ordinal, "resource"));
+                    resource = Deferred(ref r, RefKind.GrantResource, ordinal, new PathRef("grants", ordinal, "resource"));
                 }
                 else if (r.ValueTextEquals("principal"u8))
                 {
                     Once(ref seen, 2, new PathRef("grants", ordinal, "principal"), at);
                     r.Read();
-                    principal = Reference(ref r, RefKind.GrantPrincipal, ordinal, new PathRef("grants", ordinal, "principal"));
+                    principal = Deferred(ref r, RefKind.GrantPrincipal, ordinal, new PathRef("grants", ordinal, "principal"));
                 }
                 else if (r.ValueTextEquals("role"u8))
                 {
@@ -488,6 +489,69 @@ public static class SnapshotReader
             _grantPrincipal.Add(principal);
             _grantRoles.Add(role!);
             _grantTokenStart.Add((int)objStart);
+            if (_pendingGrants.Count >= BatchSize)
+            {
+                ResolvePendingGrants();
+            }
+        }
+
+        private readonly List<Ref> _pendingGrants = new(BatchSize + 2);
+
+        /// <summary>A grant's reference, kept for a batched look-up (see <see cref="ResolvePendingGrants"/>) when it is plain.</summary>
+        private int Deferred(ref Utf8JsonReader r, RefKind kind, int ordinal, PathRef path)
+        {
+            if (r.TokenType != JsonTokenType.String || r.ValueIsEscaped || r.ValueSpan.Length == 0)
+            {
+                return Reference(ref r, kind, ordinal, path);
+            }
+
+            _pendingGrants.Add(new Ref { Kind = kind, Offset = (int)r.TokenStartIndex + 1 + _offset, Length = r.ValueSpan.Length, TokenStart = (int)r.TokenStartIndex, Slot = ordinal });
+            return -1;
+        }
+
+        /// <summary>Resolves the buffered grant references, principals and resources each in one batch; unknown ids become forward references.</summary>
+        private void ResolvePendingGrants()
+        {
+            foreach (var kind in new[] { RefKind.GrantPrincipal, RefKind.GrantResource })
+            {
+                var n = 0;
+                foreach (var x in _pendingGrants)
+                {
+                    if (x.Kind == kind)
+                    {
+                        _batchOffsets[n] = x.Offset;
+                        _batchLengths[n] = x.Length;
+                        n++;
+                    }
+                }
+
+                var map = kind == RefKind.GrantResource ? _b.ResourceIndex : _b.PrincipalIndex;
+                map.FindMany(_data, new ReadOnlySpan<int>(_batchOffsets, 0, n), new ReadOnlySpan<int>(_batchLengths, 0, n), new Span<int>(_batchResults, 0, n));
+                var k = 0;
+                foreach (var x in _pendingGrants)
+                {
+                    if (x.Kind != kind)
+                    {
+                        continue;
+                    }
+
+                    var index = _batchResults[k++];
+                    if (index < 0)
+                    {
+                        _refs.Add(x);
+                    }
+                    else if (kind == RefKind.GrantResource)
+                    {
+                        _grantResource[x.Slot] = index;
+                    }
+                    else
+                    {
+                        _grantPrincipal[x.Slot] = index;
+                    }
+                }
+            }
+
+            _pendingGrants.Clear();
         }
 
         /// <summary>A role name; the three usual ones without making a new string each time.</summary>
@@ -506,9 +570,9 @@ public static class SnapshotReader
         private const int BatchSize = 64;
         private readonly List<Ref> _pending = new(BatchSize);
         private readonly List<int> _pendingElement = new(BatchSize);
-        private readonly int[] _batchOffsets = new int[BatchSize];
-        private readonly int[] _batchLengths = new int[BatchSize];
-        private readonly int[] _batchResults = new int[BatchSize];
+        private readonly int[] _batchOffsets = new int[BatchSize + 2];
+        private readonly int[] _batchLengths = new int[BatchSize + 2];
+        private readonly int[] _batchResults = new int[BatchSize + 2];
 
         /// <summary>Resolves the buffered member references of one group; unknown ids become forward references.</summary>
         private void ResolvePendingMembers(int self, int ordinal)
@@ -672,16 +736,57 @@ public static class SnapshotReader
 
         private void AddGrants()
         {
-            var seen = new HashSet<(int, int, int)>();
-            for (var i = 0; i < _grantRoles.Count; i++)
+            var n = _grantRoles.Count;
+            var roles = new int[n];
+            for (var i = 0; i < n; i++)
             {
-                var role = _b.RoleNameIndex(_grantRoles[i]);
-                if (!seen.Add((_grantResource[i], _grantPrincipal[i], role)))
-                {
-                    Fail(Index("grants", i), _grantTokenStart[i],
-                        $"duplicate grant: '{_b.PrincipalIds[_grantPrincipal[i]]}' already has '{_grantRoles[i]}' on '{_b.ResourceIds[_grantResource[i]]}'");
-                }
+                roles[i] = _b.RoleNameIndex(_grantRoles[i]);
+            }
 
+            // Duplicates: visit grants resource by resource; a principal seen twice on one resource is
+            // rare (several roles), and only those pairs go into a set with the role.
+            var resources = _b.ResourceIds.Count;
+            var start = new int[resources + 1];
+            for (var i = 0; i < n; i++) start[_grantResource[i] + 1]++;
+            for (var r = 0; r < resources; r++) start[r + 1] += start[r];
+            var fill = (int[])start.Clone();
+            var byResource = new int[n];
+            for (var i = 0; i < n; i++) byResource[fill[_grantResource[i]]++] = i;
+            var stamp = new int[_b.PrincipalCount];
+            var firstOn = new int[_b.PrincipalCount];
+            HashSet<(int, int, int)>? several = null;
+            var duplicate = int.MaxValue;
+            for (var r = 0; r < resources; r++)
+            {
+                for (var k = start[r]; k < start[r + 1]; k++)
+                {
+                    var i = byResource[k];
+                    var p = _grantPrincipal[i];
+                    if (stamp[p] != r + 1)
+                    {
+                        stamp[p] = r + 1;
+                        firstOn[p] = i;
+                        continue;
+                    }
+
+                    several ??= new HashSet<(int, int, int)>();
+                    several.Add((r, p, roles[firstOn[p]]));
+                    if (!several.Add((r, p, roles[i])) || roles[firstOn[p]] == roles[i])
+                    {
+                        duplicate = Math.Min(duplicate, i);
+                    }
+                }
+            }
+
+            if (duplicate != int.MaxValue)
+            {
+                var i = duplicate;
+                Fail(Index("grants", i), _grantTokenStart[i],
+                    $"duplicate grant: '{_b.PrincipalIds[_grantPrincipal[i]]}' already has '{_grantRoles[i]}' on '{_b.ResourceIds[_grantResource[i]]}'");
+            }
+
+            for (var i = 0; i < n; i++)
+            {
                 _b.AddGrant(_grantResource[i], _grantPrincipal[i], _grantRoles[i]);
             }
         }
