@@ -165,6 +165,8 @@ public sealed class Grant
 /// <summary>Role-name helpers.</summary>
 public static class Roles
 {
+    public static AccessRole Max(AccessRole a, AccessRole b) => a > b ? a : b;
+
     public static AccessRole Level(string role)
     {
         switch (role)

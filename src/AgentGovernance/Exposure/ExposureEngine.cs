@@ -302,8 +302,8 @@ public static class ExposureEngine
             // an explicit role were considered above; the rest have the audience roles alone, which
             // are the same for every member (and for every guest): compare once, then list.
             var everyoneChanged = b.Everyone != a.Everyone;
-            var memberBefore = Max(b.Everyone, b.EveryoneExceptExternal);
-            var memberAfter = Max(a.Everyone, a.EveryoneExceptExternal);
+            var memberBefore = Roles.Max(b.Everyone, b.EveryoneExceptExternal);
+            var memberAfter = Roles.Max(a.Everyone, a.EveryoneExceptExternal);
             foreach (var p in everyoneChanged ? s.EnabledUsers : s.EnabledMembers)
             {
                 if (!d.Mark(p))
@@ -412,15 +412,15 @@ public static class ExposureEngine
         {
             var p = c.Principals[i];
             var audience = s.Types[p] != PrincipalType.User ? AccessRole.None
-                : s.IsGuest(p) ? after.Everyone : Max(after.Everyone, after.EveryoneExceptExternal);
-            var rb = Max(audience, viaBefore[c.ClassOf[i]]);
-            var ra = Max(audience, viaAfter[c.ClassOf[i]]);
+                : s.IsGuest(p) ? after.Everyone : Roles.Max(after.Everyone, after.EveryoneExceptExternal);
+            var rb = Roles.Max(audience, viaBefore[c.ClassOf[i]]);
+            var ra = Roles.Max(audience, viaAfter[c.ClassOf[i]]);
             foreach (var g in direct)
             {
                 if (g.Principal == p)
                 {
-                    rb = Max(rb, g.Level);
-                    ra = Max(ra, g.Level);
+                    rb = Roles.Max(rb, g.Level);
+                    ra = Roles.Max(ra, g.Level);
                 }
             }
 
@@ -434,8 +434,6 @@ public static class ExposureEngine
 
         return gained.Count == 0 && lost.Count == 0 ? null : Build(s, r, gained, lost, after, after, d, ctx);
     }
-
-    private static AccessRole Max(AccessRole x, AccessRole y) => x > y ? x : y;
 
     private static int Resource(AccessSnapshot s, string id)
     {
@@ -694,13 +692,13 @@ internal sealed class Evaluator
             switch (g.Principal)
             {
                 case AccessSnapshot.EveryoneIndex:
-                    Everyone = Max(Everyone, g.Level);
+                    Everyone = Roles.Max(Everyone, g.Level);
                     break;
                 case AccessSnapshot.EveryoneExceptExternalIndex:
-                    EveryoneExceptExternal = Max(EveryoneExceptExternal, g.Level);
+                    EveryoneExceptExternal = Roles.Max(EveryoneExceptExternal, g.Level);
                     break;
                 case AccessSnapshot.AnyoneIndex:
-                    Anyone = Max(Anyone, g.Level);
+                    Anyone = Roles.Max(Anyone, g.Level);
                     break;
                 default:
                     if (!expandGroups)
@@ -728,7 +726,7 @@ internal sealed class Evaluator
         if (connected >= 0 && _state.Visibility(connected) == GroupVisibility.Public)
         {
             PublicGroup = true;
-            EveryoneExceptExternal = Max(EveryoneExceptExternal, AccessRole.Read);
+            EveryoneExceptExternal = Roles.Max(EveryoneExceptExternal, AccessRole.Read);
         }
     }
 
@@ -746,8 +744,8 @@ internal sealed class Evaluator
             return explicitRole;
         }
 
-        var audience = _s.IsGuest(p) ? Everyone : Max(Everyone, EveryoneExceptExternal);
-        return Max(explicitRole, audience);
+        var audience = _s.IsGuest(p) ? Everyone : Roles.Max(Everyone, EveryoneExceptExternal);
+        return Roles.Max(explicitRole, audience);
     }
 
     /// <summary>Enabled users and service principals in a group, through any depth of nesting.</summary>
@@ -805,7 +803,6 @@ internal sealed class Evaluator
         }
     }
 
-    private static AccessRole Max(AccessRole a, AccessRole b) => a > b ? a : b;
 }
 
 /// <summary>What the rules need to know about the change and the people around it.</summary>
