@@ -193,12 +193,30 @@ internal sealed class Utf8Map
         return p;
     }
 
+    /// <summary>
+    /// A random seed per process: a snapshot is untrusted input, and with a fixed hash a file of ids
+    /// crafted to collide would make loading quadratic. The seed changes no output (ordinals are
+    /// insertion order).
+    /// </summary>
+    private static readonly ulong Seed = NewSeed();
+
+    private static ulong NewSeed()
+    {
+        var bytes = new byte[8];
+        using (var rng = System.Security.Cryptography.RandomNumberGenerator.Create())
+        {
+            rng.GetBytes(bytes);
+        }
+
+        return BitConverter.ToUInt64(bytes, 0);
+    }
+
     private static uint Hash(ReadOnlySpan<byte> key)
     {
         // Eight bytes at a time, multiplied and rotated, then a 64-bit finalizer (MurmurHash3's fmix64):
         // ids differ in their last few characters, so every input bit must reach the slot bits.
         const ulong k = 0x9E3779B97F4A7C15UL;
-        var h = (ulong)key.Length * k;
+        var h = Seed ^ ((ulong)key.Length * k);
         var i = 0;
         for (; i + 8 <= key.Length; i += 8)
         {
