@@ -41,8 +41,6 @@ internal sealed class GraphState
 
     public AccessSnapshot Snapshot { get; }
 
-    public bool IsOverlay => _members is not null || _resourceGrants is not null || _visibility is not null;
-
     public ReadOnlySpan<int> Members(int group) =>
         _members is not null && _members.TryGetValue(group, out var m) ? m : Snapshot.MembersOf(group);
 
@@ -51,10 +49,6 @@ internal sealed class GraphState
 
     public GroupVisibility Visibility(int group) =>
         _visibility is not null && _visibility.TryGetValue(group, out var v) ? v : Snapshot.Visibility[group];
-
-    public bool VisibilityChanged(int group) => _visibility is not null && _visibility.ContainsKey(group);
-
-    public IEnumerable<int> GroupsWithChangedVisibility => _visibility?.Keys ?? (IEnumerable<int>)Array.Empty<int>();
 
     public void ResourceGrants(int resource, List<GrantEntry> into)
     {
