@@ -1,11 +1,11 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.IO;
 using System.Linq;
 using System.Text;
 using System.Text.Json;
 using AgentGovernance.Directory;
+using AgentGovernance.IO;
 using AgentGovernance.Json;
 
 namespace AgentGovernance.Changes;
@@ -18,24 +18,7 @@ public static class ChangeReader
 {
     public const string ErrorId = "ChangeInvalid";
 
-    public static AccessChange ReadFile(string path)
-    {
-        byte[] data;
-        try
-        {
-            data = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
-        {
-            throw new GovernanceException("ChangeNotFound", GovernanceErrorKind.ObjectNotFound, $"Change file '{path}' does not exist.", path, e);
-        }
-        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-        {
-            throw new GovernanceException("ChangeUnreadable", GovernanceErrorKind.ReadError, $"Change file '{path}' cannot be read: {e.Message}", path, e);
-        }
-
-        return Parse(data, path);
-    }
+    public static AccessChange ReadFile(string path) => Parse(DocumentFile.ReadAllBytes(path, "Change"), path);
 
     public static AccessChange ParseText(string json, string? source = null) => Parse(Encoding.UTF8.GetBytes(json), source);
 

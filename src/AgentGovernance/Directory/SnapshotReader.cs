@@ -1,9 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.IO;
 using System.Text;
 using System.Text.Json;
+using AgentGovernance.IO;
 
 namespace AgentGovernance.Directory;
 
@@ -18,28 +18,7 @@ public static class SnapshotReader
     public const string Schema = "agentgovernance/snapshot@1";
     public const string ErrorId = "SnapshotInvalid";
 
-    public static AccessSnapshot ReadFile(string path)
-    {
-        byte[] data;
-        try
-        {
-            data = File.ReadAllBytes(path);
-        }
-        catch (FileNotFoundException e)
-        {
-            throw new GovernanceException("SnapshotNotFound", GovernanceErrorKind.ObjectNotFound, $"Snapshot file '{path}' does not exist.", path, e);
-        }
-        catch (DirectoryNotFoundException e)
-        {
-            throw new GovernanceException("SnapshotNotFound", GovernanceErrorKind.ObjectNotFound, $"Snapshot file '{path}' does not exist.", path, e);
-        }
-        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-        {
-            throw new GovernanceException("SnapshotUnreadable", GovernanceErrorKind.ReadError, $"Snapshot file '{path}' cannot be read: {e.Message}", path, e);
-        }
-
-        return Parse(data, path);
-    }
+    public static AccessSnapshot ReadFile(string path) => Parse(DocumentFile.ReadAllBytes(path, "Snapshot"), path);
 
     public static AccessSnapshot Parse(byte[] utf8, string? source = null) => new Parser(utf8, source).Run();
 
@@ -708,30 +687,37 @@ public static class SnapshotReader
 
             // Forward references may repeat an id within one group or resource: check now that all are known.
             var stamp = new int[_b.PrincipalCount];
-            for (var i = 0; i < _b.MemberGroup.Count; i++)
+            var i = FirstRepeat(_b.MemberGroup, _b.MemberTarget, stamp);
+            if (i >= 0)
             {
                 var g = _b.MemberGroup[i];
-                var m = _b.MemberTarget[i];
-                if (stamp[m] == g + 1)
-                {
-                    Fail($"principals[{g - AccessSnapshot.FirstPrincipal}].members", 0, $"'{_b.PrincipalIds[m]}' is listed twice as a member of '{_b.PrincipalIds[g]}'");
-                }
-
-                stamp[m] = g + 1;
+                Fail($"principals[{g - AccessSnapshot.FirstPrincipal}].members", 0, $"'{_b.PrincipalIds[_b.MemberTarget[i]]}' is listed twice as a member of '{_b.PrincipalIds[g]}'");
             }
 
             Array.Clear(stamp, 0, stamp.Length);
-            for (var i = 0; i < _b.OwnerResource.Count; i++)
+            i = FirstRepeat(_b.OwnerResource, _b.OwnerPrincipal, stamp);
+            if (i >= 0)
             {
                 var res = _b.OwnerResource[i];
-                var o = _b.OwnerPrincipal[i];
-                if (stamp[o] == res + 1)
+                Fail($"resources[{res}].owners", 0, $"'{_b.PrincipalIds[_b.OwnerPrincipal[i]]}' is listed twice as an owner of '{_b.ResourceIds[res]}'");
+            }
+        }
+
+        /// <summary>The first pair (owner, principal) that repeats one before it; pairs of one owner are contiguous.</summary>
+        private static int FirstRepeat(List<int> owners, List<int> principals, int[] stamp)
+        {
+            for (var i = 0; i < owners.Count; i++)
+            {
+                var mark = owners[i] + 1;
+                if (stamp[principals[i]] == mark)
                 {
-                    Fail($"resources[{res}].owners", 0, $"'{_b.PrincipalIds[o]}' is listed twice as an owner of '{_b.ResourceIds[res]}'");
+                    return i;
                 }
 
-                stamp[o] = res + 1;
+                stamp[principals[i]] = mark;
             }
+
+            return -1;
         }
 
         private void AddGrants()
