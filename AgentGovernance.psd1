@@ -8,17 +8,24 @@
     Description          = 'Puts every permission change an AI agent suggests through preview, human approval, apply and audit. Previews who would newly reach what, how bad it is, and why.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Core', 'Desktop')
-    FormatsToProcess     = @('AgentGovernance.Format.ps1xml')
+    FormatsToProcess     = @('AgentGovernance.Format.ps1xml', 'AgentGovernance.Approval.Format.ps1xml')
     CmdletsToExport      = @(
+        'Approve-AccessChange'
         'Connect-AgentGovernance'
+        'Deny-AccessChange'
         'Export-AccessChange'
         'Export-AccessSnapshot'
+        'Get-ApprovalRequest'
         'Get-EffectiveAccess'
+        'Get-GovernanceAuditLog'
         'Import-AccessChange'
         'Import-AccessSnapshot'
         'Import-GovernancePolicy'
         'New-AccessChange'
+        'New-ApproverKey'
+        'Request-HumanApproval'
         'Test-ExposureRisk'
+        'Test-GovernanceAuditLog'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -49,3 +49,33 @@ public sealed class PrincipalIdCompleter : IArgumentCompleter
             .ToList();
     }
 }
+
+/// <summary>Completes approval request ids from the session's store, pending ones first.</summary>
+public sealed class RequestIdCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var word = wordToComplete.Trim('\'', '"');
+        var session = GovernanceSession.Current ?? GovernanceSession.Defaults;
+        if (!System.IO.Directory.Exists(session.StorePath))
+        {
+            return Array.Empty<CompletionResult>();
+        }
+
+        try
+        {
+            using var approvals = new Approval.ApprovalService(Stores.FolderStore.Open(session.StorePath), null, session.Policy, session.Snapshot);
+            return approvals.List()
+                .Where(r => r.RequestId.StartsWith(word, StringComparison.OrdinalIgnoreCase))
+                .OrderBy(r => r.Status == Approval.ApprovalStatus.Pending ? 0 : 1)
+                .ThenByDescending(r => r.CreatedAt)
+                .Take(100)
+                .Select(r => new CompletionResult(r.RequestId, r.RequestId, CompletionResultType.ParameterValue, $"{r.Status} {r.Quorum} {r.Title ?? r.ChangeId}"))
+                .ToList();
+        }
+        catch (GovernanceException)
+        {
+            return Array.Empty<CompletionResult>();
+        }
+    }
+}

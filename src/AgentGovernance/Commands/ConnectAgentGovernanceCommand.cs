@@ -26,6 +26,16 @@ public sealed class ConnectAgentGovernanceCommand : GovernanceCmdlet
     [ValidateNotNullOrEmpty]
     public string? PolicyPath { get; set; }
 
+    /// <summary>The folder for approval requests, decisions and the ledger (created if missing); a network share works.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StorePath { get; set; }
+
+    /// <summary>The key that signs ledger checkpoints (created on first use); keep it apart from the store.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? LedgerSignerPath { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -64,9 +74,31 @@ public sealed class ConnectAgentGovernanceCommand : GovernanceCmdlet
 
             policy ??= previous?.Policy ?? GovernancePolicy.Default;
             snapshot ??= previous?.Snapshot;
-            var session = new GovernanceSession(snapshot, policy);
+            string? storePath = previous?.StorePath;
+            if (StorePath is not null)
+            {
+                if (FileSystemFolder(StorePath) is not { } folder)
+                {
+                    return;
+                }
+
+                // Open it now, so a folder that cannot be made or a file that is not a store fails here, not at the first approval.
+                using (Stores.FolderStore.Open(folder))
+                {
+                }
+
+                storePath = folder;
+            }
+
+            var signerPath = LedgerSignerPath is null ? previous?.LedgerSignerPath : FileSystemPath(LedgerSignerPath);
+            if (LedgerSignerPath is not null && signerPath is null)
+            {
+                return;
+            }
+
+            var session = new GovernanceSession(snapshot, policy, storePath, signerPath);
             GovernanceSession.Set(session);
-            WriteVerbose($"Connected: directory {session.Directory}, policy {session.PolicySource}.");
+            WriteVerbose($"Connected: directory {session.Directory}, policy {session.PolicySource}, store {session.StorePath}.");
             if (PassThru)
             {
                 WriteObject(session);

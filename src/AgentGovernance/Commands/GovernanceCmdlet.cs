@@ -1,8 +1,11 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using AgentGovernance.Approval;
 using AgentGovernance.Directory;
+using AgentGovernance.Ledger;
 using AgentGovernance.Policy;
+using AgentGovernance.Stores;
 
 namespace AgentGovernance.Commands;
 
@@ -56,6 +59,66 @@ public abstract class GovernanceCmdlet : PSCmdlet
 
     protected GovernancePolicy CurrentPolicy(GovernancePolicy? given) =>
         given ?? GovernanceSession.Current?.Policy ?? GovernancePolicy.Default;
+
+    /// <summary>The session's choices, or the defaults before Connect-AgentGovernance.</summary>
+    protected static GovernanceSession Session => GovernanceSession.Current ?? GovernanceSession.Defaults;
+
+    /// <summary>The session's store with its ledger signer, and the approval rules of the policy given (or the session's).</summary>
+    /// <param name="writes">Whether the command appends to the ledger (then it needs the checkpoint signer, made on first use).</param>
+    internal ApprovalService OpenApprovals(GovernancePolicy? policy = null, AccessSnapshot? snapshot = null, bool writes = true)
+    {
+        var session = Session;
+        var store = FolderStore.Open(session.StorePath);
+        var signer = writes ? LedgerSigner.OpenOrCreate(session.LedgerSignerPath) : null;
+        WriteVerbose($"Store {store.Location} (id {store.StoreId}){(signer is null ? string.Empty : "; ledger signer " + signer.PublicKey.KeyId)}.");
+        return new ApprovalService(store, signer, CurrentPolicy(policy), snapshot ?? session.Snapshot);
+    }
+
+    /// <summary>
+    /// ShouldProcess for a ConfirmImpact High action that <c>-Force</c> may confirm in advance: -WhatIf
+    /// still only tells, an explicit -Confirm still asks, and -Force alone goes ahead without a prompt.
+    /// </summary>
+    protected bool ShouldProcessUnlessForced(bool force, string description, string warning, string caption)
+    {
+        var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? ((SwitchParameter)w).IsPresent
+            : GetVariableValue("WhatIfPreference") is { } pref && LanguagePrimitives.IsTrue(pref);
+        if (force && !whatIf && !MyInvocation.BoundParameters.ContainsKey("Confirm"))
+        {
+            return true;
+        }
+
+        return ShouldProcess(description, warning, caption);
+    }
+
+    /// <summary>A folder path (relative to PowerShell's location); PathNotFileSystem for another provider, PathIsFile for a file.</summary>
+    protected string? FileSystemFolder(string path)
+    {
+        string resolved;
+        ProviderInfo provider;
+        try
+        {
+            resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _);
+        }
+        catch (DriveNotFoundException e)
+        {
+            WriteError(new ErrorRecord(e, "PathNotFound", ErrorCategory.ObjectNotFound, path));
+            return null;
+        }
+
+        if (provider.Name != "FileSystem")
+        {
+            WriteNotFileSystem(path);
+            return null;
+        }
+
+        if (System.IO.File.Exists(resolved))
+        {
+            WriteError(new ErrorRecord(new System.IO.IOException($"'{resolved}' is a file; give a folder."), "PathIsFile", ErrorCategory.InvalidArgument, path));
+            return null;
+        }
+
+        return resolved;
+    }
 
     /// <summary>
     /// Resolves -Path (wildcards) or -LiteralPath to file-system paths; writes an error for each that

@@ -1,7 +1,9 @@
 using System.Management.Automation.Runspaces;
 using System.Runtime.CompilerServices;
 using AgentGovernance.Directory;
+using AgentGovernance.Ledger;
 using AgentGovernance.Policy;
+using AgentGovernance.Stores;
 
 namespace AgentGovernance.Commands;
 
@@ -10,11 +12,16 @@ public sealed class GovernanceSession
 {
     private static readonly ConditionalWeakTable<Runspace, GovernanceSession> Sessions = new();
 
-    internal GovernanceSession(AccessSnapshot? snapshot, GovernancePolicy policy)
+    internal GovernanceSession(AccessSnapshot? snapshot, GovernancePolicy policy, string? storePath = null, string? ledgerSignerPath = null)
     {
         Snapshot = snapshot;
         Policy = policy;
+        StorePath = storePath ?? FolderStore.DefaultPath;
+        LedgerSignerPath = ledgerSignerPath ?? LedgerSigner.DefaultPath;
     }
+
+    /// <summary>What a PowerShell session uses before Connect-AgentGovernance: no snapshot, the built-in policy, the default store.</summary>
+    internal static GovernanceSession Defaults => new(null, GovernancePolicy.Default);
 
     public AccessSnapshot? Snapshot { get; }
 
@@ -27,6 +34,12 @@ public sealed class GovernanceSession
 
     /// <summary>The policy file, or "(built-in defaults)".</summary>
     public string PolicySource => Policy.Source ?? "(built-in defaults)";
+
+    /// <summary>The folder that holds approval requests, decisions and the ledger.</summary>
+    public string StorePath { get; }
+
+    /// <summary>The key that signs ledger checkpoints (created there on first use, readable by its owner only).</summary>
+    public string LedgerSignerPath { get; }
 
     internal static GovernanceSession? Current =>
         Runspace.DefaultRunspace is { } rs && Sessions.TryGetValue(rs, out var s) ? s : null;

@@ -10,7 +10,8 @@ namespace AgentGovernance.IO;
 /// </summary>
 internal static class AtomicFile
 {
-    public static void Write(string path, Action<Stream> write, bool overwrite = true)
+    /// <param name="ownerOnly">Make the file readable by its owner only (mode 600) before any byte is written to it.</param>
+    public static void Write(string path, Action<Stream> write, bool overwrite = true, bool ownerOnly = false)
     {
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full) ?? ".";
@@ -29,6 +30,11 @@ internal static class AtomicFile
         {
             using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
+                if (ownerOnly)
+                {
+                    OwnerOnly.Restrict(temp);
+                }
+
                 write(fs);
                 fs.Flush(flushToDisk: true);
             }
@@ -55,10 +61,10 @@ internal static class AtomicFile
         }
     }
 
-    public static void WriteText(string path, string text, bool overwrite = true) =>
+    public static void WriteText(string path, string text, bool overwrite = true, bool ownerOnly = false) =>
         Write(path, s =>
         {
             var bytes = new UTF8Encoding(false).GetBytes(text);
             s.Write(bytes, 0, bytes.Length);
-        }, overwrite);
+        }, overwrite, ownerOnly);
 }

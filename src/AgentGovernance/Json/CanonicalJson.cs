@@ -31,6 +31,87 @@ public static class CanonicalJson
     /// <summary><c>sha256:</c> + lowercase hex SHA-256 of the UTF-8 canonical form.</summary>
     public static string Hash(JsonElement element) => Hashing.Sha256Id(SerializeToUtf8(element));
 
+    /// <summary>
+    /// The canonical form of a value built in code: a string, bool, whole number (int or long, within
+    /// ±2^53 so that every JSON reader reads it exactly), null, a dictionary with string keys, or a list of values.
+    /// </summary>
+    public static string Serialize(object? value)
+    {
+        var sb = new StringBuilder();
+        WriteValue(sb, value);
+        return sb.ToString();
+    }
+
+    public static string Hash(object? value) => Hashing.Sha256Id(Encoding.UTF8.GetBytes(Serialize(value)));
+
+    private static void WriteValue(StringBuilder sb, object? value)
+    {
+        switch (value)
+        {
+            case null:
+                sb.Append("null");
+                break;
+            case string s:
+                JsonText.AppendString(sb, s);
+                break;
+            case bool b:
+                sb.Append(b ? "true" : "false");
+                break;
+            case int i:
+                sb.Append(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                break;
+            case long l when l >= -MaxSafeInteger && l <= MaxSafeInteger:
+                sb.Append(l.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                break;
+            case JsonElement e:
+                Write(sb, e);
+                break;
+            case IEnumerable<KeyValuePair<string, object?>> members:
+                var sorted = new List<KeyValuePair<string, object?>>(members);
+                sorted.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+                sb.Append('{');
+                for (var n = 0; n < sorted.Count; n++)
+                {
+                    if (n > 0)
+                    {
+                        if (sorted[n].Key == sorted[n - 1].Key)
+                        {
+                            throw new FormatException($"Duplicate member name '{sorted[n].Key}': JSON with duplicate names has no canonical form.");
+                        }
+
+                        sb.Append(',');
+                    }
+
+                    JsonText.AppendString(sb, sorted[n].Key);
+                    sb.Append(':');
+                    WriteValue(sb, sorted[n].Value);
+                }
+
+                sb.Append('}');
+                break;
+            case System.Collections.IEnumerable items:
+                sb.Append('[');
+                var first = true;
+                foreach (var item in items)
+                {
+                    if (!first)
+                    {
+                        sb.Append(',');
+                    }
+
+                    first = false;
+                    WriteValue(sb, item);
+                }
+
+                sb.Append(']');
+                break;
+            default:
+                throw new FormatException($"A {value.GetType().Name} has no canonical JSON form here.");
+        }
+    }
+
+    private const long MaxSafeInteger = (1L << 53) - 1;
+
     private static void Write(StringBuilder sb, JsonElement element)
     {
         switch (element.ValueKind)

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.Linq;
+using AgentGovernance.Approval;
 using AgentGovernance.Directory;
 using AgentGovernance.Exposure;
 
@@ -24,6 +25,8 @@ public sealed class GovernancePolicy
     private readonly Dictionary<string, RiskLevel> _hardDeny;
     private readonly int[] _approvals;
     private readonly HashSet<string> _agents;
+    private readonly ApprovalSettings _approval;
+    private string? _fingerprint;
 
     internal GovernancePolicy(
         string? source,
@@ -34,7 +37,8 @@ public sealed class GovernancePolicy
         int personalDataCriticalAbove,
         IEnumerable<KeyValuePair<string, RiskLevel>> hardDeny,
         IReadOnlyList<int> requiredApprovals,
-        IEnumerable<string> agentIdentities)
+        IEnumerable<string> agentIdentities,
+        ApprovalSettings? approval = null)
     {
         if (requiredApprovals.Count != RiskLevelCount)
         {
@@ -64,6 +68,7 @@ public sealed class GovernancePolicy
         var agents = agentIdentities.ToArray();
         AgentIdentities = new ReadOnlyCollection<string>(agents);
         _agents = new HashSet<string>(agents, StringComparer.OrdinalIgnoreCase);
+        _approval = approval ?? ApprovalSettings.Default;
     }
 
     internal const int RiskLevelCount = 5;
@@ -107,6 +112,59 @@ public sealed class GovernancePolicy
     /// <summary>Extra identities (principal ids or user principal names) that are agents, as the policy lists them.</summary>
     public IReadOnlyList<string> AgentIdentities { get; }
 
+    /// <summary>Who may approve or deny changes, and the public keys their signed decisions must verify against.</summary>
+    public IReadOnlyList<PolicyApprover> Approvers => _approval.Approvers;
+
+    /// <summary>How long an approval request stays open; decisions after that do not count.</summary>
+    public TimeSpan ApprovalExpiry => _approval.ApprovalExpiry;
+
+    /// <summary>The longest duration a time-boxed change may ask for.</summary>
+    public TimeSpan MaxDuration => _approval.MaxDuration;
+
+    /// <summary>How many approvals a break-glass request needs beyond what its risk level needs.</summary>
+    public int BreakGlassExtraApprovals => _approval.BreakGlassExtraApprovals;
+
+    /// <summary>Whether changes that only reduce access (revoke, remove member, undo, expiry) may be applied without approval.</summary>
+    public bool EmergencyRevocation => _approval.EmergencyRevocation;
+
+    /// <summary>Public keys trusted to sign ledger checkpoints; empty means the signers registered in the store are trusted (and reported as unpinned).</summary>
+    public IReadOnlyList<PublicKey> LedgerSigners => _approval.LedgerSigners;
+
+    /// <summary>
+    /// <c>sha256:</c> of every setting in canonical form: two policies with the same fingerprint decide
+    /// alike, whatever their files' comments or spelling. Requests record it.
+    /// </summary>
+    public string Fingerprint => _fingerprint ??= Json.CanonicalJson.Hash(new Dictionary<string, object?>
+    {
+        ["sensitiveFrom"] = SensitiveFrom.ToString(),
+        ["disabledRules"] = DisabledRules.ToList<object?>(),
+        ["broadAudiencePercent"] = BroadAudiencePercent,
+        ["manyPrincipalsThreshold"] = ManyPrincipalsThreshold,
+        ["personalDataCriticalAbove"] = PersonalDataCriticalAbove,
+        ["hardDeny"] = HardDeny.ToDictionary(p => p.Key, p => (object?)p.Value.ToString()),
+        ["requiredApprovals"] = _approvals.Select(a => (object?)a).ToList(),
+        ["agentIdentities"] = AgentIdentities.Select(a => (object?)a.ToLowerInvariant()).OrderBy(a => (string)a!, StringComparer.Ordinal).ToList(),
+        ["approvers"] = Approvers.Select(a => (object?)new Dictionary<string, object?>
+        {
+            ["id"] = a.Id.ToLowerInvariant(),
+            ["keys"] = a.Keys.Select(k => (object?)k.KeyId).ToList(),
+            ["breakGlass"] = a.BreakGlass,
+        }).ToList(),
+        ["approvalExpiry"] = (long)ApprovalExpiry.TotalSeconds,
+        ["maxDuration"] = (long)MaxDuration.TotalSeconds,
+        ["breakGlassExtraApprovals"] = BreakGlassExtraApprovals,
+        ["emergencyRevocation"] = EmergencyRevocation,
+        ["ledgerSigners"] = LedgerSigners.Select(k => (object?)k.KeyId).ToList(),
+    });
+
+    /// <summary>The approver the policy names by this identity (case-insensitive), or null.</summary>
+    public PolicyApprover? FindApprover(string identity) =>
+        Approvers.FirstOrDefault(a => string.Equals(a.Id, identity, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The approver one of whose keys has this key id, or null.</summary>
+    public PolicyApprover? FindApproverByKey(string keyId) =>
+        Approvers.FirstOrDefault(a => a.Keys.Any(k => k.KeyId == keyId));
+
     public bool IsSensitive(Sensitivity sensitivity) => sensitivity >= SensitiveFrom;
 
     /// <summary>Whether the rule runs. Throws for an id that is not a known rule, so a typo never reads as "off".</summary>
@@ -141,7 +199,7 @@ public sealed class GovernancePolicy
 
     internal GovernancePolicy WithSource(string? source) => new(
         source, SensitiveFrom, _disabled, BroadAudiencePercent, ManyPrincipalsThreshold, PersonalDataCriticalAbove,
-        _hardDeny, _approvals, AgentIdentities);
+        _hardDeny, _approvals, AgentIdentities, _approval);
 
     /// <summary>The canonical spelling of a known rule id (matched case-insensitively), or null.</summary>
     internal static string? FindRuleId(string ruleId) =>

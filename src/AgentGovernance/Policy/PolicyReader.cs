@@ -6,6 +6,8 @@ using System.Management.Automation;
 using System.Management.Automation.Language;
 using System.Numerics;
 using System.Text;
+using AgentGovernance.Approval;
+using AgentGovernance.Changes;
 using AgentGovernance.Directory;
 using AgentGovernance.Exposure;
 
@@ -32,7 +34,14 @@ public static class PolicyReader
 
     private const int MaxDepth = 16;
 
-    private static readonly string[] TopLevelKeys = { "SensitiveFrom", "Rules", "HardDeny", "RequiredApprovals", "AgentIdentities" };
+    private static readonly string[] TopLevelKeys =
+    {
+        "SensitiveFrom", "Rules", "HardDeny", "RequiredApprovals", "AgentIdentities",
+        "Approvers", "ApprovalExpiry", "MaxDuration", "BreakGlass", "EmergencyRevocation", "LedgerSigners",
+    };
+
+    private static readonly string[] ApproverKeys = { "Id", "PublicKey", "BreakGlass" };
+    private static readonly string[] BreakGlassKeys = { "ExtraApprovals" };
     private static readonly string[] HardDenyValues = { "Low", "Medium", "High", "Critical", "Never" };
     private static readonly string[] RiskLevelNames = Enum.GetNames(typeof(RiskLevel));
     private static readonly string[] SensitivityNames = Enum.GetNames(typeof(Sensitivity));
@@ -528,6 +537,13 @@ public static class PolicyReader
         private readonly int[] _approvals = new int[GovernancePolicy.RiskLevelCount];
         private readonly Node?[] _approvalNodes = new Node?[GovernancePolicy.RiskLevelCount];
         private readonly List<string> _agents = new();
+        private readonly List<PolicyApprover> _approvers = new();
+        private readonly List<PublicKey> _ledgerSigners = new();
+        private TimeSpan _approvalExpiry;
+        private TimeSpan _maxDuration;
+        private int _breakGlassExtra;
+        private bool _emergencyRevocation;
+        private Node? _approversNode;
 
         public SchemaReader(string? file)
         {
@@ -545,6 +561,11 @@ public static class PolicyReader
             {
                 _approvals[i] = _defaults.RequiredApprovals((RiskLevel)i);
             }
+
+            _approvalExpiry = _defaults.ApprovalExpiry;
+            _maxDuration = _defaults.MaxDuration;
+            _breakGlassExtra = _defaults.BreakGlassExtraApprovals;
+            _emergencyRevocation = _defaults.EmergencyRevocation;
         }
 
         public GovernancePolicy Read(TableNode root, string? source)
@@ -568,15 +589,157 @@ public static class PolicyReader
                     case "AgentIdentities":
                         ReadAgents(entry.Value);
                         break;
+                    case "Approvers":
+                        ReadApprovers(entry.Value);
+                        break;
+                    case "ApprovalExpiry":
+                        _approvalExpiry = Duration(entry.Value, TimeSpan.FromMinutes(1), TimeSpan.FromDays(30), "PT1M to P30D");
+                        break;
+                    case "MaxDuration":
+                        _maxDuration = Duration(entry.Value, TimeSpan.FromMinutes(1), TimeSpan.FromDays(3650), "PT1M to P3650D");
+                        break;
+                    case "BreakGlass":
+                        foreach (var (_, setting) in Keys(Table(entry.Value), BreakGlassKeys, "a break-glass setting"))
+                        {
+                            _breakGlassExtra = Int(setting.Value, 1, MaxApprovals);
+                        }
+
+                        break;
+                    case "EmergencyRevocation":
+                        _emergencyRevocation = Bool(entry.Value);
+                        break;
+                    case "LedgerSigners":
+                        foreach (var item in Items(entry.Value))
+                        {
+                            var key = Key(item);
+                            if (_ledgerSigners.Contains(key))
+                            {
+                                throw Invalid(_file, item, $"The key {key.KeyId} is listed twice.");
+                            }
+
+                            _ledgerSigners.Add(key);
+                        }
+
+                        break;
                 }
             }
 
             CheckApprovalsRise(root);
             CheckHardDeniedRulesStayEnabled();
+            CheckApproversAreNotAgents();
 
             return new GovernancePolicy(
                 source, _sensitiveFrom, _disabled.Keys, _broadAudiencePercent, _manyPrincipalsThreshold, _personalDataCriticalAbove,
-                _hardDeny, _approvals, _agents);
+                _hardDeny, _approvals, _agents,
+                new ApprovalSettings(_approvers, _approvalExpiry, _maxDuration, _breakGlassExtra, _emergencyRevocation, _ledgerSigners));
+        }
+
+        private void ReadApprovers(Node value)
+        {
+            _approversNode = value;
+            var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            var keyOwners = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var item in Items(value))
+            {
+                var table = Table(item);
+                string? id = null;
+                var keys = new List<PublicKey>();
+                var breakGlass = false;
+                foreach (var (name, entry) in Keys(table, ApproverKeys, "an approver setting"))
+                {
+                    switch (name)
+                    {
+                        case "Id":
+                            id = Identity(entry.Value);
+                            break;
+                        case "PublicKey":
+                            foreach (var k in Items(entry.Value))
+                            {
+                                var key = Key(k);
+                                if (keys.Contains(key))
+                                {
+                                    throw Invalid(_file, k, $"The key {key.KeyId} is listed twice for this approver.");
+                                }
+
+                                keys.Add(key);
+                            }
+
+                            break;
+                        case "BreakGlass":
+                            breakGlass = Bool(entry.Value);
+                            break;
+                    }
+                }
+
+                if (id is null || keys.Count == 0)
+                {
+                    throw Invalid(_file, item, "An approver needs an Id and at least one PublicKey: @{ Id = 'carol@contoso.com'; PublicKey = '<the key New-ApproverKey printed>' }.");
+                }
+
+                if (!ids.Add(id))
+                {
+                    throw Invalid(_file, item, $"The approver '{id}' is listed twice (identities are not case-sensitive).");
+                }
+
+                foreach (var key in keys)
+                {
+                    if (keyOwners.TryGetValue(key.KeyId, out var owner))
+                    {
+                        throw Invalid(_file, item, $"The key {key.KeyId} is listed for both '{owner}' and '{id}': a key proves one identity.");
+                    }
+
+                    keyOwners[key.KeyId] = id;
+                }
+
+                _approvers.Add(new PolicyApprover(id, keys, breakGlass));
+            }
+        }
+
+        /// <summary>An identity the policy calls an agent can never approve (S2), so listing it as an approver is a mistake.</summary>
+        private void CheckApproversAreNotAgents()
+        {
+            foreach (var approver in _approvers)
+            {
+                if (_agents.Any(a => string.Equals(a, approver.Id, StringComparison.OrdinalIgnoreCase)))
+                {
+                    throw Invalid(_file, _approversNode!, $"'{approver.Id}' is listed both as an approver and in AgentIdentities: an agent can never approve a change.");
+                }
+            }
+        }
+
+        private static IReadOnlyList<Node> Items(Node value) => value is ListNode list ? list.Items : new[] { value };
+
+        private PublicKey Key(Node node)
+        {
+            var text = Text(node, "a public key (base64 SubjectPublicKeyInfo)");
+            return PublicKey.TryParse(text, out var key, out var problem) ? key! : throw Invalid(_file, node, $"Not a public key: {problem}.");
+        }
+
+        private string Identity(Node node)
+        {
+            var identity = Text(node, "a principal id or user principal name");
+            if (identity.Trim().Length == 0 || identity.Trim().Length != identity.Length)
+            {
+                throw Invalid(_file, node, $"'{identity}' is not an identity: it is empty or has spaces around it.");
+            }
+
+            return identity;
+        }
+
+        private TimeSpan Duration(Node node, TimeSpan min, TimeSpan max, string range)
+        {
+            var text = Text(node, "an ISO 8601 duration such as 'P1D' or 'PT8H'");
+            if (!IsoDuration.TryParse(text, out var span, out var problem))
+            {
+                throw Invalid(_file, node, problem + ".");
+            }
+
+            if (span < min || span > max)
+            {
+                throw Invalid(_file, node, $"'{text}' is out of range: expected {range}.");
+            }
+
+            return span;
         }
 
         private void ReadRules(TableNode rules)
@@ -651,16 +814,10 @@ public static class PolicyReader
 
         private void ReadAgents(Node value)
         {
-            var items = value is ListNode list ? list.Items : new[] { value };
             var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            foreach (var item in items)
+            foreach (var item in Items(value))
             {
-                var identity = Text(item, "a principal id or user principal name");
-                if (identity.Trim().Length == 0 || identity.Trim().Length != identity.Length)
-                {
-                    throw Invalid(_file, item, $"'{identity}' is not an identity: it is empty or has spaces around it.");
-                }
-
+                var identity = Identity(item);
                 if (!seen.Add(identity))
                 {
                     throw Invalid(_file, item, $"'{identity}' is listed twice (identities are not case-sensitive).");

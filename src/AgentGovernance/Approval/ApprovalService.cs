@@ -1,0 +1,530 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Security.Cryptography;
+using AgentGovernance.Changes;
+using AgentGovernance.Directory;
+using AgentGovernance.Exposure;
+using AgentGovernance.Ledger;
+using AgentGovernance.Policy;
+using AgentGovernance.Stores;
+
+namespace AgentGovernance.Approval;
+
+/// <summary>What <see cref="ApprovalService.Open"/> needs besides the change.</summary>
+internal sealed class OpenRequestOptions
+{
+    public string? RequestedBy { get; set; }
+
+    public TimeSpan? ExpiresIn { get; set; }
+
+    /// <summary>Set to take the break-glass path for a change policy blocks: more approvals, from break-glass approvers only.</summary>
+    public string? BreakGlassReason { get; set; }
+
+    public string DirectoryKind { get; set; } = "snapshot";
+
+    public string? DirectoryLocation { get; set; }
+}
+
+/// <summary>
+/// Opens approval requests, records signed decisions and works out whether a request has its quorum.
+/// Every step is in the ledger. The rules (S1-S4, S6) live here, not in the cmdlets.
+/// </summary>
+internal sealed class ApprovalService : IDisposable
+{
+    private readonly IGovernanceStore _store;
+    private readonly GovernancePolicy _policy;
+    private readonly AccessSnapshot? _snapshot;
+    private readonly Identities _identities;
+    private readonly LedgerSigner? _signer;
+
+    public ApprovalService(IGovernanceStore store, LedgerSigner? signer, GovernancePolicy policy, AccessSnapshot? snapshot)
+    {
+        _store = store;
+        _signer = signer;
+        _policy = policy;
+        _snapshot = snapshot;
+        _identities = new Identities(snapshot, policy);
+        Ledger = new AuditLedger(store, signer);
+    }
+
+    public AuditLedger Ledger { get; }
+
+    public GovernancePolicy Policy => _policy;
+
+    public IGovernanceStore Store => _store;
+
+    public void Dispose()
+    {
+        _signer?.Dispose();
+        _store.Dispose();
+    }
+
+    /// <summary>Opens a request for a change whose exposure was assessed in <paramref name="report"/>.</summary>
+    public ApprovalRequest Open(ExposureReport report, OpenRequestOptions options)
+    {
+        var change = report.Change;
+        var requester = Requester(change, options.RequestedBy);
+        if (change.DurationTimeSpan is { } duration && duration > _policy.MaxDuration)
+        {
+            throw new GovernanceException("DurationTooLong", GovernanceErrorKind.InvalidArgument,
+                $"The change asks for {change.Duration}, longer than the policy allows ({IsoText(_policy.MaxDuration)}, MaxDuration). Shorten its duration.", change.Id);
+        }
+
+        var expiresIn = options.ExpiresIn ?? _policy.ApprovalExpiry;
+        if (expiresIn <= TimeSpan.Zero || expiresIn > _policy.ApprovalExpiry)
+        {
+            throw new GovernanceException("ExpiryTooLong", GovernanceErrorKind.InvalidArgument,
+                $"A request may stay open from a moment up to {IsoText(_policy.ApprovalExpiry)} (the policy's ApprovalExpiry); {expiresIn} is not allowed.", expiresIn);
+        }
+
+        var required = report.RequiredApprovals;
+        var breakGlass = options.BreakGlassReason;
+        if (report.Blocked)
+        {
+            if (breakGlass is null)
+            {
+                throw new GovernanceException("ChangeBlocked", GovernanceErrorKind.PermissionDenied,
+                    $"Policy blocks this change outright ({string.Join(", ", report.BlockingRules)}): no number of approvals can lift a hard-deny. " +
+                    "If this is an emergency, the break-glass path (-BreakGlass -Reason '...') needs more approvals from break-glass approvers and is marked in the ledger.", change.Id);
+            }
+
+            required += _policy.BreakGlassExtraApprovals;
+        }
+        else if (breakGlass is not null)
+        {
+            throw new GovernanceException("BreakGlassNotNeeded", GovernanceErrorKind.InvalidArgument,
+                "Policy does not block this change, so there is no glass to break: request approval without -BreakGlass.", change.Id);
+        }
+
+        if (breakGlass is not null && breakGlass.Trim().Length < 10)
+        {
+            throw new GovernanceException("BreakGlassReasonRequired", GovernanceErrorKind.InvalidArgument,
+                "Break-glass needs a reason a person can act on later (at least 10 characters): what is on fire, and who asked.", change.Id);
+        }
+
+        var eligible = _policy.Approvers
+            .Where(a => breakGlass is null || a.BreakGlass)
+            .Where(a => ApproverProblem(a.Id, requester, change) is null)
+            .Select(a => a.Id)
+            .ToList();
+        if (eligible.Count < required)
+        {
+            var who = _policy.Approvers.Count == 0
+                ? "the policy lists no approvers (Approvers)"
+                : $"only {eligible.Count} of the policy's {_policy.Approvers.Count} approver(s) may decide it" + (breakGlass is null ? string.Empty : " (break-glass approvers other than the requester and agents)");
+            throw new GovernanceException("NotEnoughApprovers", GovernanceErrorKind.InvalidOperation,
+                $"This change needs {required} approval(s), but {who}: it could never be approved. Add approvers to the policy.", change.Id);
+        }
+
+        var created = GovernanceClock.UtcNow;
+        var expires = created + expiresIn;
+        for (var attempt = 0; ; attempt++)
+        {
+            var id = NewRequestId(created);
+            var document = ApprovalRequest.Build(id, _store.StoreId, change, report, required, eligible, requester, created, expires, breakGlass,
+                _policy.Fingerprint, _policy.Source, options.DirectoryKind, options.DirectoryLocation);
+            var request = ApprovalRequest.Parse(document, id);
+            using (_store.Lock(AuditLedger.LockTimeout))
+            {
+                try
+                {
+                    _store.CreateRequest(id, document);
+                }
+                catch (GovernanceException e) when (e.ErrorId == "RequestExists" && attempt < 5)
+                {
+                    continue;
+                }
+
+                var events = new List<LedgerEvent>
+                {
+                    new(LedgerEvents.ChangeProposed, requester, change.Id, id, Details(
+                        $"{change.Title ?? change.ToString()} (suggested by {change.SuggestedBy?.ToString() ?? "nobody named"})",
+                        ("title", change.Title), ("suggestedBy", change.SuggestedBy?.ToString()), ("requestedBy", requester), ("duration", change.Duration),
+                        ("operations", change.Operations.Select(o => (object?)o.ToString()).ToList()))),
+                    new(LedgerEvents.RiskAssessed, requester, change.Id, id, Details(
+                        $"{report.RiskLevel}{(report.Blocked ? " (blocked)" : string.Empty)}: {report.PrincipalsGained} principal(s) gain access to {report.ResourcesAffected} resource(s)",
+                        ("riskLevel", report.RiskLevel.ToString()), ("blocked", report.Blocked), ("principalsGained", report.PrincipalsGained),
+                        ("reportHash", request.ReportHash), ("findings", report.Findings.Select(f => (object?)$"{f.RuleId} {f.Severity} {f.ResourceId}").ToList()))),
+                    new(LedgerEvents.ApprovalRequested, requester, change.Id, id, Details(
+                        $"{required} approval(s) needed from {string.Join(", ", eligible)} by {GovernanceClock.Format(expires)}",
+                        ("requestHash", request.RequestHash), ("requiredApprovals", required), ("eligibleApprovers", eligible.Select(e => (object?)e).ToList()),
+                        ("expiresAt", GovernanceClock.Format(expires)), ("breakGlass", breakGlass is not null), ("policyFingerprint", _policy.Fingerprint))),
+                };
+                if (breakGlass is not null)
+                {
+                    events.Add(new(LedgerEvents.BreakGlassRequested, requester, change.Id, id, Details(
+                        $"BREAK-GLASS requested for a change policy blocks ({string.Join(", ", report.BlockingRules)}): {breakGlass}",
+                        ("reason", breakGlass), ("blockingRules", report.BlockingRules.Select(r => (object?)r).ToList()), ("requiredApprovals", required))));
+                }
+
+                Ledger.AppendLocked(events);
+            }
+
+            return Evaluate(request, LedgerFacts(id));
+        }
+    }
+
+    /// <summary>The request with its status worked out; RequestNotFound when the store has no such request.</summary>
+    public ApprovalRequest Get(string requestId)
+    {
+        var bytes = _store.ReadRequest(requestId)
+            ?? throw new GovernanceException("RequestNotFound", GovernanceErrorKind.ObjectNotFound, $"There is no approval request '{requestId}' in the store '{_store.Location}'.", requestId);
+        return Evaluate(ApprovalRequest.Parse(bytes, requestId), LedgerFacts(requestId));
+    }
+
+    /// <summary>Every request in the store with its status (the ledger is read once).</summary>
+    public IEnumerable<ApprovalRequest> List(Action<string, GovernanceException>? unreadable = null)
+    {
+        var facts = LedgerFacts(null);
+        foreach (var id in _store.ListRequests())
+        {
+            ApprovalRequest request;
+            try
+            {
+                request = ApprovalRequest.Parse(_store.ReadRequest(id) ?? Array.Empty<byte>(), id);
+            }
+            catch (GovernanceException e)
+            {
+                unreadable?.Invoke(id, e);
+                continue;
+            }
+
+            yield return Evaluate(request, facts.TryGetValue(id, out var f) ? f : new RequestFacts());
+        }
+    }
+
+    /// <summary>
+    /// Refuses, with its own ErrorId, a decision <paramref name="approver"/> may not make on the request as
+    /// it stands (and records the refusal in the ledger). Null when the decision may be made.
+    /// </summary>
+    public GovernanceException? CheckDecision(ApprovalRequest request, PolicyApprover? approver, string keyId, DecisionKind kind)
+    {
+        GovernanceException? Refuse(string id, GovernanceErrorKind k, string message) => new(id, k, message, request.RequestId);
+        if (request.Status == ApprovalStatus.Invalid)
+        {
+            return Refuse("RequestTampered", GovernanceErrorKind.SecurityError,
+                $"Request {request.RequestId} is not the request that was opened ({string.Join("; ", request.Problems)}); it cannot be decided. Open a new request.");
+        }
+
+        if (approver is null)
+        {
+            return Refuse("ApproverNotEligible", GovernanceErrorKind.PermissionDenied,
+                $"The key {keyId} is not an approver key the policy lists, so it cannot decide request {request.RequestId}. Add its public key to the policy's Approvers (New-ApproverKey prints the line).");
+        }
+
+        if (ApproverProblem(approver.Id, request.RequestedBy, request.Change) is { } problem)
+        {
+            return Refuse(problem.Id, GovernanceErrorKind.PermissionDenied, problem.Message + $" ({request.RequestId})");
+        }
+
+        if (!request.EligibleApprovers.Any(e => _identities.Same(e, approver.Id)))
+        {
+            return Refuse("ApproverNotEligible", GovernanceErrorKind.PermissionDenied,
+                $"{approver.Id} is not one of the approvers of request {request.RequestId} ({string.Join(", ", request.EligibleApprovers)}).");
+        }
+
+        if (request.BreakGlass && !approver.BreakGlass)
+        {
+            return Refuse("ApproverNotEligible", GovernanceErrorKind.PermissionDenied,
+                $"Request {request.RequestId} is a break-glass request, and {approver.Id} is not a break-glass approver (BreakGlass = $true in the policy).");
+        }
+
+        if (request.Status == ApprovalStatus.Denied)
+        {
+            return Refuse("RequestDenied", GovernanceErrorKind.InvalidOperation,
+                $"Request {request.RequestId} was denied by {string.Join(", ", request.DeniedBy)}; a denied request cannot be decided again. Open a new request if the change is still wanted.");
+        }
+
+        if (GovernanceClock.UtcNow > request.ExpiresAt)
+        {
+            return Refuse("ApprovalExpired", GovernanceErrorKind.InvalidOperation,
+                $"Request {request.RequestId} expired at {GovernanceClock.Format(request.ExpiresAt)}; decisions after that do not count. Open a new request.");
+        }
+
+        if (request.Decisions.Any(d => d.Valid && _identities.Same(d.Approver, approver.Id)))
+        {
+            return Refuse("AlreadyDecided", GovernanceErrorKind.InvalidOperation,
+                $"{approver.Id} already decided request {request.RequestId}; one approver counts once.");
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Signs and records a decision. The request is read again under the store's lock, so a decision is
+    /// never recorded on a request that was denied, expired or edited a moment before.
+    /// </summary>
+    public ApprovalRequest Decide(string requestId, SigningKey key, DecisionKind kind, string? comment)
+    {
+        var approver = _policy.FindApproverByKey(key.PublicKey.KeyId);
+        using (_store.Lock(AuditLedger.LockTimeout))
+        {
+            var request = Get(requestId);
+            var refusal = CheckDecision(request, approver, key.PublicKey.KeyId, kind);
+            if (refusal is not null)
+            {
+                RecordRefusalLocked(request.RequestId, request.ChangeId, approver?.Id ?? key.PublicKey.KeyId, kind, refusal);
+                throw refusal;
+            }
+
+            var decision = ApprovalDecision.Sign(key, request, kind, approver!.Id, GovernanceClock.UtcNow, comment);
+            _store.AddDecision(request.RequestId, decision.DecisionId, decision.Document);
+            var after = Evaluate(request, LedgerFacts(requestId), extraRecorded: decision.Hash);
+            var summary = kind == DecisionKind.Approve
+                ? $"approved by {approver.Id}: {after.Quorum} ({(after.QuorumMet ? "quorum met" : "quorum not yet met")})"
+                : $"denied by {approver.Id}";
+            Ledger.AppendLocked(new[]
+            {
+                new LedgerEvent(kind == DecisionKind.Approve ? LedgerEvents.Approved : LedgerEvents.Denied, approver.Id, request.ChangeId, request.RequestId, Details(
+                    summary + (comment is null ? string.Empty : ": " + comment),
+                    ("decisionId", decision.DecisionId), ("decisionHash", decision.Hash), ("keyId", decision.KeyId), ("comment", comment),
+                    ("approvals", after.Approvals), ("requiredApprovals", after.RequiredApprovals), ("quorumMet", after.QuorumMet), ("breakGlass", request.BreakGlass))),
+            });
+            return Get(requestId);
+        }
+    }
+
+    /// <summary>Records a refused decision (who tried, and why) so that attempts are audited too.</summary>
+    public void RecordRefusal(string requestId, string? changeId, string actor, DecisionKind kind, GovernanceException refusal)
+    {
+        using (_store.Lock(AuditLedger.LockTimeout))
+        {
+            RecordRefusalLocked(requestId, changeId, actor, kind, refusal);
+        }
+    }
+
+    /// <summary>Records that a request ran out of time (once).</summary>
+    public void RecordExpired(ApprovalRequest request)
+    {
+        using (_store.Lock(AuditLedger.LockTimeout))
+        {
+            var facts = LedgerFacts(request.RequestId);
+            if (facts.TryGetValue(request.RequestId, out var f) && f.Expired)
+            {
+                return;
+            }
+
+            Ledger.AppendLocked(new[]
+            {
+                new LedgerEvent(LedgerEvents.Expired, Identities.CurrentUser, request.ChangeId, request.RequestId, Details(
+                    $"expired at {GovernanceClock.Format(request.ExpiresAt)} with {request.Quorum} approval(s)",
+                    ("expiresAt", GovernanceClock.Format(request.ExpiresAt)), ("approvals", request.Approvals), ("requiredApprovals", request.RequiredApprovals))),
+            });
+        }
+    }
+
+    private void RecordRefusalLocked(string requestId, string? changeId, string actor, DecisionKind kind, GovernanceException refusal) =>
+        Ledger.AppendLocked(new[]
+        {
+            new LedgerEvent(LedgerEvents.ApprovalRefused, actor, changeId, requestId, Details(
+                $"{(kind == DecisionKind.Approve ? "approval" : "denial")} by {actor} refused: {refusal.ErrorId}",
+                ("decision", kind == DecisionKind.Approve ? "approve" : "deny"), ("reason", refusal.ErrorId), ("message", refusal.Message))),
+        });
+
+    /// <summary>Why <paramref name="approver"/> can never decide a change requested by <paramref name="requester"/> (S2), or null.</summary>
+    private (string Id, string Message)? ApproverProblem(string approver, string requester, AccessChange change)
+    {
+        if (_identities.Same(approver, requester))
+        {
+            return ("ApproverIsRequester", $"{approver} requested this change, and nobody approves their own request.");
+        }
+
+        var suggester = change.SuggestedBy?.Id;
+        if (suggester is not null && _identities.Same(approver, suggester))
+        {
+            return change.SuggestedBy!.IsAgent || _identities.IsAgent(suggester)
+                ? ("ApproverIsAgent", $"{approver} is the agent that suggested this change; an agent can never approve.")
+                : ("ApproverIsSuggester", $"{approver} suggested this change, and nobody approves their own suggestion.");
+        }
+
+        if (_identities.IsAgent(approver))
+        {
+            return ("ApproverIsAgent", $"{approver} is an agent identity (in the policy's AgentIdentities or marked isAgent in the directory); an agent can never approve.");
+        }
+
+        return null;
+    }
+
+    private string Requester(AccessChange change, string? given)
+    {
+        if (change.RequestedBy is not null && given is not null && !_identities.Same(change.RequestedBy, given))
+        {
+            throw new GovernanceException("RequesterMismatch", GovernanceErrorKind.InvalidArgument,
+                $"The change says it is requested by {change.RequestedBy}, not {given}; the requester is part of the change (and of its id).", change.Id);
+        }
+
+        return change.RequestedBy ?? given ?? Identities.CurrentUser;
+    }
+
+    /// <summary>Works out the status of a request from its decisions and what the ledger recorded about it.</summary>
+    private ApprovalRequest Evaluate(ApprovalRequest request, Dictionary<string, RequestFacts> facts, string? extraRecorded = null) =>
+        Evaluate(request, facts.TryGetValue(request.RequestId, out var f) ? f : new RequestFacts(), extraRecorded);
+
+    private ApprovalRequest Evaluate(ApprovalRequest request, RequestFacts facts, string? extraRecorded = null)
+    {
+        var problems = new List<string>();
+        if (facts.RequestHash is null)
+        {
+            problems.Add("RequestNotRecorded: the ledger has no ApprovalRequested entry for it");
+        }
+        else if (facts.RequestHash != request.RequestHash)
+        {
+            problems.Add("RequestTampered: the stored request was changed after it was opened (its hash differs from the one in the ledger)");
+        }
+
+        if (request.StoreId != _store.StoreId)
+        {
+            problems.Add($"RequestTampered: the request belongs to store {request.StoreId}, not this one");
+        }
+
+        var checks = new List<DecisionCheck>();
+        var counted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var bytes in _store.ReadDecisions(request.RequestId))
+        {
+            ApprovalDecision decision;
+            try
+            {
+                decision = ApprovalDecision.Parse(bytes);
+            }
+            catch (FormatException)
+            {
+                continue;
+            }
+
+            var (id, why) = Check(request, decision, facts, extraRecorded);
+            if (id is null && !counted.Add(_identities.Key(decision.Approver)))
+            {
+                (id, why) = ("AlreadyDecided", $"{decision.Approver} decided this request before; one approver counts once.");
+            }
+
+            checks.Add(new DecisionCheck(decision, id, why));
+        }
+
+        checks.Sort((a, b) => a.Time.CompareTo(b.Time));
+        request.Decisions = checks;
+        request.Problems = problems;
+        var approvals = request.Approvals;
+        request.Status = problems.Count > 0 ? ApprovalStatus.Invalid
+            : checks.Any(c => c.Valid && c.Kind == DecisionKind.Deny) ? ApprovalStatus.Denied
+            : GovernanceClock.UtcNow > request.ExpiresAt ? ApprovalStatus.Expired
+            : approvals >= request.RequiredApprovals ? ApprovalStatus.Approved
+            : ApprovalStatus.Pending;
+        return request;
+    }
+
+    /// <summary>Why a stored decision does not count for a request (an ErrorId and a message), or (null, null).</summary>
+    private (string? Id, string? Why) Check(ApprovalRequest request, ApprovalDecision d, RequestFacts facts, string? extraRecorded)
+    {
+        if (d.RequestId != request.RequestId || d.RequestHash != request.RequestHash || d.ChangeId != request.ChangeId || d.ReportHash != request.ReportHash)
+        {
+            return ("DecisionReplayed", $"The decision of {d.Approver} was made for another request, change or exposure report ({d.RequestId}, {d.ChangeId}).");
+        }
+
+        var approver = _policy.FindApproverByKey(d.KeyId);
+        if (approver is null)
+        {
+            return ("ApproverNotEligible", $"The decision is signed with {d.KeyId}, a key the policy does not list for any approver.");
+        }
+
+        var key = approver.Keys.First(k => k.KeyId == d.KeyId);
+        if (!_identities.Same(approver.Id, d.Approver) || !d.VerifiedBy(key))
+        {
+            return ("SignatureInvalid", $"The decision names {d.Approver}, but its signature does not verify with {approver.Id}'s key {d.KeyId}.");
+        }
+
+        if (ApproverProblem(approver.Id, request.RequestedBy, request.Change) is { } problem)
+        {
+            return (problem.Id, problem.Message);
+        }
+
+        if (!request.EligibleApprovers.Any(e => _identities.Same(e, approver.Id)) || (request.BreakGlass && !approver.BreakGlass))
+        {
+            return ("ApproverNotEligible", $"{approver.Id} is not one of the request's approvers.");
+        }
+
+        if (d.Time > request.ExpiresAt || d.Time < request.CreatedAt)
+        {
+            return ("ApprovalExpired", $"The decision is dated {GovernanceClock.Format(d.Time)}, outside the request's window ({GovernanceClock.Format(request.CreatedAt)} to {GovernanceClock.Format(request.ExpiresAt)}).");
+        }
+
+        if (!facts.Decisions.Contains(d.Hash) && d.Hash != extraRecorded)
+        {
+            return ("DecisionNotRecorded", "The decision is in the store but not in the ledger, so it was not made through Approve-AccessChange or Deny-AccessChange.");
+        }
+
+        return (null, null);
+    }
+
+    /// <summary>What the ledger says about each request (or one): the hash it was opened with, the decisions recorded, whether it expired.</summary>
+    private Dictionary<string, RequestFacts> LedgerFacts(string? requestId)
+    {
+        var facts = new Dictionary<string, RequestFacts>(StringComparer.Ordinal);
+        foreach (var e in Ledger.Read())
+        {
+            if (e.RequestId is null || (requestId is not null && e.RequestId != requestId))
+            {
+                continue;
+            }
+
+            if (!facts.TryGetValue(e.RequestId, out var f))
+            {
+                facts[e.RequestId] = f = new RequestFacts();
+            }
+
+            switch (e.Event)
+            {
+                case LedgerEvents.ApprovalRequested:
+                    f.RequestHash ??= e.Details["requestHash"] as string;
+                    break;
+                case LedgerEvents.Approved:
+                case LedgerEvents.Denied:
+                    if (e.Details["decisionHash"] is string h)
+                    {
+                        f.Decisions.Add(h);
+                    }
+
+                    break;
+                case LedgerEvents.Expired:
+                    f.Expired = true;
+                    break;
+            }
+        }
+
+        return facts;
+    }
+
+    private static string NewRequestId(DateTimeOffset now)
+    {
+        var b = new byte[4];
+        using var rng = RandomNumberGenerator.Create();
+        rng.GetBytes(b);
+        return "req-" + now.UtcDateTime.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "-" + Json.Hashing.ToHex(b);
+    }
+
+
+    private static string IsoText(TimeSpan t) => t.TotalDays >= 1 && t.TotalDays == Math.Floor(t.TotalDays) ? $"P{t.TotalDays:0}D" : $"PT{t.TotalMinutes:0}M";
+
+    internal static Dictionary<string, object?> Details(string summary, params (string Key, object? Value)[] values)
+    {
+        var d = new Dictionary<string, object?> { ["summary"] = summary, ["ranBy"] = Identities.CurrentUser };
+        foreach (var (key, value) in values)
+        {
+            if (value is not null)
+            {
+                d[key] = value;
+            }
+        }
+
+        return d;
+    }
+
+    private sealed class RequestFacts
+    {
+        public string? RequestHash { get; set; }
+
+        public HashSet<string> Decisions { get; } = new(StringComparer.Ordinal);
+
+        public bool Expired { get; set; }
+    }
+}

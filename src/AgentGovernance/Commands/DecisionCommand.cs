@@ -1,0 +1,182 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using System.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using AgentGovernance.Approval;
+
+namespace AgentGovernance.Commands;
+
+/// <summary>
+/// What Approve-AccessChange and Deny-AccessChange share: the request and the approver's key, a
+/// rendering of the stored request (what you see is what you sign), the confirmation, and the signed decision.
+/// </summary>
+public abstract class DecisionCommand : GovernanceCmdlet
+{
+    protected const string KeyFileSet = "KeyFile";
+    protected const string CertificateFileSet = "CertificateFile";
+    protected const string CertificateThumbprintSet = "CertificateThumbprint";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RequestIdCompleter))]
+    public string RequestId { get; set; } = string.Empty;
+
+    /// <summary>The approver key file that New-ApproverKey made.</summary>
+    [Parameter(ParameterSetName = KeyFileSet, Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string KeyPath { get; set; } = string.Empty;
+
+    [Parameter(ParameterSetName = KeyFileSet, Mandatory = true)]
+    public SecureString Passphrase { get; set; } = null!;
+
+    /// <summary>A certificate with its private key (.pfx).</summary>
+    [Parameter(ParameterSetName = CertificateFileSet, Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string CertificatePath { get; set; } = string.Empty;
+
+    [Parameter(ParameterSetName = CertificateFileSet)]
+    public SecureString? CertificatePassword { get; set; }
+
+    /// <summary>A certificate in the user's (or machine's) personal store, by thumbprint.</summary>
+    [Parameter(ParameterSetName = CertificateThumbprintSet, Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string CertificateThumbprint { get; set; } = string.Empty;
+
+    [Parameter(ParameterSetName = CertificateThumbprintSet)]
+    public StoreLocation CertificateStoreLocation { get; set; } = StoreLocation.CurrentUser;
+
+    /// <summary>Signed with the decision and kept in the ledger.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Comment { get; set; }
+
+    /// <summary>Decides without the confirmation prompt (-WhatIf still only tells).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    private protected abstract DecisionKind Kind { get; }
+
+    protected override void ProcessRecord()
+    {
+        var verb = Kind == DecisionKind.Approve ? "Approve" : "Deny";
+        try
+        {
+            using var approvals = OpenApprovals();
+            var request = approvals.Get(RequestId);
+            using var key = LoadKey();
+            var approver = approvals.Policy.FindApproverByKey(key.PublicKey.KeyId);
+            var refusal = approvals.CheckDecision(request, approver, key.PublicKey.KeyId, Kind);
+            if (refusal is not null)
+            {
+                if (refusal.ErrorId == "ApprovalExpired")
+                {
+                    approvals.RecordExpired(request);
+                }
+
+                approvals.RecordRefusal(request.RequestId, request.ChangeId, approver?.Id ?? key.PublicKey.KeyId, Kind, refusal);
+                WriteGovernanceError(refusal, request);
+                return;
+            }
+
+            var text = Render(request, approver!.Id);
+            WriteVerbose(text);
+            if (request.Status == ApprovalStatus.Approved && Kind == DecisionKind.Approve)
+            {
+                WriteWarning($"{request.RequestId} already has its quorum ({request.Quorum}); your approval is recorded as well.");
+            }
+
+            if (!ShouldProcessUnlessForced(Force, $"{verb} {request.RequestId} as {approver.Id}: {request.Title ?? request.ChangeId}",
+                    $"{text}{Environment.NewLine}{Environment.NewLine}Sign this {verb.ToLowerInvariant()} decision as {approver.Id}?", $"{verb} access change"))
+            {
+                return;
+            }
+
+            WriteObject(approvals.Decide(RequestId, key, Kind, Comment));
+        }
+        catch (GovernanceException e)
+        {
+            WriteGovernanceError(e, RequestId);
+        }
+    }
+
+    private Approval.SigningKey LoadKey()
+    {
+        switch (ParameterSetName)
+        {
+            case KeyFileSet:
+                if (FileSystemPath(KeyPath) is not { } file)
+                {
+                    throw new GovernanceException("KeyFileNotFound", GovernanceErrorKind.ObjectNotFound, $"'{KeyPath}' is not a key file path.", KeyPath);
+                }
+
+                var secret = ApproverKeys.Utf8(Passphrase);
+                try
+                {
+                    return ApproverKeyFile.Open(file, secret);
+                }
+                finally
+                {
+                    Array.Clear(secret, 0, secret.Length);
+                }
+
+            case CertificateFileSet:
+                if (FileSystemPath(CertificatePath) is not { } pfx)
+                {
+                    throw new GovernanceException("CertificateNotFound", GovernanceErrorKind.ObjectNotFound, $"'{CertificatePath}' is not a certificate file path.", CertificatePath);
+                }
+
+                using (var certificate = ApproverKeys.FromFile(pfx, CertificatePassword))
+                {
+                    return Approval.SigningKey.FromCertificate(certificate);
+                }
+
+            default:
+                using (var certificate = ApproverKeys.FromStore(CertificateThumbprint, CertificateStoreLocation))
+                {
+                    return Approval.SigningKey.FromCertificate(certificate);
+                }
+        }
+    }
+
+    /// <summary>The stored request as a person reads it before signing.</summary>
+    internal static string Render(ApprovalRequest request, string approver)
+    {
+        var change = request.Change;
+        var sb = new StringBuilder();
+        sb.AppendLine($"Request {request.RequestId}{(request.BreakGlass ? " (BREAK-GLASS: " + request.BreakGlassReason + ")" : string.Empty)}: {change.Title ?? "(no title)"}");
+        if (change.Justification is not null)
+        {
+            sb.AppendLine($"Why: {change.Justification}");
+        }
+
+        sb.AppendLine($"Suggested by {change.SuggestedBy?.ToString() ?? "nobody named"}{(change.SuggestedBy?.Source is { } src ? " at " + src : string.Empty)}; requested by {request.RequestedBy}; " +
+                      (change.Duration is null ? "permanent." : $"for {change.Duration}."));
+        foreach (var op in change.Operations)
+        {
+            sb.AppendLine("  - " + op);
+        }
+
+        sb.AppendLine(request.Exposure.Render());
+        sb.AppendLine($"Change {request.ChangeId}; report {request.ReportHash}.");
+        sb.Append($"Approvals {request.Quorum} ({string.Join(", ", request.ApprovedBy.DefaultIfEmpty("none yet"))}); expires {GovernanceClock.Format(request.ExpiresAt)}; you sign as {approver}.");
+        return sb.ToString();
+    }
+}
+
+/// <summary>Signs an approval of a pending request, after showing what exactly is approved.</summary>
+[Cmdlet(VerbsLifecycle.Approve, "AccessChange", DefaultParameterSetName = KeyFileSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(ApprovalRequest))]
+public sealed class ApproveAccessChangeCommand : DecisionCommand
+{
+    private protected override DecisionKind Kind => DecisionKind.Approve;
+}
+
+/// <summary>Signs a denial: the request can no longer be approved.</summary>
+[Cmdlet(VerbsLifecycle.Deny, "AccessChange", DefaultParameterSetName = KeyFileSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(ApprovalRequest))]
+public sealed class DenyAccessChangeCommand : DecisionCommand
+{
+    private protected override DecisionKind Kind => DecisionKind.Deny;
+}

@@ -1,0 +1,120 @@
+using System;
+using System.Collections.Generic;
+using AgentGovernance.Json;
+using AgentGovernance.Stores;
+
+namespace AgentGovernance.Ledger;
+
+/// <summary>
+/// The append-only audit ledger of a store: chains entries, writes them durably, and seals each
+/// append with a checkpoint signed by the <see cref="LedgerSigner"/>.
+/// </summary>
+internal sealed class AuditLedger
+{
+    /// <summary>How long a writer waits for the store's lock before StoreBusy.</summary>
+    public static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly IGovernanceStore _store;
+    private readonly LedgerSigner? _signer;
+
+    public AuditLedger(IGovernanceStore store, LedgerSigner? signer)
+    {
+        _store = store;
+        _signer = signer;
+    }
+
+    public IGovernanceStore Store => _store;
+
+    /// <summary>Appends the events in order, durably, under the store's lock, and signs a checkpoint of the new head.</summary>
+    public IReadOnlyList<LedgerEntry> Append(IReadOnlyList<LedgerEvent> events)
+    {
+        if (events.Count == 0)
+        {
+            return Array.Empty<LedgerEntry>();
+        }
+
+        using (_store.Lock(LockTimeout))
+        {
+            return AppendLocked(events, checkpoint: true);
+        }
+    }
+
+    public LedgerEntry Append(LedgerEvent e) => Append(new[] { e })[0];
+
+    /// <summary>
+    /// Appends while the caller already holds the store's lock (a step that must read state and record
+    /// its decision in one go, such as counting a quorum before recording the approval that meets it).
+    /// </summary>
+    public IReadOnlyList<LedgerEntry> AppendLocked(IReadOnlyList<LedgerEvent> events, bool checkpoint = true)
+    {
+        using var codec = new LedgerCodec();
+        var (lastSeq, lastHash) = Head(codec);
+        var lines = new List<byte[]>(events.Count);
+        var entries = new List<LedgerEntry>(events.Count);
+        var now = GovernanceClock.UtcNow;
+        var time = GovernanceClock.Format(now);
+        foreach (var e in events)
+        {
+            var details = CanonicalJson.Serialize(e.Details);
+            lines.Add(codec.Encode(++lastSeq, time, e, details, lastHash, out var hash));
+            entries.Add(new LedgerEntry(lastSeq, GovernanceClock.TryParse(time, out var t) ? t : now, e.Event, e.Actor, e.ChangeId, e.RequestId, details, lastHash, hash));
+            lastHash = hash;
+        }
+
+        _store.AppendLedger(lines, durable: true);
+        if (checkpoint)
+        {
+            Seal(lastSeq, lastHash);
+        }
+
+        return entries;
+    }
+
+    /// <summary>Signs a checkpoint of the given head and remembers it in this machine's witness.</summary>
+    public void Seal(long sequence, string hash)
+    {
+        if (_signer is null)
+        {
+            return;
+        }
+
+        _store.RegisterSigner(_signer.PublicKey.KeyId, _signer.PublicKey.Base64);
+        var checkpoint = LedgerCheckpoint.Create(_signer, _store.StoreId, sequence, hash, GovernanceClock.UtcNow);
+        _store.AppendCheckpoint(checkpoint.ToLine());
+        _signer.WriteWitness(_store.StoreId, sequence, hash);
+    }
+
+    /// <summary>Every entry, in order. Lines that are not entries are skipped here; Test-GovernanceAuditLog reports them.</summary>
+    public IEnumerable<LedgerEntry> Read()
+    {
+        using var codec = new LedgerCodec();
+        foreach (var line in _store.ReadLedger())
+        {
+            var entry = codec.Decode(line, out _, out _);
+            if (entry is not null)
+            {
+                yield return entry;
+            }
+        }
+    }
+
+    private (long Sequence, string Hash) Head(LedgerCodec codec)
+    {
+        var head = _store.ReadLedgerHead();
+        if (head is null)
+        {
+            return (0, LedgerCodec.Genesis(_store.StoreId));
+        }
+
+        var entry = codec.Decode(new ArraySegment<byte>(head), out var matches, out var problem);
+        if (entry is null || !matches)
+        {
+            // Never chain onto an entry that does not verify: that would bury the tampering under a valid-looking tail.
+            throw new GovernanceException("LedgerTampered", GovernanceErrorKind.SecurityError,
+                $"The last entry of the ledger in '{_store.Location}' does not verify ({problem ?? "its hash does not match its content"}); " +
+                "nothing was written. Run Test-GovernanceAuditLog to see where the ledger was changed.", _store.Location);
+        }
+
+        return (entry.Sequence, entry.Hash);
+    }
+}

@@ -1,0 +1,432 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using AgentGovernance.IO;
+
+namespace AgentGovernance.Stores;
+
+/// <summary>
+/// The store in a folder (local, or a network share):
+/// <code>
+/// store.json                      the store's id
+/// ledger.jsonl                    one canonical JSON entry per line, appended and flushed to disk
+/// checkpoints.jsonl               signed checkpoints, one per line
+/// signers/&lt;key&gt;.pub              public keys of checkpoint signers
+/// requests/&lt;id&gt;.json             approval requests, written once
+/// decisions/&lt;request&gt;/&lt;id&gt;.json  signed decisions, written once
+/// .lock                           the write lock
+/// </code>
+/// Documents are written to a temporary file, flushed and renamed into place, so a crash (kill -9
+/// included) leaves the old state or the new, never a torn file. The lock is an exclusive lock on
+/// <c>.lock</c> held through an open handle (LockFileEx on Windows, flock elsewhere), which the
+/// operating system releases when its holder dies.
+/// </summary>
+public sealed class FolderStore : IGovernanceStore
+{
+    private const string StoreSchema = "agentgovernance/store@1";
+    private readonly string _ledger;
+    private readonly string _checkpoints;
+
+    private FolderStore(string root, string storeId)
+    {
+        Location = root;
+        StoreId = storeId;
+        _ledger = Path.Combine(root, "ledger.jsonl");
+        _checkpoints = Path.Combine(root, "checkpoints.jsonl");
+    }
+
+    public string Kind => "folder";
+
+    public string Location { get; }
+
+    public string StoreId { get; }
+
+    /// <summary>Where the store is when none is chosen: under the user's local application data.</summary>
+    public static string DefaultPath => Path.Combine(
+        Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create),
+        "AgentGovernance", "store");
+
+    /// <summary>Opens the store in <paramref name="folder"/>, creating the folder and the store's id the first time.</summary>
+    public static FolderStore Open(string folder)
+    {
+        var root = Path.GetFullPath(folder);
+        try
+        {
+            System.IO.Directory.CreateDirectory(root);
+            System.IO.Directory.CreateDirectory(Path.Combine(root, "requests"));
+            System.IO.Directory.CreateDirectory(Path.Combine(root, "decisions"));
+            System.IO.Directory.CreateDirectory(Path.Combine(root, "signers"));
+        }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+        {
+            throw new GovernanceException("StoreUnavailable", GovernanceErrorKind.WriteError, $"Cannot open the store folder '{root}': {e.Message}", root, e);
+        }
+
+        var marker = Path.Combine(root, "store.json");
+        var id = ReadStoreId(marker);
+        if (id is null)
+        {
+            using (LockFolder(root, TimeSpan.FromSeconds(30)))
+            {
+                id = ReadStoreId(marker);
+                if (id is null)
+                {
+                    id = Guid.NewGuid().ToString("D");
+                    AtomicFile.WriteText(marker, $"{{\"id\":\"{id}\",\"schema\":\"{StoreSchema}\"}}\n", overwrite: false);
+                }
+            }
+        }
+
+        return new FolderStore(root, id);
+    }
+
+    public IDisposable Lock(TimeSpan timeout) => LockFolder(Location, timeout);
+
+    public void CreateRequest(string requestId, byte[] document) =>
+        WriteOnce(Path.Combine(Location, "requests", SafeName(requestId) + ".json"), document, "RequestExists", $"A request with id '{requestId}' already exists.");
+
+    public byte[]? ReadRequest(string requestId) => ReadIfExists(Path.Combine(Location, "requests", SafeName(requestId) + ".json"));
+
+    public IReadOnlyList<string> ListRequests() =>
+        System.IO.Directory.EnumerateFiles(Path.Combine(Location, "requests"), "*.json")
+            .Select(Path.GetFileNameWithoutExtension)
+            .Where(n => !n.StartsWith(".", StringComparison.Ordinal))
+            .OrderBy(n => n, StringComparer.Ordinal)
+            .ToList();
+
+    public void AddDecision(string requestId, string decisionId, byte[] document)
+    {
+        var folder = Path.Combine(Location, "decisions", SafeName(requestId));
+        System.IO.Directory.CreateDirectory(folder);
+        WriteOnce(Path.Combine(folder, SafeName(decisionId) + ".json"), document, "DecisionExists", $"A decision with id '{decisionId}' already exists.");
+    }
+
+    public IReadOnlyList<byte[]> ReadDecisions(string requestId)
+    {
+        var folder = Path.Combine(Location, "decisions", SafeName(requestId));
+        if (!System.IO.Directory.Exists(folder))
+        {
+            return Array.Empty<byte[]>();
+        }
+
+        return System.IO.Directory.EnumerateFiles(folder, "*.json")
+            .Where(f => !Path.GetFileName(f).StartsWith(".", StringComparison.Ordinal))
+            .OrderBy(f => f, StringComparer.Ordinal)
+            .Select(f => ReadIfExists(f))
+            .Where(b => b is not null)
+            .Select(b => b!)
+            .ToList();
+    }
+
+    public byte[]? ReadLedgerHead()
+    {
+        using var fs = OpenLedger(FileMode.OpenOrCreate, FileAccess.ReadWrite);
+        var length = fs.Length;
+        if (length == 0)
+        {
+            return null;
+        }
+
+        // A last line without '\n' is an append a crash cut off: it was never acknowledged, so it is cut away
+        // before the next entry is chained on (Test-GovernanceAuditLog reports one it finds).
+        var end = FindLastNewline(fs, length);
+        if (end != length - 1)
+        {
+            fs.SetLength(end + 1);
+            fs.Flush(flushToDisk: true);
+        }
+
+        if (end < 0)
+        {
+            return null;
+        }
+
+        var start = FindLastNewline(fs, end) + 1;
+        var line = new byte[end - start];
+        fs.Position = start;
+        ReadExactly(fs, line);
+        return line;
+    }
+
+    public void AppendLedger(IReadOnlyList<byte[]> lines, bool durable)
+    {
+        try
+        {
+            using var fs = OpenLedger(FileMode.Append, FileAccess.Write);
+            foreach (var line in lines)
+            {
+                if (line.Length == 0 || line[line.Length - 1] != (byte)'\n')
+                {
+                    throw new ArgumentException("A ledger line must end with a line feed.", nameof(lines));
+                }
+
+                fs.Write(line, 0, line.Length);
+            }
+
+            fs.Flush(flushToDisk: durable);
+        }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+        {
+            throw new GovernanceException("StoreWriteFailed", GovernanceErrorKind.WriteError, $"Cannot append to the ledger '{_ledger}': {e.Message}", _ledger, e);
+        }
+    }
+
+    public IEnumerable<ArraySegment<byte>> ReadLedger(Action<byte[]>? tornTail = null) => ReadLines(_ledger, tornTail);
+
+    public void AppendCheckpoint(byte[] line)
+    {
+        try
+        {
+            using var fs = new FileStream(_checkpoints, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            fs.Write(line, 0, line.Length);
+            fs.Flush(flushToDisk: true);
+        }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+        {
+            throw new GovernanceException("StoreWriteFailed", GovernanceErrorKind.WriteError, $"Cannot append to '{_checkpoints}': {e.Message}", _checkpoints, e);
+        }
+    }
+
+    public IReadOnlyList<byte[]> ReadCheckpoints() => ReadLines(_checkpoints, null).Select(s => s.ToArray()).ToList();
+
+    public void RegisterSigner(string keyId, string publicKey)
+    {
+        var path = Path.Combine(Location, "signers", SafeName(keyId.Replace("sha256:", string.Empty)) + ".pub");
+        if (!File.Exists(path))
+        {
+            try
+            {
+                AtomicFile.WriteText(path, publicKey + "\n", overwrite: false);
+            }
+            catch (GovernanceException) when (File.Exists(path))
+            {
+                // Another process registered the same key first.
+            }
+        }
+    }
+
+    public IReadOnlyList<string> ReadSigners() =>
+        System.IO.Directory.EnumerateFiles(Path.Combine(Location, "signers"), "*.pub")
+            .OrderBy(f => f, StringComparer.Ordinal)
+            .Select(f => Encoding.ASCII.GetString(ReadIfExists(f) ?? Array.Empty<byte>()).Trim())
+            .Where(k => k.Length > 0)
+            .ToList();
+
+    public void Dispose()
+    {
+    }
+
+    public override string ToString() => Location;
+
+    /// <summary>Store ids, request ids and decision ids become file names: only [A-Za-z0-9._-], never a leading dot.</summary>
+    private static string SafeName(string id)
+    {
+        if (id.Length == 0 || id.Length > 128 || id[0] == '.' || id.Any(c => !(char.IsLetterOrDigit(c) && c < 128) && c != '-' && c != '_' && c != '.'))
+        {
+            throw new GovernanceException("InvalidId", GovernanceErrorKind.InvalidArgument, $"'{id}' is not a valid id.", id);
+        }
+
+        return id;
+    }
+
+    private static string? ReadStoreId(string marker)
+    {
+        var bytes = ReadIfExists(marker);
+        if (bytes is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(bytes);
+            if (doc.RootElement.TryGetProperty("schema", out var s) && s.GetString() == StoreSchema
+                && doc.RootElement.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String && Guid.TryParse(id.GetString(), out _))
+            {
+                return id.GetString();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        throw new GovernanceException("StoreInvalid", GovernanceErrorKind.InvalidData, $"'{marker}' is not an AgentGovernance store marker.", marker);
+    }
+
+    private static IDisposable LockFolder(string root, TimeSpan timeout)
+    {
+        var path = Path.Combine(root, ".lock");
+        var watch = Stopwatch.StartNew();
+        var delay = 1;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            }
+            catch (IOException) when (watch.Elapsed < timeout)
+            {
+                // Held by another writer: back off (1, 2, 4 ... 50 ms, with jitter so waiters do not move in step).
+                Thread.Sleep(delay + Jitter(delay));
+                delay = Math.Min(delay * 2, 50);
+            }
+            catch (IOException e)
+            {
+                throw new GovernanceException("StoreBusy", GovernanceErrorKind.InvalidOperation,
+                    $"The store '{root}' stayed locked by another writer for {timeout.TotalSeconds:0} s; try again.", root, e);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new GovernanceException("StoreUnavailable", GovernanceErrorKind.PermissionDenied, $"Cannot lock the store '{root}': {e.Message}", root, e);
+            }
+        }
+    }
+
+    private static int Jitter(int max)
+    {
+        var b = new byte[1];
+        using var rng = RandomNumberGenerator.Create();
+        rng.GetBytes(b);
+        return b[0] % (max + 1);
+    }
+
+    private FileStream OpenLedger(FileMode mode, FileAccess access) =>
+        new(_ledger, mode, access, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+
+    private static void WriteOnce(string path, byte[] document, string existsId, string existsMessage)
+    {
+        if (File.Exists(path))
+        {
+            throw new GovernanceException(existsId, GovernanceErrorKind.WriteError, existsMessage, path);
+        }
+
+        try
+        {
+            AtomicFile.Write(path, s => s.Write(document, 0, document.Length), overwrite: false);
+        }
+        catch (GovernanceException e) when (File.Exists(path))
+        {
+            throw new GovernanceException(existsId, GovernanceErrorKind.WriteError, existsMessage, path, e);
+        }
+    }
+
+    private static byte[]? ReadIfExists(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+        {
+            throw new GovernanceException("StoreReadFailed", GovernanceErrorKind.ReadError, $"Cannot read '{path}': {e.Message}", path, e);
+        }
+    }
+
+    private static IEnumerable<ArraySegment<byte>> ReadLines(string path, Action<byte[]>? tornTail)
+    {
+        FileStream fs;
+        try
+        {
+            fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+        }
+        catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
+        {
+            yield break;
+        }
+
+        using (fs)
+        {
+            var buffer = new byte[1 << 20];
+            int filled = 0, start = 0;
+            while (true)
+            {
+                var read = fs.Read(buffer, filled, buffer.Length - filled);
+                if (read == 0)
+                {
+                    if (filled > start)
+                    {
+                        var rest = new byte[filled - start];
+                        Buffer.BlockCopy(buffer, start, rest, 0, rest.Length);
+                        tornTail?.Invoke(rest);
+                    }
+
+                    yield break;
+                }
+
+                var scan = filled;
+                filled += read;
+                while (true)
+                {
+                    var nl = Array.IndexOf(buffer, (byte)'\n', scan, filled - scan);
+                    if (nl < 0)
+                    {
+                        break;
+                    }
+
+                    yield return new ArraySegment<byte>(buffer, start, nl - start);
+                    start = scan = nl + 1;
+                }
+
+                if (start == 0 && filled == buffer.Length)
+                {
+                    // A line longer than the buffer: grow it.
+                    Array.Resize(ref buffer, buffer.Length * 2);
+                }
+                else if (start > 0)
+                {
+                    Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
+                    filled -= start;
+                    start = 0;
+                }
+            }
+        }
+    }
+
+    private static long FindLastNewline(FileStream fs, long before)
+    {
+        var chunk = new byte[4096];
+        var pos = before;
+        while (pos > 0)
+        {
+            var size = (int)Math.Min(chunk.Length, pos);
+            pos -= size;
+            fs.Position = pos;
+            ReadExactly(fs, chunk, size);
+            for (var i = size - 1; i >= 0; i--)
+            {
+                if (chunk[i] == (byte)'\n')
+                {
+                    return pos + i;
+                }
+            }
+        }
+
+        return -1;
+    }
+
+    private static void ReadExactly(Stream s, byte[] buffer, int count = -1)
+    {
+        count = count < 0 ? buffer.Length : count;
+        var at = 0;
+        while (at < count)
+        {
+            var n = s.Read(buffer, at, count - at);
+            if (n == 0)
+            {
+                throw new EndOfStreamException();
+            }
+
+            at += n;
+        }
+    }
+}

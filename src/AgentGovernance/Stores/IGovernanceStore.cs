@@ -1,0 +1,68 @@
+using System;
+using System.Collections.Generic;
+
+namespace AgentGovernance.Stores;
+
+/// <summary>
+/// Where approval requests, signed decisions, the ledger and its checkpoints live. The store keeps
+/// bytes; what they mean (hash chains, signatures, quorum) is decided above it, so a store that lies
+/// can make things fail but never make them pass. Documents are written once and never changed;
+/// the ledger only grows. Implementations: a local (or network) folder; Azure Table Storage later.
+/// </summary>
+public interface IGovernanceStore : IDisposable
+{
+    /// <summary><c>folder</c> (or, later, <c>azureTable</c>).</summary>
+    string Kind { get; }
+
+    /// <summary>Where it is, for people: the folder's full path.</summary>
+    string Location { get; }
+
+    /// <summary>A random id given to the store when it was created; the ledger's first entry is chained to it.</summary>
+    string StoreId { get; }
+
+    /// <summary>
+    /// Holds the store's one write lock until disposed. Writers of the ledger hold it from reading the
+    /// head to writing the checkpoint. A holder that dies releases it (the operating system does), and
+    /// there is only one lock, taken never nested, so it cannot deadlock. StoreBusy after <paramref name="timeout"/>.
+    /// </summary>
+    IDisposable Lock(TimeSpan timeout);
+
+    /// <summary>Writes a new request document; RequestExists if one has that id.</summary>
+    void CreateRequest(string requestId, byte[] document);
+
+    /// <summary>The request document as stored, or null.</summary>
+    byte[]? ReadRequest(string requestId);
+
+    IReadOnlyList<string> ListRequests();
+
+    /// <summary>Writes a decision document for a request; DecisionExists if one has that id.</summary>
+    void AddDecision(string requestId, string decisionId, byte[] document);
+
+    IReadOnlyList<byte[]> ReadDecisions(string requestId);
+
+    /// <summary>The last complete ledger line, or null for an empty ledger. Call under <see cref="Lock"/>.</summary>
+    byte[]? ReadLedgerHead();
+
+    /// <summary>
+    /// Appends complete lines (each ends with '\n') and, when <paramref name="durable"/>, returns only once they are on disk.
+    /// Call under <see cref="Lock"/>, after <see cref="ReadLedgerHead"/>.
+    /// </summary>
+    void AppendLedger(IReadOnlyList<byte[]> lines, bool durable);
+
+    /// <summary>
+    /// The ledger's lines in order, without their line ends. A segment is valid until the next one is
+    /// read. A last line without its '\n' (an append cut off by a crash) is reported through
+    /// <paramref name="tornTail"/> instead of being returned.
+    /// </summary>
+    IEnumerable<ArraySegment<byte>> ReadLedger(Action<byte[]>? tornTail = null);
+
+    void AppendCheckpoint(byte[] line);
+
+    IReadOnlyList<byte[]> ReadCheckpoints();
+
+    /// <summary>Records a checkpoint signer's public key (idempotent).</summary>
+    void RegisterSigner(string keyId, string publicKey);
+
+    /// <summary>The public keys (base64 SubjectPublicKeyInfo) of the signers registered in the store.</summary>
+    IReadOnlyList<string> ReadSigners();
+}
