@@ -127,6 +127,7 @@ internal sealed class ApprovalService : IDisposable
             var request = ApprovalRequest.Parse(document, id);
             using (_store.Lock(AuditLedger.LockTimeout))
             {
+                Ledger.CheckHeadLocked();
                 try
                 {
                     _store.CreateRequest(id, document);
@@ -268,6 +269,7 @@ internal sealed class ApprovalService : IDisposable
                 throw refusal;
             }
 
+            Ledger.CheckHeadLocked();
             var decision = ApprovalDecision.Sign(key, request, kind, approver!.Id, GovernanceClock.UtcNow, comment);
             _store.AddDecision(request.RequestId, decision.DecisionId, decision.Document);
             var after = Evaluate(request, LedgerFacts(requestId), extraRecorded: decision.Hash);

@@ -39,6 +39,8 @@ internal static class AtomicFile
                 fs.Flush(flushToDisk: true);
             }
 
+            FaultInjection.Point("AtomicFile.Flushed");
+
             if (File.Exists(full))
             {
                 File.Replace(temp, full, null);

@@ -49,6 +49,21 @@ internal sealed class AuditLedger
     {
         using var codec = new LedgerCodec();
         var (lastSeq, lastHash) = Head(codec);
+        return AppendLocked(codec, events, lastSeq, lastHash, checkpoint);
+    }
+
+    /// <summary>
+    /// Checks, under the lock, that the ledger can be written to (its last entry verifies), before a step
+    /// writes anything else to the store that the entry will vouch for. LedgerTampered when it cannot.
+    /// </summary>
+    public void CheckHeadLocked()
+    {
+        using var codec = new LedgerCodec();
+        Head(codec);
+    }
+
+    private IReadOnlyList<LedgerEntry> AppendLocked(LedgerCodec codec, IReadOnlyList<LedgerEvent> events, long lastSeq, string lastHash, bool checkpoint)
+    {
         var lines = new List<byte[]>(events.Count);
         var entries = new List<LedgerEntry>(events.Count);
         var now = GovernanceClock.UtcNow;

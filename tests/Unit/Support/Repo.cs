@@ -14,6 +14,9 @@ public static class Repo
 
     public static string ModuleManifest => Path.Combine(ModuleFolder, "AgentGovernance.psd1");
 
+    /// <summary>The worker process the multi-process and crash tests start (dotnet &lt;this&gt; script.ps1).</summary>
+    public static string Worker => Path.GetFullPath(Metadata("Worker"));
+
     public static string Examples => Path.Combine(Root, "examples");
 
     public static string DemoSnapshot => Path.Combine(Examples, "contoso.snapshot.json");
