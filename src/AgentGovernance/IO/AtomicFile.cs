@@ -11,7 +11,8 @@ namespace AgentGovernance.IO;
 internal static class AtomicFile
 {
     /// <param name="ownerOnly">Make the file readable by its owner only (mode 600) before any byte is written to it.</param>
-    public static void Write(string path, Action<Stream> write, bool overwrite = true, bool ownerOnly = false)
+    /// <param name="durable">Flush to disk before the rename; without it a crash of the machine (not of the process) may lose the new content, never tear it.</param>
+    public static void Write(string path, Action<Stream> write, bool overwrite = true, bool ownerOnly = false, bool durable = true)
     {
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full) ?? ".";
@@ -36,7 +37,7 @@ internal static class AtomicFile
                 }
 
                 write(fs);
-                fs.Flush(flushToDisk: true);
+                fs.Flush(flushToDisk: durable);
             }
 
             FaultInjection.Point("AtomicFile.Flushed");
@@ -63,10 +64,10 @@ internal static class AtomicFile
         }
     }
 
-    public static void WriteText(string path, string text, bool overwrite = true, bool ownerOnly = false) =>
+    public static void WriteText(string path, string text, bool overwrite = true, bool ownerOnly = false, bool durable = true) =>
         Write(path, s =>
         {
             var bytes = new UTF8Encoding(false).GetBytes(text);
             s.Write(bytes, 0, bytes.Length);
-        }, overwrite, ownerOnly);
+        }, overwrite, ownerOnly, durable);
 }

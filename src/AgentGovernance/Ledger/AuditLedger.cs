@@ -66,13 +66,13 @@ internal sealed class AuditLedger
     {
         var lines = new List<byte[]>(events.Count);
         var entries = new List<LedgerEntry>(events.Count);
-        var now = GovernanceClock.UtcNow;
-        var time = GovernanceClock.Format(now);
+        var time = GovernanceClock.Format(GovernanceClock.UtcNow);
+        GovernanceClock.TryParse(time, out var at);
         foreach (var e in events)
         {
             var details = CanonicalJson.Serialize(e.Details);
             lines.Add(codec.Encode(++lastSeq, time, e, details, lastHash, out var hash));
-            entries.Add(new LedgerEntry(lastSeq, GovernanceClock.TryParse(time, out var t) ? t : now, e.Event, e.Actor, e.ChangeId, e.RequestId, details, lastHash, hash));
+            entries.Add(new LedgerEntry(lastSeq, at, e.Event, e.Actor, e.ChangeId, e.RequestId, details, lastHash, hash));
             lastHash = hash;
         }
 

@@ -104,6 +104,11 @@ internal sealed class LedgerSigner : IDisposable
     internal static string WitnessPathFor(string keyFolder, string storeId) =>
         System.IO.Path.Combine(keyFolder, "witness", storeId + ".json");
 
+    /// <summary>
+    /// Records the checkpoint just signed. Written after the ledger and the checkpoint are on disk, so it
+    /// can lag behind them after a machine crash, never run ahead (which would read as truncation); it
+    /// therefore needs no flush of its own.
+    /// </summary>
     public void WriteWitness(string storeId, long sequence, string hash)
     {
         var path = WitnessPath(storeId);
@@ -114,7 +119,7 @@ internal sealed class LedgerSigner : IDisposable
             ["seq"] = sequence,
             ["hash"] = hash,
             ["keyId"] = PublicKey.KeyId,
-        }) + "\n");
+        }) + "\n", durable: false);
     }
 
     /// <summary>The last checkpoint recorded in a witness file, or null when there is none.</summary>

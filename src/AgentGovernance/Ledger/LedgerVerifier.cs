@@ -126,7 +126,7 @@ internal static class LedgerVerifier
                     continue;
                 }
 
-                var entry = codec.Decode(line, out var hashMatches, out var problem);
+                var entry = codec.Decode(line, out var hashMatches, out var problem, verifyOnly: true);
                 if (entry is null)
                 {
                     chainIntact = Fail(problems, "EntryUnreadable", count, $"Line {count} of the ledger is not an entry: {problem}.");
