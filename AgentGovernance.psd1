@@ -15,17 +15,21 @@
         'Deny-AccessChange'
         'Export-AccessChange'
         'Export-AccessSnapshot'
+        'Export-GovernanceAuditLog'
         'Get-ApprovalRequest'
         'Get-EffectiveAccess'
         'Get-GovernanceAuditLog'
         'Import-AccessChange'
         'Import-AccessSnapshot'
         'Import-GovernancePolicy'
+        'Invoke-AccessExpiry'
+        'Invoke-ApprovedChange'
         'New-AccessChange'
         'New-ApproverKey'
         'Request-HumanApproval'
         'Test-ExposureRisk'
         'Test-GovernanceAuditLog'
+        'Undo-ApprovedChange'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -26,6 +26,15 @@ public enum ApprovalStatus
 
     /// <summary>The stored request is not the one that was opened (edited, or never recorded in the ledger): nothing counts.</summary>
     Invalid,
+
+    /// <summary>An apply started and has no outcome yet: running now, or its process died (the next Invoke-ApprovedChange or Undo-ApprovedChange recovers it).</summary>
+    Applying,
+
+    /// <summary>The change is in effect (used: it cannot be applied again).</summary>
+    Applied,
+
+    /// <summary>The change was applied and then reverted, by Undo-ApprovedChange or because its time ran out.</summary>
+    Undone,
 }
 
 /// <summary>A decision as counted for a request: valid, or why not.</summary>
@@ -157,6 +166,12 @@ public sealed class ApprovalRequest
 
     /// <summary>Why the request is Invalid, or other things found when it was read.</summary>
     public IReadOnlyList<string> Problems { get; internal set; } = Array.Empty<string>();
+
+    /// <summary>When a time-boxed change that is applied stops being in effect (Invoke-AccessExpiry reverts it then).</summary>
+    public DateTimeOffset? AccessExpiresAt => History?.LastApply is { Completed: true } a ? a.AccessExpiresAt : null;
+
+    /// <summary>What the ledger says about the request.</summary>
+    internal RequestHistory? History { get; set; }
 
     /// <summary>"1/2" for the default view.</summary>
     public string Quorum => $"{Approvals}/{RequiredApprovals}";

@@ -191,7 +191,7 @@ internal sealed class ApprovalService : IDisposable
                 continue;
             }
 
-            yield return Evaluate(request, facts.TryGetValue(id, out var f) ? f : new RequestFacts());
+            yield return Evaluate(request, facts.TryGetValue(id, out var f) ? f : new RequestHistory());
         }
     }
 
@@ -235,6 +235,12 @@ internal sealed class ApprovalService : IDisposable
         {
             return Refuse("RequestDenied", GovernanceErrorKind.InvalidOperation,
                 $"Request {request.RequestId} was denied by {string.Join(", ", request.DeniedBy)}; a denied request cannot be decided again. Open a new request if the change is still wanted.");
+        }
+
+        if (request.Status is ApprovalStatus.Applied or ApprovalStatus.Applying or ApprovalStatus.Undone)
+        {
+            return Refuse("AlreadyApplied", GovernanceErrorKind.InvalidOperation,
+                $"Request {request.RequestId} was already used to apply its change ({request.Status}); it takes no more decisions.");
         }
 
         if (GovernanceClock.UtcNow > request.ExpiresAt)
@@ -360,10 +366,10 @@ internal sealed class ApprovalService : IDisposable
     }
 
     /// <summary>Works out the status of a request from its decisions and what the ledger recorded about it.</summary>
-    private ApprovalRequest Evaluate(ApprovalRequest request, Dictionary<string, RequestFacts> facts, string? extraRecorded = null) =>
-        Evaluate(request, facts.TryGetValue(request.RequestId, out var f) ? f : new RequestFacts(), extraRecorded);
+    private ApprovalRequest Evaluate(ApprovalRequest request, Dictionary<string, RequestHistory> facts, string? extraRecorded = null) =>
+        Evaluate(request, facts.TryGetValue(request.RequestId, out var f) ? f : new RequestHistory(), extraRecorded);
 
-    private ApprovalRequest Evaluate(ApprovalRequest request, RequestFacts facts, string? extraRecorded = null)
+    private ApprovalRequest Evaluate(ApprovalRequest request, RequestHistory facts, string? extraRecorded = null)
     {
         var problems = new List<string>();
         if (facts.RequestHash is null)
@@ -406,8 +412,12 @@ internal sealed class ApprovalService : IDisposable
         checks.Sort((a, b) => a.Time.CompareTo(b.Time));
         request.Decisions = checks;
         request.Problems = problems;
+        request.History = facts;
         var approvals = request.Approvals;
         request.Status = problems.Count > 0 ? ApprovalStatus.Invalid
+            : facts.IsUndone ? ApprovalStatus.Undone
+            : facts.IsApplied ? ApprovalStatus.Applied
+            : facts.LastApply is { InProgress: true } ? ApprovalStatus.Applying
             : checks.Any(c => c.Valid && c.Kind == DecisionKind.Deny) ? ApprovalStatus.Denied
             : GovernanceClock.UtcNow > request.ExpiresAt ? ApprovalStatus.Expired
             : approvals >= request.RequiredApprovals ? ApprovalStatus.Approved
@@ -416,7 +426,7 @@ internal sealed class ApprovalService : IDisposable
     }
 
     /// <summary>Why a stored decision does not count for a request (an ErrorId and a message), or (null, null).</summary>
-    private (string? Id, string? Why) Check(ApprovalRequest request, ApprovalDecision d, RequestFacts facts, string? extraRecorded)
+    private (string? Id, string? Why) Check(ApprovalRequest request, ApprovalDecision d, RequestHistory facts, string? extraRecorded)
     {
         if (d.RequestId != request.RequestId || d.RequestHash != request.RequestHash || d.ChangeId != request.ChangeId || d.ReportHash != request.ReportHash)
         {
@@ -458,43 +468,8 @@ internal sealed class ApprovalService : IDisposable
         return (null, null);
     }
 
-    /// <summary>What the ledger says about each request (or one): the hash it was opened with, the decisions recorded, whether it expired.</summary>
-    private Dictionary<string, RequestFacts> LedgerFacts(string? requestId)
-    {
-        var facts = new Dictionary<string, RequestFacts>(StringComparer.Ordinal);
-        foreach (var e in Ledger.Read())
-        {
-            if (e.RequestId is null || (requestId is not null && e.RequestId != requestId))
-            {
-                continue;
-            }
-
-            if (!facts.TryGetValue(e.RequestId, out var f))
-            {
-                facts[e.RequestId] = f = new RequestFacts();
-            }
-
-            switch (e.Event)
-            {
-                case LedgerEvents.ApprovalRequested:
-                    f.RequestHash ??= e.Details["requestHash"] as string;
-                    break;
-                case LedgerEvents.Approved:
-                case LedgerEvents.Denied:
-                    if (e.Details["decisionHash"] is string h)
-                    {
-                        f.Decisions.Add(h);
-                    }
-
-                    break;
-                case LedgerEvents.Expired:
-                    f.Expired = true;
-                    break;
-            }
-        }
-
-        return facts;
-    }
+    /// <summary>What the ledger says about each request (or one).</summary>
+    internal Dictionary<string, RequestHistory> LedgerFacts(string? requestId) => RequestHistory.Read(Ledger.Read(), requestId);
 
     private static string NewRequestId(DateTimeOffset now)
     {
@@ -519,14 +494,5 @@ internal sealed class ApprovalService : IDisposable
         }
 
         return d;
-    }
-
-    private sealed class RequestFacts
-    {
-        public string? RequestHash { get; set; }
-
-        public HashSet<string> Decisions { get; } = new(StringComparer.Ordinal);
-
-        public bool Expired { get; set; }
     }
 }

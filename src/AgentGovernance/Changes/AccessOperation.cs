@@ -95,6 +95,28 @@ public sealed class AccessOperation : IEquatable<AccessOperation>
         _ => $"create {ScopeName(Scope!.Value)} {Role} link to {Resource}",
     };
 
+    /// <summary>The operation as the change document spells it (for the ledger); read back with ChangeReader.ParseOperation.</summary>
+    internal System.Collections.Generic.Dictionary<string, object?> ToDocument()
+    {
+        var d = new System.Collections.Generic.Dictionary<string, object?> { ["op"] = OpName };
+        void Put(string key, string? value)
+        {
+            if (value is not null)
+            {
+                d[key] = value;
+            }
+        }
+
+        Put("resource", Resource);
+        Put("principal", Principal);
+        Put("role", Role);
+        Put("group", Group);
+        Put("member", Member);
+        Put("visibility", Visibility?.ToString());
+        Put("scope", Scope is { } scope ? ScopeName(scope) : null);
+        return d;
+    }
+
     public bool Equals(AccessOperation? other) => other is not null && Op == other.Op && Resource == other.Resource
         && Principal == other.Principal && Role == other.Role && Group == other.Group && Member == other.Member
         && Visibility == other.Visibility && Scope == other.Scope;

@@ -5,6 +5,7 @@ using AgentGovernance.Approval;
 using AgentGovernance.Directory;
 using AgentGovernance.Ledger;
 using AgentGovernance.Policy;
+using AgentGovernance.Providers;
 using AgentGovernance.Stores;
 
 namespace AgentGovernance.Commands;
@@ -75,14 +76,44 @@ public abstract class GovernanceCmdlet : PSCmdlet
     }
 
     /// <summary>
+    /// The directory changes are applied to: the session's snapshot file (Connect-AgentGovernance -SnapshotPath).
+    /// A snapshot held only in memory cannot be changed.
+    /// </summary>
+    internal IDirectoryProvider OpenDirectory()
+    {
+        var source = Session.Snapshot?.Source;
+        if (source is null)
+        {
+            ThrowGovernanceError(new GovernanceException("NoWritableDirectory", GovernanceErrorKind.InvalidOperation,
+                Session.Snapshot is null
+                    ? "No directory to apply changes to: run Connect-AgentGovernance -SnapshotPath <file> first."
+                    : "The session's snapshot is held in memory only, so changes cannot be applied to it: connect with Connect-AgentGovernance -SnapshotPath <file>."));
+        }
+
+        return new SnapshotFileProvider(source!);
+    }
+
+    /// <summary>After a change to the session's snapshot file, the session reads it again, so previews see the change.</summary>
+    internal void RefreshSnapshot(IDirectoryProvider directory)
+    {
+        var session = GovernanceSession.Current;
+        if (session?.Snapshot?.Source is { } source && directory.Kind == "snapshot" && string.Equals(System.IO.Path.GetFullPath(source), directory.Location, StringComparison.Ordinal))
+        {
+            GovernanceSession.Set(session.WithSnapshot(SnapshotReader.ReadFile(source)));
+        }
+    }
+
+    /// <summary>Whether -WhatIf is in effect (given, or by $WhatIfPreference).</summary>
+    protected bool WhatIfInEffect => MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? ((SwitchParameter)w).IsPresent
+        : GetVariableValue("WhatIfPreference") is { } pref && LanguagePrimitives.IsTrue(pref);
+
+    /// <summary>
     /// ShouldProcess for a ConfirmImpact High action that <c>-Force</c> may confirm in advance: -WhatIf
     /// still only tells, an explicit -Confirm still asks, and -Force alone goes ahead without a prompt.
     /// </summary>
     protected bool ShouldProcessUnlessForced(bool force, string description, string warning, string caption)
     {
-        var whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) ? ((SwitchParameter)w).IsPresent
-            : GetVariableValue("WhatIfPreference") is { } pref && LanguagePrimitives.IsTrue(pref);
-        if (force && !whatIf && !MyInvocation.BoundParameters.ContainsKey("Confirm"))
+        if (force && !WhatIfInEffect && !MyInvocation.BoundParameters.ContainsKey("Confirm"))
         {
             return true;
         }

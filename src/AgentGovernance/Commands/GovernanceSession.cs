@@ -20,6 +20,8 @@ public sealed class GovernanceSession
         LedgerSignerPath = ledgerSignerPath ?? LedgerSigner.DefaultPath;
     }
 
+    internal GovernanceSession WithSnapshot(AccessSnapshot snapshot) => new(snapshot, Policy, StorePath, LedgerSignerPath);
+
     /// <summary>What a PowerShell session uses before Connect-AgentGovernance: no snapshot, the built-in policy, the default store.</summary>
     internal static GovernanceSession Defaults => new(null, GovernancePolicy.Default);
 

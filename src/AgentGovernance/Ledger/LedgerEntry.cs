@@ -18,9 +18,30 @@ public static class LedgerEvents
     public const string ApprovalRefused = "ApprovalRefused";
     public const string Expired = "Expired";
 
+    /// <summary>Write-ahead intent of an apply: every operation planned, with its inverse and the state it was planned on.</summary>
+    public const string ApplyStarted = "ApplyStarted";
+    public const string OperationApplied = "OperationApplied";
+    public const string ApplyCompleted = "ApplyCompleted";
+    public const string ApplyFailed = "ApplyFailed";
+    public const string OperationReverted = "OperationReverted";
+    public const string ApplyRolledBack = "ApplyRolledBack";
+
+    /// <summary>A later command found an apply or undo whose process died, and says what it found and what it does.</summary>
+    public const string ApplyRecovered = "ApplyRecovered";
+
+    /// <summary>Refused at apply time: no quorum, stale, blocked, expired, already applied.</summary>
+    public const string ApplyRefused = "ApplyRefused";
+
+    /// <summary>A change that only reduces access, applied without approval because the policy allows emergency revocation (S9).</summary>
+    public const string EmergencyRevocation = "EmergencyRevocation";
+    public const string UndoStarted = "UndoStarted";
+    public const string UndoCompleted = "UndoCompleted";
+
     public static IReadOnlyList<string> All { get; } = new[]
     {
         ChangeProposed, RiskAssessed, ApprovalRequested, BreakGlassRequested, Approved, Denied, ApprovalRefused, Expired,
+        ApplyStarted, OperationApplied, ApplyCompleted, ApplyFailed, OperationReverted, ApplyRolledBack, ApplyRecovered, ApplyRefused,
+        EmergencyRevocation, UndoStarted, UndoCompleted,
     };
 }
 

@@ -20,6 +20,7 @@ namespace AgentGovernance.Stores;
 /// signers/&lt;key&gt;.pub              public keys of checkpoint signers
 /// requests/&lt;id&gt;.json             approval requests, written once
 /// decisions/&lt;request&gt;/&lt;id&gt;.json  signed decisions, written once
+/// applying/&lt;request&gt;.lock        held by whoever applies or undoes that request
 /// .lock                           the write lock
 /// </code>
 /// Documents are written to a temporary file, flushed and renamed into place, so a crash (kill -9
@@ -72,7 +73,7 @@ public sealed class FolderStore : IGovernanceStore
         var id = ReadStoreId(marker);
         if (id is null)
         {
-            using (LockFolder(root, TimeSpan.FromSeconds(30)))
+            using (LockFile(Path.Combine(root, ".lock"), TimeSpan.FromSeconds(30), "StoreBusy", $"The store '{root}' stayed locked by another writer"))
             {
                 id = ReadStoreId(marker);
                 if (id is null)
@@ -86,7 +87,15 @@ public sealed class FolderStore : IGovernanceStore
         return new FolderStore(root, id);
     }
 
-    public IDisposable Lock(TimeSpan timeout) => LockFolder(Location, timeout);
+    public IDisposable Lock(TimeSpan timeout) => LockFile(Path.Combine(Location, ".lock"), timeout, "StoreBusy", $"The store '{Location}' stayed locked by another writer");
+
+    public IDisposable LockRequest(string requestId, TimeSpan timeout)
+    {
+        var folder = Path.Combine(Location, "applying");
+        System.IO.Directory.CreateDirectory(folder);
+        return LockFile(Path.Combine(folder, SafeName(requestId) + ".lock"), timeout, "RequestBusy",
+            $"Request {requestId} is being applied or undone by another process right now");
+    }
 
     public void CreateRequest(string requestId, byte[] document) =>
         WriteOnce(Path.Combine(Location, "requests", SafeName(requestId) + ".json"), document, "RequestExists", $"A request with id '{requestId}' already exists.");
@@ -259,9 +268,8 @@ public sealed class FolderStore : IGovernanceStore
         throw new GovernanceException("StoreInvalid", GovernanceErrorKind.InvalidData, $"'{marker}' is not an AgentGovernance store marker.", marker);
     }
 
-    private static IDisposable LockFolder(string root, TimeSpan timeout)
+    private static IDisposable LockFile(string path, TimeSpan timeout, string busyId, string busy)
     {
-        var path = Path.Combine(root, ".lock");
         var watch = Stopwatch.StartNew();
         var delay = 1;
         while (true)
@@ -278,12 +286,11 @@ public sealed class FolderStore : IGovernanceStore
             }
             catch (IOException e)
             {
-                throw new GovernanceException("StoreBusy", GovernanceErrorKind.InvalidOperation,
-                    $"The store '{root}' stayed locked by another writer for {timeout.TotalSeconds:0} s; try again.", root, e);
+                throw new GovernanceException(busyId, GovernanceErrorKind.InvalidOperation, $"{busy} (waited {timeout.TotalSeconds:0.#} s); try again.", path, e);
             }
             catch (UnauthorizedAccessException e)
             {
-                throw new GovernanceException("StoreUnavailable", GovernanceErrorKind.PermissionDenied, $"Cannot lock the store '{root}': {e.Message}", root, e);
+                throw new GovernanceException("StoreUnavailable", GovernanceErrorKind.PermissionDenied, $"Cannot lock '{path}': {e.Message}", path, e);
             }
         }
     }

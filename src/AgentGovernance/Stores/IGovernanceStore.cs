@@ -27,6 +27,13 @@ public interface IGovernanceStore : IDisposable
     /// </summary>
     IDisposable Lock(TimeSpan timeout);
 
+    /// <summary>
+    /// Holds the apply lock of one request until disposed: whoever applies, undoes or recovers a request
+    /// holds it for the whole operation, so a second process can tell a live apply (lock held) from one
+    /// whose process died (lock free, intent without outcome in the ledger). RequestBusy after <paramref name="timeout"/>.
+    /// </summary>
+    IDisposable LockRequest(string requestId, TimeSpan timeout);
+
     /// <summary>Writes a new request document; RequestExists if one has that id.</summary>
     void CreateRequest(string requestId, byte[] document);
 

@@ -1,0 +1,95 @@
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Text;
+using AgentGovernance.IO;
+using AgentGovernance.Ledger;
+
+namespace AgentGovernance.Commands;
+
+/// <summary>Writes the ledger (or the entries piped in from Get-GovernanceAuditLog) as JSON lines, CSV or CEF for a SIEM.</summary>
+[Cmdlet(VerbsData.Export, "GovernanceAuditLog", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(System.IO.FileInfo))]
+public sealed class ExportGovernanceAuditLogCommand : GovernanceCmdlet
+{
+    private readonly List<LedgerEntry> _piped = new();
+
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = string.Empty;
+
+    [Parameter]
+    public LedgerExportFormat Format { get; set; } = LedgerExportFormat.Json;
+
+    /// <summary>Entries to write (from Get-GovernanceAuditLog); the whole ledger when none are piped.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    public LedgerEntry[]? InputObject { get; set; }
+
+    [Parameter]
+    public SwitchParameter NoClobber { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (InputObject is not null)
+        {
+            _piped.AddRange(InputObject);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (FileSystemPath(Path) is not { } file)
+        {
+            return;
+        }
+
+        try
+        {
+            IEnumerable<LedgerEntry> entries = _piped;
+            ApprovalLedgerReader? reader = null;
+            if (!MyInvocation.ExpectingInput)
+            {
+                reader = new ApprovalLedgerReader(OpenApprovals(writes: false));
+                entries = reader.Entries;
+            }
+
+            using (reader)
+            {
+                if (!ShouldProcess(file, $"Export the audit log as {Format}"))
+                {
+                    return;
+                }
+
+                var version = typeof(ExportGovernanceAuditLogCommand).Assembly.GetName().Version?.ToString(3) ?? "0";
+                AtomicFile.Write(file, s =>
+                {
+                    using var w = new System.IO.StreamWriter(s, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+                    LedgerExport.Write(w, entries, Format, version);
+                }, overwrite: !NoClobber);
+            }
+
+            if (PassThru)
+            {
+                WriteFileItem(file);
+            }
+        }
+        catch (GovernanceException e)
+        {
+            WriteGovernanceError(e, file);
+        }
+    }
+
+    /// <summary>The whole ledger, read as it is written out.</summary>
+    private sealed class ApprovalLedgerReader : System.IDisposable
+    {
+        private readonly Approval.ApprovalService _approvals;
+
+        public ApprovalLedgerReader(Approval.ApprovalService approvals) => _approvals = approvals;
+
+        public IEnumerable<LedgerEntry> Entries => _approvals.Ledger.Read();
+
+        public void Dispose() => _approvals.Dispose();
+    }
+}

@@ -1,0 +1,59 @@
+using System.Management.Automation;
+using AgentGovernance.Apply;
+using AgentGovernance.Providers;
+
+namespace AgentGovernance.Commands;
+
+/// <summary>
+/// Reverts an applied change with the inverses recorded when it was applied. Reducing access needs no
+/// new approval when the policy allows emergency revocation (the default); it is always in the ledger.
+/// </summary>
+[Cmdlet(VerbsCommon.Undo, "ApprovedChange", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(ApplyResult))]
+public sealed class UndoApprovedChangeCommand : GovernanceCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RequestIdCompleter))]
+    public string RequestId { get; set; } = string.Empty;
+
+    protected override void ProcessRecord()
+    {
+        var whatIf = WhatIfInEffect;
+        IDirectoryProvider? directory = null;
+        try
+        {
+            directory = OpenDirectory();
+            using var approvals = OpenApprovals();
+            var apply = new ApplyService(approvals, directory);
+            using var prepared = apply.PrepareUndo(RequestId, "undo", audit: !whatIf);
+            if (whatIf)
+            {
+                foreach (var pair in prepared.Recovering!.Applied)
+                {
+                    if (pair.Value.Changed)
+                    {
+                        ShouldProcess($"{pair.Value.Inverse} in {directory.Location}", "Undo");
+                    }
+                }
+
+                return;
+            }
+
+            WriteObject(apply.ExecuteUndo(prepared, "undo", op => ShouldProcess($"{op.Inverse} in {directory.Location}", "Undo")));
+        }
+        catch (GovernanceException e)
+        {
+            WriteGovernanceError(e, RequestId);
+        }
+        finally
+        {
+            if (directory is not null && !whatIf)
+            {
+                RefreshSnapshot(directory);
+            }
+
+            directory?.Dispose();
+        }
+    }
+}
