@@ -172,7 +172,19 @@ internal sealed class ApplyService
                 continue;
             }
 
-            if (!confirm(step.Plan))
+            bool confirmed;
+            try
+            {
+                confirmed = confirm(step.Plan);
+            }
+            catch (Exception e) when (e is not GovernanceException)
+            {
+                // The host could not ask (a runbook without -Force), or the prompt was stopped: nothing stays half-applied.
+                RollBack(prepared, applied, recovered, first, $"operation {step.Index + 1} ({step.Plan.Operation}) could not be confirmed: {e.Message}");
+                throw;
+            }
+
+            if (!confirmed)
             {
                 return RollBack(prepared, applied, recovered, first, $"operation {step.Index + 1} ({step.Plan.Operation}) was declined");
             }

@@ -40,7 +40,7 @@ internal static class AtomicFile
                 fs.Flush(flushToDisk: durable);
             }
 
-            FaultInjection.Point("AtomicFile.Flushed");
+            FaultInjection.Point("AtomicFile.Flushed:" + Path.GetFileName(full));
 
             if (File.Exists(full))
             {

@@ -56,7 +56,9 @@ public sealed class SnapshotFileProvider : IDirectoryProvider
                 return new AppliedOperation(plan.Operation, changed: false, inverse: null);
             }
 
+            FaultInjection.Point("SnapshotFile.Writing");
             Write(SnapshotEditor.Apply(s, now.Operation));
+            FaultInjection.Point("SnapshotFile.Written");
             return new AppliedOperation(now.Operation, changed: true, now.Inverse);
         }
     }

@@ -90,7 +90,7 @@ public sealed class FolderStoreTests : IDisposable
         var storePath = _temp["store"];
         var store = FolderStore.Open(storePath);
         var script = _temp.Write("write.ps1", "param($p) [AgentGovernance.Stores.FolderStore]::Open($p).CreateRequest('req-torn', [Text.Encoding]::UTF8.GetBytes('{\"complete\":true}'))");
-        using var writer = WorkerProcess.Start(script, new[] { storePath }, crashAt: "AtomicFile.Flushed");
+        using var writer = WorkerProcess.Start(script, new[] { storePath }, crashAt: "AtomicFile.Flushed:req-torn.json");
         Assert.True(writer.WaitForExit(TimeSpan.FromSeconds(60)));
 
         Assert.NotEqual(0, writer.ExitCode);

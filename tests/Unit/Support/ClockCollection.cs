@@ -7,7 +7,7 @@ namespace AgentGovernance.Tests.Support;
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class ClockCollection
 {
-    public const string Name = "Moves the clock";
+    public const string Name = "Moves the clock or injects faults";
 }
 
 /// <summary>Moves the clock for the life of a test, and puts it back.</summary>
