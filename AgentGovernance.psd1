@@ -8,9 +8,10 @@
     Description          = 'Puts every permission change an AI agent suggests through preview, human approval, apply and audit. Previews who would newly reach what, how bad it is, and why.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Core', 'Desktop')
-    FormatsToProcess     = @('AgentGovernance.Format.ps1xml')
+    FormatsToProcess     = @('AgentGovernance.Format.ps1xml', 'AgentGovernance.Suggestions.Format.ps1xml')
     CmdletsToExport      = @(
         'Connect-AgentGovernance'
+        'ConvertFrom-AgentSuggestion'
         'Export-AccessChange'
         'Export-AccessSnapshot'
         'Get-EffectiveAccess'
