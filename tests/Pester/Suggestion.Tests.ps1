@@ -1,5 +1,17 @@
 # ConvertFrom-AgentSuggestion: what an agent wrote, read without running it, into a change or a refusal.
 
+BeforeDiscovery {
+    # One test case per file of the corpus (its expectation sits beside it as name.expected.json).
+    function Get-CorpusCase([string] $Folder) {
+        Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot "../corpus/suggestions/$Folder") -File |
+            Where-Object { $_.Name -notlike '*.expected.json' } |
+            ForEach-Object { @{ Name = $_.Name; Path = $_.FullName } }
+    }
+
+    $Answers = @(Get-CorpusCase 'answers')
+    $Adversarial = @(Get-CorpusCase 'adversarial')
+}
+
 BeforeAll {
     . $PSScriptRoot/common.ps1
     $CorpusFolder = Join-Path $RepoRoot 'tests/corpus/suggestions'
@@ -20,11 +32,7 @@ Describe 'ConvertFrom-AgentSuggestion' {
         ($change | Test-ExposureRisk -WarningAction SilentlyContinue).RiskLevel | Should -Be 'Critical'
     }
 
-    It 'maps <Name> onto its expected operations' -TestCases @(
-        Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot '../corpus/suggestions/answers') -File |
-            Where-Object { $_.Name -notlike '*.expected.json' } |
-            ForEach-Object { @{ Name = $_.Name; Path = $_.FullName } }
-    ) {
+    It 'maps <Name> onto its expected operations' -TestCases $Answers {
         $expected = Get-Content -LiteralPath ($Path -replace '\.[^.]+$', '.expected.json') -Raw | ConvertFrom-Json
         $change = ConvertFrom-AgentSuggestion -LiteralPath $Path -WarningAction SilentlyContinue -ErrorVariable problems -ErrorAction SilentlyContinue
         $problems | Should -BeNullOrEmpty
@@ -37,11 +45,7 @@ Describe 'ConvertFrom-AgentSuggestion' {
         $change.Suggestion.Format.ToString() | Should -Be $expected.format
     }
 
-    It 'refuses <Name> with its findings and writes no change' -TestCases @(
-        Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot '../corpus/suggestions/adversarial') -File |
-            Where-Object { $_.Name -notlike '*.expected.json' } |
-            ForEach-Object { @{ Name = $_.Name; Path = $_.FullName } }
-    ) {
+    It 'refuses <Name> with its findings and writes no change' -TestCases $Adversarial {
         $expected = Get-Content -LiteralPath ($Path -replace '\.[^.]+$', '.expected.json') -Raw | ConvertFrom-Json
         $change = ConvertFrom-AgentSuggestion -LiteralPath $Path -ErrorVariable refused -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
         $change | Should -BeNullOrEmpty

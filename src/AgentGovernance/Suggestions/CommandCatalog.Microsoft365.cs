@@ -52,25 +52,29 @@ internal static partial class CommandCatalog
             "private and shared channels have their own membership, which the snapshot does not hold.")).With("GroupId", "DisplayName", "User", "Role"));
 
         // Exchange Online: mailbox rights are previewed as roles on the mailbox resource.
-        Add(new CommandSpec("Add-MailboxPermission", CommandFamily.Exchange, (c, m) =>
+        foreach (var (name, grant) in new[] { ("Add-MailboxPermission", true), ("Remove-MailboxPermission", false) })
         {
-            var mailbox = m.Resource(c.Text("Identity"), "mailbox", "mailbox");
-            m.Grant(mailbox, m.Grantee(c.Text("User"), "user"), MailboxRole(c.Texts("AccessRights"), m));
-        }).With("Identity@0", "User", "AccessRights")
-          .Refusing("!Deny", "-Deny adds an entry that denies access, which the change model cannot express")
-          .Refusing("Owner", "-Owner changes the mailbox's owner, which the change model cannot express")
-          .Refusing("Instance", Identity)
-          .Harmless("InheritanceType", "AutoMapping", "!GroupMailbox", "!IgnoreDefaultScope", "DomainController"));
-
-        Add(new CommandSpec("Remove-MailboxPermission", CommandFamily.Exchange, (c, m) =>
-        {
-            var mailbox = m.Resource(c.Text("Identity"), "mailbox", "mailbox");
-            m.Revoke(mailbox, m.Grantee(c.Text("User"), "user"), MailboxRole(c.Texts("AccessRights"), m));
-        }).With("Identity@0", "User", "AccessRights")
-          .Refusing("!Deny", "-Deny removes an entry that denies access, which the change model cannot express")
-          .Refusing("!ResetDefault", "-ResetDefault resets the mailbox's permissions, which the preview cannot list")
-          .Refusing("Instance", Identity)
-          .Harmless("InheritanceType", "!BypassMasterAccountSid", "!GroupMailbox", "!IgnoreDefaultScope", "DomainController"));
+            var spec = new CommandSpec(name, CommandFamily.Exchange, (c, m) =>
+            {
+                var mailbox = m.Resource(c.Text("Identity"), "mailbox", "mailbox");
+                var user = m.Grantee(c.Text("User"), "user");
+                var role = MailboxRole(c.Texts("AccessRights"), m);
+                if (grant)
+                {
+                    m.Grant(mailbox, user, role);
+                }
+                else
+                {
+                    m.Revoke(mailbox, user, role);
+                }
+            }).With("Identity@0", "User", "AccessRights")
+              .Refusing("!Deny", "-Deny is about an entry that denies access, which the change model cannot express")
+              .Refusing("Instance", Identity)
+              .Harmless("InheritanceType", "!GroupMailbox", "!IgnoreDefaultScope", "DomainController");
+            Add(grant
+                ? spec.Refusing("Owner", "-Owner changes the mailbox's owner, which the change model cannot express").Harmless("AutoMapping")
+                : spec.Refusing("!ResetDefault", "-ResetDefault resets the mailbox's permissions, which the preview cannot list").Harmless("!BypassMasterAccountSid"));
+        }
 
         Add(new CommandSpec("Add-RecipientPermission", CommandFamily.Exchange, (c, m) =>
         {

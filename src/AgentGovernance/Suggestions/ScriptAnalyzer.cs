@@ -10,8 +10,9 @@ namespace AgentGovernance.Suggestions;
 
 /// <summary>
 /// Reads the code of one suggestion without running any of it. Statements are followed in order, as
-/// PowerShell would run them: variables assigned literal values at the top of the script are known
-/// from there on, loops over literal lists are unrolled, lookups of directory objects (Get-MgGroup
+/// PowerShell would run them: a variable assigned a literal value is known from there on (after a
+/// branch that may not run, or in a loop that runs an unknown number of times, what they assign is
+/// not), loops over literal lists are unrolled, lookups of directory objects (Get-MgGroup
 /// -Filter "displayName eq '...'") are answered from the snapshot, and every command is judged:
 /// commands that change access are mapped onto operations, read-only ones are ignored, and anything
 /// that runs code, depends on values only known at run time or is not known is refused, with its line

@@ -327,16 +327,20 @@ public static class SuggestionConverter
                 switch (op.Op)
                 {
                     case OperationKind.Grant:
+                    case OperationKind.Revoke:
                         field = "resource";
                         var resource = m.Resource(op.Resource!, "resource");
                         field = "principal";
-                        m.Grant(resource, m.Grantee(op.Principal!), op.Role!);
-                        break;
-                    case OperationKind.Revoke:
-                        field = "resource";
-                        var revoked = m.Resource(op.Resource!, "resource");
-                        field = "principal";
-                        m.Revoke(revoked, m.Grantee(op.Principal!), op.Role!);
+                        var principal = m.Grantee(op.Principal!);
+                        if (op.Op == OperationKind.Grant)
+                        {
+                            m.Grant(resource, principal, op.Role!);
+                        }
+                        else
+                        {
+                            m.Revoke(resource, principal, op.Role!);
+                        }
+
                         break;
                     case OperationKind.AddMember:
                     case OperationKind.RemoveMember:
