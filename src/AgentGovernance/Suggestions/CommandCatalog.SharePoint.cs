@@ -52,7 +52,7 @@ internal static partial class CommandCatalog
 
         PnP("Set-PnPListPermission", (c, m) =>
         {
-            var list = m.Resource(ListUrl(c, m, c.Text("Identity")), "list", "list", "site", "driveItem");
+            var list = m.Resource(m.SiteUrl(c.Text("Identity")), "list", "list", "site", "driveItem");
             RolesTo(c, m, list, "list");
         }).With("Identity", "Group", "User", "AddRole", "RemoveRole");
 
@@ -308,9 +308,6 @@ internal static partial class CommandCatalog
             m.Ignore("it changes only site settings that do not change who can reach the site");
         }
     }
-
-    private static string ListUrl(BoundCommand c, MapContext m, string list) =>
-        DirectoryNames.LooksLikeUrl(list) || list.StartsWith("/", StringComparison.Ordinal) ? m.SiteUrl(list) : m.SiteUrl(list);
 
     private static string SharedItem(BoundCommand c, MapContext m, string param)
     {

@@ -23,8 +23,6 @@ internal static partial class CommandCatalog
 
     public static CommandSpec? Find(string name) => Recognised.TryGetValue(name, out var spec) ? spec : null;
 
-    public static IEnumerable<string> RecognisedNames => Recognised.Keys;
-
     private static CommandSpec Add(CommandSpec spec)
     {
         Recognised.Add(spec.Name, spec);

@@ -103,8 +103,6 @@ internal sealed class DirectoryNames
 
     public static DirectoryNames For(AccessSnapshot snapshot) => Cache.GetValue(snapshot, s => new DirectoryNames(s));
 
-    public string TenantId => _s.TenantId;
-
     /// <summary>The id of the principal (or audience) a name stands for.</summary>
     public string Principal(string text, PrincipalWant want, string what)
     {
@@ -242,12 +240,6 @@ internal sealed class DirectoryNames
     /// <summary>The display name of a resource, for messages and for SharePoint group names.</summary>
     public string ResourceName(string id) => _s.TryGetResourceIndex(id, out var r) ? _s.ResourceNames[r] ?? id : id;
 
-    /// <summary>The type of a resource (site, driveItem, mailbox...).</summary>
-    public string ResourceType(string id) => _s.TryGetResourceIndex(id, out var r) ? _s.ResourceTypes[r] : string.Empty;
-
-    /// <summary>The URL of a resource, if the snapshot has one.</summary>
-    public string? ResourceUrl(string id) => _s.TryGetResourceIndex(id, out var r) ? _s.ResourceUrls[r] : null;
-
     /// <summary>The roles the principal holds directly on the resource, in snapshot order.</summary>
     public IReadOnlyList<string> GrantedRoles(string resourceId, string principalId)
     {
@@ -293,10 +285,6 @@ internal sealed class DirectoryNames
 
         return only ?? fallback;
     }
-
-    /// <summary>A display form of a principal id: "All Engineering (g-eng)".</summary>
-    public string DescribePrincipalId(string id) =>
-        _s.TryGetPrincipalIndex(id, out var p) && p >= AccessSnapshot.FirstPrincipal ? DescribePrincipal(p) : id;
 
     /// <summary>Lower-cased, percent-decoded, without query, fragment or trailing slash: how URLs are compared.</summary>
     public static string NormalizeUrl(string url)

@@ -364,7 +364,7 @@ internal static class GraphMapper
         var api = m.Resource(Text(body, "resourceId", r), "API (resourceId)", "application");
         var client = m.Grantee(Text(body, "clientId", r), "client application (clientId)");
         var scope = OptText(body, "scope") ?? string.Empty;
-        var write = scope.IndexOf("Write", StringComparison.OrdinalIgnoreCase) >= 0 || scope.IndexOf(".All", StringComparison.OrdinalIgnoreCase) >= 0 && scope.IndexOf("ReadWrite", StringComparison.OrdinalIgnoreCase) >= 0;
+        var write = scope.IndexOf("Write", StringComparison.OrdinalIgnoreCase) >= 0;
         m.Grant(api, client, write ? "write" : "read");
         m.Approximate($"delegated consent ({(OptText(body, "consentType") ?? "?")}: '{scope}') lets the app act for signed-in users; previewed as the app's own {(write ? "write" : "read")} access");
     }

@@ -48,7 +48,7 @@ internal static class Lookups
         ["Get-PnPGroup"] = (Target.SharePointGroup, new[] { "Identity" }),
     };
 
-    private static readonly string[] Switches = { "AssociatedVisitorGroup", "AssociatedMemberGroup", "AssociatedOwnerGroup", "All", "ConsistencyLevel" };
+    private static readonly string[] Switches = { "AssociatedVisitorGroup", "AssociatedMemberGroup", "AssociatedOwnerGroup", "All" };
 
     private static readonly Regex EqFilter = new(@"^\s*(?<prop>[A-Za-z]+)\s+eq\s+'(?<value>(?:[^']|'')*)'\s*$", RegexOptions.CultureInvariant);
 

@@ -136,9 +136,15 @@ public static class SuggestionConverter
             else
             {
                 units.Add((whole, parsed!.Ast, false));
-                foreach (var span in MarkdownReader.Read(text).Where(u => u.Kind == UnitKind.InlineCode))
+
+                // Prose that happens to parse ("Run `Add-... -x y` now") hides its command in a backtick
+                // span; a text forced to be a script (a .ps1) is read as nothing but the script.
+                if (options.Format == SuggestionInputFormat.Auto)
                 {
-                    AddCode(analyzer, units, span);
+                    foreach (var span in MarkdownReader.Read(text).Where(u => u.Kind == UnitKind.InlineCode))
+                    {
+                        AddCode(analyzer, units, span);
+                    }
                 }
             }
         }
