@@ -996,7 +996,7 @@ internal sealed class ScriptAnalyzer
                         foreach (var entry in t.Entries)
                         {
                             var param = spec.Find(entry.Key);
-                            bound.Bind(param, param.IsSwitch && entry.Value is BoolValue ? entry.Value : entry.Value, splat);
+                            bound.Bind(param, entry.Value, splat);
                         }
 
                         break;
