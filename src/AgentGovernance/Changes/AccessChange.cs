@@ -9,12 +9,13 @@ namespace AgentGovernance.Changes;
 /// <summary>Who suggested a change: usually an AI agent, with where it said so.</summary>
 public sealed class SuggestedBy
 {
-    public SuggestedBy(string type, string? id = null, string? displayName = null, string? source = null)
+    public SuggestedBy(string type, string? id = null, string? displayName = null, string? source = null, string? textHash = null)
     {
         Type = type;
         Id = id;
         DisplayName = displayName;
         Source = source;
+        TextHash = textHash;
     }
 
     /// <summary>agent or user.</summary>
@@ -25,6 +26,12 @@ public sealed class SuggestedBy
     public string? DisplayName { get; }
 
     public string? Source { get; }
+
+    /// <summary>
+    /// <c>sha256:</c> + hex SHA-256 of the text the suggester wrote (the answer or script the change was
+    /// read from), so the change, and so its id, is bound to exactly that text.
+    /// </summary>
+    public string? TextHash { get; }
 
     public bool IsAgent => Type == "agent";
 

@@ -31,13 +31,74 @@ public static class ChangeReader
         }
         catch (JsonException e)
         {
-            var message = e.Message;
-            var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-            throw new DocumentException(ErrorId, source, null, (e.LineNumber ?? -1) + 1, (e.BytePositionInLine ?? -1) + 1,
-                "not valid JSON: " + (cut > 0 ? message.Substring(0, cut) : message), e);
+            throw NotJson(e, source);
         }
 
         return new Reader(source).Read(root);
+    }
+
+    /// <summary>
+    /// Reads a bare JSON array of operations (what an agent's tool call often holds instead of a whole
+    /// change document), with the same checks and positions as the operations of a change document.
+    /// </summary>
+    public static IReadOnlyList<AccessOperation> ParseOperations(byte[] utf8, string? source = null)
+    {
+        JsonTree root;
+        try
+        {
+            root = JsonTree.Parse(utf8);
+        }
+        catch (JsonException e)
+        {
+            throw NotJson(e, source);
+        }
+
+        var reader = new Reader(source);
+        if (root.Kind != JsonValueKind.Array)
+        {
+            throw new DocumentException(ErrorId, source, "$", root.Line, root.Column, "expected an array of operations");
+        }
+
+        if (root.Items!.Count == 0)
+        {
+            throw new DocumentException(ErrorId, source, "$", root.Line, root.Column, "a change needs at least one operation");
+        }
+
+        var ops = new List<AccessOperation>();
+        for (var i = 0; i < root.Items.Count; i++)
+        {
+            ops.Add(reader.ReadOperation(root.Items[i], "[" + i.ToString(CultureInfo.InvariantCulture) + "]"));
+        }
+
+        return ops;
+    }
+
+    private static DocumentException NotJson(JsonException e, string? source)
+    {
+        var message = e.Message;
+        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return new DocumentException(ErrorId, source, null, (e.LineNumber ?? -1) + 1, (e.BytePositionInLine ?? -1) + 1,
+            "not valid JSON: " + (cut > 0 ? message.Substring(0, cut) : message), e);
+    }
+
+    private static bool IsSha256Id(string text)
+    {
+        const string Prefix = "sha256:";
+        if (text.Length != Prefix.Length + 64 || !text.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        for (var i = Prefix.Length; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static readonly string[] OperationFields = { "op", "resource", "principal", "role", "group", "member", "visibility", "scope" };
@@ -126,7 +187,7 @@ public static class ChangeReader
             SuggestedBy? suggestedBy = null;
             if (f.TryGetValue("suggestedBy", out var sNode))
             {
-                var sf = Fields(sNode, "suggestedBy", "type", "id", "displayName", "source");
+                var sf = Fields(sNode, "suggestedBy", "type", "id", "displayName", "source", "textHash");
                 if (!sf.TryGetValue("type", out var typeNode))
                 {
                     throw Fail("suggestedBy", sNode, "missing required field 'type' (agent or user)");
@@ -138,7 +199,13 @@ public static class ChangeReader
                     throw Fail("suggestedBy.type", typeNode, $"'{type}' is not a suggester type; expected agent or user");
                 }
 
-                suggestedBy = new SuggestedBy(type, OptStr(sf, "id", "suggestedBy.", true), OptStr(sf, "displayName", "suggestedBy."), OptStr(sf, "source", "suggestedBy."));
+                var textHash = OptStr(sf, "textHash", "suggestedBy.");
+                if (textHash is not null && !IsSha256Id(textHash))
+                {
+                    throw Fail("suggestedBy.textHash", sf["textHash"], $"'{textHash}' is not a hash; expected sha256: followed by 64 lowercase hex digits");
+                }
+
+                suggestedBy = new SuggestedBy(type, OptStr(sf, "id", "suggestedBy.", true), OptStr(sf, "displayName", "suggestedBy."), OptStr(sf, "source", "suggestedBy."), textHash);
             }
 
             if (!f.TryGetValue("operations", out var opsNode))

@@ -44,6 +44,7 @@ public static class ChangeWriter
             Inner("id", s.Id);
             Inner("displayName", s.DisplayName);
             Inner("source", s.Source);
+            Inner("textHash", s.TextHash);
             sb.Append(indented ? " }" : "}");
         }
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using AgentGovernance.Approval;
+using AgentGovernance.Changes;
 using AgentGovernance.Directory;
 using AgentGovernance.Ledger;
 using AgentGovernance.Policy;
@@ -44,6 +45,35 @@ public abstract class GovernanceCmdlet : PSCmdlet
     protected void WriteGovernanceError(GovernanceException e, object? target = null) => WriteError(Record(e, target));
 
     protected void ThrowGovernanceError(GovernanceException e, object? target = null) => ThrowTerminatingError(Record(e, target));
+
+    /// <summary>
+    /// A -Duration parameter (a TimeSpan, or an ISO 8601 string such as PT2H) as the ISO 8601 text a
+    /// change holds; null when not given. Anything else is ChangeInvalid.
+    /// </summary>
+    internal static string? DurationText(object? duration)
+    {
+        switch (duration is PSObject pso ? pso.BaseObject : duration)
+        {
+            case null:
+                return null;
+            case TimeSpan span:
+                if (span <= TimeSpan.Zero)
+                {
+                    throw new GovernanceException("ChangeInvalid", GovernanceErrorKind.InvalidArgument, $"-Duration must be positive, not {span}.", span);
+                }
+
+                return IsoDuration.Format(span);
+            case string text:
+                if (!IsoDuration.TryParse(text, out _, out var problem))
+                {
+                    throw new GovernanceException("ChangeInvalid", GovernanceErrorKind.InvalidArgument, "-Duration: " + problem, text);
+                }
+
+                return text;
+            default:
+                throw new GovernanceException("ChangeInvalid", GovernanceErrorKind.InvalidArgument, $"-Duration takes a TimeSpan or an ISO 8601 duration string (PT2H), not a {duration!.GetType().Name}.", duration);
+        }
+    }
 
     /// <summary>The snapshot given, or the session's, or a terminating NotConnected error.</summary>
     protected AccessSnapshot RequireSnapshot(AccessSnapshot? given)

@@ -130,36 +130,11 @@ public sealed class NewAccessChangeCommand : GovernanceCmdlet
             var suggestedBy = SuggestedBy is null && SuggestedByName is null && SuggestionSource is null
                 ? null
                 : new SuggestedBy(SuggestedByType, SuggestedBy, SuggestedByName, SuggestionSource);
-            WriteObject(new AccessChange(ops, Title, Justification, suggestedBy, RequestedBy, DurationText()));
+            WriteObject(new AccessChange(ops, Title, Justification, suggestedBy, RequestedBy, DurationText(Duration)));
         }
         catch (GovernanceException e)
         {
             ThrowGovernanceError(e);
-        }
-    }
-
-    private string? DurationText()
-    {
-        switch (Duration is PSObject pso ? pso.BaseObject : Duration)
-        {
-            case null:
-                return null;
-            case TimeSpan span:
-                if (span <= TimeSpan.Zero)
-                {
-                    throw new GovernanceException("ChangeInvalid", GovernanceErrorKind.InvalidArgument, $"-Duration must be positive, not {span}.", span);
-                }
-
-                return IsoDuration.Format(span);
-            case string text:
-                if (!IsoDuration.TryParse(text, out _, out var problem))
-                {
-                    throw new GovernanceException("ChangeInvalid", GovernanceErrorKind.InvalidArgument, "-Duration: " + problem, text);
-                }
-
-                return text;
-            default:
-                throw new GovernanceException("ChangeInvalid", GovernanceErrorKind.InvalidArgument, $"-Duration takes a TimeSpan or an ISO 8601 duration string (PT2H), not a {Duration!.GetType().Name}.", Duration);
         }
     }
 

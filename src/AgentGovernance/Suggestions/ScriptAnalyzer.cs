@@ -1,0 +1,1785 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using System.Text;
+
+namespace AgentGovernance.Suggestions;
+
+/// <summary>
+/// Reads the code of one suggestion without running any of it. Statements are followed in order, as
+/// PowerShell would run them: a variable assigned a literal value is known from there on (after a
+/// branch that may not run, or in a loop that runs an unknown number of times, what they assign is
+/// not), loops over literal lists are unrolled, lookups of directory objects (Get-MgGroup
+/// -Filter "displayName eq '...'") are answered from the snapshot, and every command is judged:
+/// commands that change access are mapped onto operations, read-only ones are ignored, and anything
+/// that runs code, depends on values only known at run time or is not known is refused, with its line
+/// and column. A last pass over the whole syntax tree refuses any command the walk did not reach and
+/// any .NET call or type conversion that could run code, so nothing is missed by construction.
+/// </summary>
+internal sealed class ScriptAnalyzer
+{
+    private const int MaxUnroll = 100;
+    private const int MaxSteps = 20000;
+
+    private readonly DirectoryNames _names;
+    private readonly string? _source;
+    private readonly List<SuggestedCommand> _commands = new();
+    private readonly List<SuggestionFinding> _findings = new();
+    private readonly HashSet<string> _findingKeys = new(StringComparer.Ordinal);
+    private readonly List<string> _notes = new();
+    private readonly Dictionary<string, Value> _vars = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _poisoned = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<KeyValuePair<string, Value>> _loopVars = new();
+    private readonly HashSet<string> _functions = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<HashSet<string>> _assigned = new();
+    private readonly HashSet<Ast> _visited = new();
+    private readonly HashSet<(int, int, string)> _commandKeys = new();
+    private CodeUnit _unit = CodeUnit.WholeText(string.Empty);
+    private bool _lenient;
+    private string? _pnpSite;
+    private Value? _item;
+    private int _steps;
+
+    public ScriptAnalyzer(DirectoryNames names, string? source)
+    {
+        _names = names;
+        _source = source;
+    }
+
+    public IReadOnlyList<SuggestedCommand> Commands => _commands;
+
+    public IReadOnlyList<SuggestionFinding> Findings => _findings;
+
+    public IReadOnlyList<string> Notes => _notes;
+
+    /// <summary>
+    /// Analyses the units of one suggestion in order, sharing variables between them (an answer's code
+    /// blocks run in one session). <paramref name="lenient"/> units (a whole markdown answer read as a
+    /// script, prose included) ignore unknown words that are not Verb-Noun commands.
+    /// </summary>
+    public void Analyze(IReadOnlyList<(CodeUnit Unit, ScriptBlockAst Ast, bool Lenient)> units)
+    {
+        foreach (var (_, ast, _) in units)
+        {
+            Poison(ast);
+        }
+
+        foreach (var (unit, ast, lenient) in units)
+        {
+            _unit = unit;
+            _lenient = lenient;
+            try
+            {
+                WalkScript(ast);
+            }
+            catch (StepLimit)
+            {
+                Refuse(ast, SuggestionFindingKind.Unreadable, null, $"{unit.Describe()} unrolls into more than {MaxSteps} commands; this cmdlet stops there rather than guess.");
+            }
+
+            CheckEverything(ast);
+        }
+    }
+
+    /// <summary>Records a finding for a part of a unit that was refused before it could be analysed.</summary>
+    public void Refuse(CodeUnit unit, int line, int column, SuggestionFindingKind kind, string? command, string text, string reason, IReadOnlyList<string>? candidates = null)
+    {
+        var (l, c) = unit.Map(line, column);
+        AddFinding(new SuggestionFinding(kind, l, c, command, Shorten(text), reason, candidates, _source));
+    }
+
+    public void Note(string note)
+    {
+        if (!_notes.Contains(note))
+        {
+            _notes.Add(note);
+        }
+    }
+
+    private sealed class StepLimit : Exception
+    {
+    }
+
+    // ---- variables that cannot be followed ----------------------------------------------------
+
+    /// <summary>
+    /// Names assigned in ways the walk does not follow (with +=, through members or indexes, several at
+    /// once, in another scope from inside a function or block, by -OutVariable and the like, as
+    /// parameters) are never known. Plain "$x = value" assignments are followed where they stand.
+    /// </summary>
+    private void Poison(ScriptBlockAst root)
+    {
+        foreach (var a in root.FindAll(x => x is AssignmentStatementAst, true).Cast<AssignmentStatementAst>())
+        {
+            var topLevel = a.Parent is NamedBlockAst nb && nb.Parent == root;
+            foreach (var target in Targets(a.Left))
+            {
+                if (a.Operator != TokenKind.Equals || target.Direct is null || a.Left is ArrayLiteralAst || !ScopeIsPlain(target.Direct, topLevel))
+                {
+                    _poisoned.Add(target.Name);
+                }
+            }
+        }
+
+        // A .NET method that is not a pure function may change the object it is called on ($p.Remove('GroupId')).
+        foreach (var call in root.FindAll(x => x is InvokeMemberExpressionAst, true).Cast<InvokeMemberExpressionAst>())
+        {
+            if (!(call.Member is StringConstantExpressionAst m && CommandCatalog.IsPureMethod(m.Value)) && BaseVariable(call.Expression) is { } changed)
+            {
+                _poisoned.Add(Name(changed.VariablePath));
+            }
+        }
+
+        foreach (var f in root.FindAll(x => x is ForEachStatementAst, true).Cast<ForEachStatementAst>())
+        {
+            _poisoned.Add(Name(f.Variable.VariablePath));
+        }
+
+        foreach (var p in root.FindAll(x => x is ParameterAst, true).Cast<ParameterAst>())
+        {
+            _poisoned.Add(Name(p.Name.VariablePath));
+        }
+
+        foreach (var d in root.FindAll(x => x is DataStatementAst, true).Cast<DataStatementAst>())
+        {
+            if (d.Variable is { } v)
+            {
+                _poisoned.Add(v);
+            }
+        }
+
+        foreach (var c in root.FindAll(x => x is CommandAst, true).Cast<CommandAst>())
+        {
+            for (var i = 1; i < c.CommandElements.Count; i++)
+            {
+                if (c.CommandElements[i] is CommandParameterAst p && AssignsVariable(p.ParameterName))
+                {
+                    var arg = p.Argument ?? (i + 1 < c.CommandElements.Count ? c.CommandElements[i + 1] as ExpressionAst : null);
+                    if (arg is StringConstantExpressionAst s)
+                    {
+                        _poisoned.Add(s.Value.TrimStart('+'));
+                    }
+                }
+            }
+        }
+    }
+
+    private static readonly string[] VariableParameters =
+    {
+        "OutVariable", "ErrorVariable", "WarningVariable", "InformationVariable", "PipelineVariable", "ResponseHeadersVariable", "SessionVariable", "StatusCodeVariable",
+    };
+
+    /// <summary>-OutVariable, -ErrorVariable... (and their prefixes and aliases) make a command assign a variable.</summary>
+    private static bool AssignsVariable(string parameter) =>
+        parameter.EndsWith("Variable", StringComparison.OrdinalIgnoreCase) || parameter.EndsWith("Var", StringComparison.OrdinalIgnoreCase)
+        || MapContext.Is(parameter, "ov", "ev", "wv", "iv", "pv", "rhv", "sv")
+        || (parameter.Length >= 2 && VariableParameters.Any(v => v.StartsWith(parameter, StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>The variables an assignment writes: Direct when the target is the variable itself ([type]$x counts).</summary>
+    private static IEnumerable<(string Name, VariableExpressionAst? Direct)> Targets(ExpressionAst left)
+    {
+        switch (left)
+        {
+            case VariableExpressionAst v:
+                yield return (Name(v.VariablePath), v);
+                break;
+            case ConvertExpressionAst { Child: VariableExpressionAst v }:
+                yield return (Name(v.VariablePath), v);
+                break;
+            case ArrayLiteralAst a:
+                foreach (var e in a.Elements)
+                {
+                    foreach (var t in Targets(e))
+                    {
+                        yield return (t.Name, null);
+                    }
+                }
+
+                break;
+            default:
+                if (BaseVariable(left) is { } b)
+                {
+                    yield return (Name(b.VariablePath), null);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>A variable's name without its scope or drive ($script:x and ${x} are x).</summary>
+    private static string Name(VariablePath path)
+    {
+        var user = path.UserPath;
+        var colon = user.IndexOf(':');
+        return colon >= 0 ? user.Substring(colon + 1) : user;
+    }
+
+    /// <summary>The scope or drive before the colon ($script:x, $env:Path), or null.</summary>
+    private static string? Qualifier(VariablePath path)
+    {
+        var user = path.UserPath;
+        var colon = user.IndexOf(':');
+        return colon > 0 ? user.Substring(0, colon) : null;
+    }
+
+    private static VariableExpressionAst? BaseVariable(Ast a) => a switch
+    {
+        VariableExpressionAst v => v,
+        MemberExpressionAst m => BaseVariable(m.Expression),
+        IndexExpressionAst i => BaseVariable(i.Target),
+        ConvertExpressionAst c => BaseVariable(c.Child),
+        AttributedExpressionAst at => BaseVariable(at.Child),
+        _ => null,
+    };
+
+    // ---- statements ---------------------------------------------------------------------------
+
+    private void WalkScript(ScriptBlockAst sb)
+    {
+        if (sb.ParamBlock is { } param)
+        {
+            foreach (var p in param.Parameters)
+            {
+                if (p.DefaultValue is { } d)
+                {
+                    Eval(d);
+                }
+            }
+        }
+
+        if (sb.DynamicParamBlock is { } dynamicParam)
+        {
+            WalkStatements(dynamicParam.Statements);
+        }
+
+        foreach (var block in new[] { sb.BeginBlock, sb.ProcessBlock, sb.EndBlock })
+        {
+            if (block is null)
+            {
+                continue;
+            }
+
+            if (block.Traps is { } traps)
+            {
+                foreach (var t in traps)
+                {
+                    Branches(() => WalkStatements(t.Body.Statements));
+                }
+            }
+
+            WalkStatements(block.Statements);
+        }
+    }
+
+    private void WalkStatements(IEnumerable<StatementAst> statements)
+    {
+        foreach (var s in statements)
+        {
+            WalkStatement(s);
+        }
+    }
+
+    private void WalkStatement(StatementAst s)
+    {
+        switch (s)
+        {
+            case AssignmentStatementAst a:
+                Assign(a);
+                break;
+            case PipelineAst p:
+                WalkPipeline(p);
+                break;
+            case CommandBaseAst command:
+                WalkElement(command, 0, null);
+                break;
+            case IfStatementAst i:
+                Branches(i.Clauses.Select(clause => (Action)(() =>
+                {
+                    EvalStatement(clause.Item1);
+                    WalkStatements(clause.Item2.Statements);
+                })).Concat(new Action[] { () => WalkStatements(i.ElseClause?.Statements ?? (IEnumerable<StatementAst>)Array.Empty<StatementAst>()) }).ToArray());
+                break;
+            case ForEachStatementAst f:
+                ForEach(f);
+                break;
+            case ForStatementAst f:
+                EvalOptional(f.Initializer);
+                Repeated(f, () =>
+                {
+                    EvalOptional(f.Condition);
+                    EvalOptional(f.Iterator);
+                    WalkStatements(f.Body.Statements);
+                });
+                break;
+            case LoopStatementAst loop:
+                Repeated(loop, () =>
+                {
+                    EvalOptional(loop.Condition);
+                    WalkStatements(loop.Body.Statements);
+                });
+                break;
+            case SwitchStatementAst sw:
+                EvalOptional(sw.Condition);
+                Repeated(sw, () => Branches(sw.Clauses.Select(clause => (Action)(() =>
+                {
+                    Eval(clause.Item1);
+                    WalkStatements(clause.Item2.Statements);
+                })).Concat(new Action[] { () => WalkStatements(sw.Default?.Statements ?? (IEnumerable<StatementAst>)Array.Empty<StatementAst>()) }).ToArray()));
+                break;
+            case TryStatementAst t:
+                Branches(new Action[] { () => WalkStatements(t.Body.Statements) }
+                    .Concat(t.CatchClauses.Select(c => (Action)(() => WalkStatements(c.Body.Statements))))
+                    .Concat(new Action[] { () => WalkStatements(t.Finally?.Statements ?? (IEnumerable<StatementAst>)Array.Empty<StatementAst>()) }).ToArray());
+                break;
+            case TrapStatementAst trap:
+                Branches(() => WalkStatements(trap.Body.Statements));
+                break;
+            case FunctionDefinitionAst fn:
+                DefineFunction(fn);
+                break;
+            case ReturnStatementAst r:
+                EvalOptional(r.Pipeline);
+                break;
+            case ThrowStatementAst t:
+                EvalOptional(t.Pipeline);
+                break;
+            case ExitStatementAst e:
+                EvalOptional(e.Pipeline);
+                break;
+            case BreakStatementAst or ContinueStatementAst:
+                break;
+            case DataStatementAst data:
+                WalkStatements(data.Body.Statements);
+                break;
+            case BlockStatementAst block:
+                WalkStatements(block.Body.Statements);
+                break;
+            case TypeDefinitionAst or UsingStatementAst or ConfigurationDefinitionAst or DynamicKeywordStatementAst:
+                Refuse(s, SuggestionFindingKind.ParseTimeEffect, null, "a type, using, configuration or DSC statement makes PowerShell load code while reading the script.");
+                break;
+            default:
+                // PipelineChainAst (&&, ||) and other newer statements: their commands are refused by the final check.
+                Note($"line {_unit.Map(s.Extent.StartLineNumber, 1).Line}: a '{s.GetType().Name}' statement is not followed; the commands in it are refused.");
+                break;
+        }
+    }
+
+    private void EvalOptional(PipelineBaseAst? p)
+    {
+        if (p is not null)
+        {
+            EvalStatement(p);
+        }
+    }
+
+    private Value EvalStatement(StatementAst s)
+    {
+        switch (s)
+        {
+            case PipelineAst p:
+                return WalkPipeline(p);
+            case CommandBaseAst command:
+                return WalkElement(command, 0, null);
+            case AssignmentStatementAst a:
+                Assign(a);
+                return new UnknownValue("the value of an assignment", s.Extent);
+            default:
+                WalkStatement(s);
+                return new UnknownValue($"the result of a {Kind(s)}", s.Extent);
+        }
+    }
+
+    private void Assign(AssignmentStatementAst a)
+    {
+        CheckAssignmentTarget(a.Left);
+        EvalTargetParts(a.Left);
+        var value = EvalStatement(a.Right);
+        var topLevel = a.Parent is NamedBlockAst nb && nb.Parent?.Parent is null;
+        foreach (var (name, direct) in Targets(a.Left))
+        {
+            if (a.Operator == TokenKind.Equals && direct is not null && !_poisoned.Contains(name) && ScopeIsPlain(direct, topLevel))
+            {
+                _vars[name] = value;
+                Assigned(name);
+            }
+        }
+    }
+
+    // ---- how control flow changes what is known -----------------------------------------------
+
+    private void Assigned(string name)
+    {
+        if (_assigned.Count > 0)
+        {
+            _assigned[_assigned.Count - 1].Add(name);
+        }
+    }
+
+    /// <summary>
+    /// Branches that may or may not run (if, switch, try, trap): each is read from the state before it,
+    /// and what any of them assigns is unknown after them.
+    /// </summary>
+    private void Branches(params Action[] branches)
+    {
+        var before = new Dictionary<string, Value>(_vars, StringComparer.OrdinalIgnoreCase);
+        var assigned = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var branch in branches)
+        {
+            Restore(before);
+            assigned.UnionWith(Tracked(branch));
+        }
+
+        Restore(before);
+        foreach (var name in assigned)
+        {
+            _vars[name] = new UnknownValue($"${name} is assigned in a branch that may or may not run");
+            Assigned(name);
+        }
+    }
+
+    /// <summary>A body that runs an unknown number of times: what it assigns is unknown inside it and after it.</summary>
+    private void Repeated(Ast body, Action walk)
+    {
+        var names = body.FindAll(x => x is AssignmentStatementAst, true).Cast<AssignmentStatementAst>()
+            .SelectMany(a => Targets(a.Left)).Select(t => t.Name).ToList();
+        foreach (var name in names)
+        {
+            _vars[name] = new UnknownValue($"${name} changes from one pass of a loop to the next");
+        }
+
+        var inner = Tracked(walk);
+        foreach (var name in names.Concat(inner))
+        {
+            _vars[name] = new UnknownValue($"${name} changes from one pass of a loop to the next");
+            Assigned(name);
+        }
+    }
+
+    /// <summary>
+    /// A child scope (a function body, a script block): what it assigns stays in it. A function's body
+    /// (<paramref name="inherit"/> false) does not see the script's variables, which are the caller's
+    /// when it is called.
+    /// </summary>
+    private void ChildScope(bool inherit, Action walk)
+    {
+        var saved = new Dictionary<string, Value>(_vars, StringComparer.OrdinalIgnoreCase);
+        var savedLoops = _loopVars.ToList();
+        var savedItem = _item;
+        if (!inherit)
+        {
+            _vars.Clear();
+            _loopVars.Clear();
+            _item = null;
+        }
+
+        try
+        {
+            Tracked(walk);
+        }
+        finally
+        {
+            Restore(saved);
+            _loopVars.Clear();
+            _loopVars.AddRange(savedLoops);
+            _item = savedItem;
+        }
+    }
+
+    private HashSet<string> Tracked(Action walk)
+    {
+        var set = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        _assigned.Add(set);
+        try
+        {
+            walk();
+        }
+        finally
+        {
+            _assigned.RemoveAt(_assigned.Count - 1);
+        }
+
+        return set;
+    }
+
+    private void Restore(Dictionary<string, Value> state)
+    {
+        _vars.Clear();
+        foreach (var kv in state)
+        {
+            _vars[kv.Key] = kv.Value;
+        }
+    }
+
+    /// <summary>An assignment target's own value is not read, only the expressions inside it (indexes, computed members).</summary>
+    private void EvalTargetParts(ExpressionAst left)
+    {
+        switch (left)
+        {
+            case IndexExpressionAst ix:
+                Eval(ix.Index);
+                EvalTargetParts(ix.Target);
+                break;
+            case MemberExpressionAst m:
+                if (m.Member is ExpressionAst computed and not StringConstantExpressionAst)
+                {
+                    Eval(computed);
+                }
+
+                EvalTargetParts(m.Expression);
+                break;
+            case AttributedExpressionAst at:
+                EvalTargetParts(at.Child);
+                break;
+            case ArrayLiteralAst a:
+                foreach (var e in a.Elements)
+                {
+                    EvalTargetParts(e);
+                }
+
+                break;
+            case VariableExpressionAst:
+                break;
+            default:
+                Eval(left);
+                break;
+        }
+    }
+
+    private void CheckAssignmentTarget(ExpressionAst left)
+    {
+        foreach (var v in left.FindAll(x => x is VariableExpressionAst, false).Cast<VariableExpressionAst>())
+        {
+            var path = v.VariablePath;
+            var drive = Qualifier(path) ?? string.Empty;
+            var name = Name(path);
+            if (MapContext.Is(drive, "function", "alias"))
+            {
+                Refuse(v, SuggestionFindingKind.ExecutesCode, null, $"it defines the {drive.ToLowerInvariant()} '{name}', so a later command of that name could do anything.");
+            }
+            else if (MapContext.Is(drive, "env") && MapContext.Is(name, "PSModulePath", "Path"))
+            {
+                Refuse(v, SuggestionFindingKind.ExecutesCode, null, $"it changes $env:{name}, so later commands could come from modules or programs outside the suggestion.");
+            }
+            else if (MapContext.Is(name, "PSDefaultParameterValues"))
+            {
+                Refuse(v, SuggestionFindingKind.ExecutesCode, null, "it changes $PSDefaultParameterValues, which gives later commands parameters the suggestion does not show.");
+            }
+        }
+    }
+
+    /// <summary>A variable of the current scope: unqualified or local:/private:, and script:/global: only at the top of the script.</summary>
+    private static bool ScopeIsPlain(VariableExpressionAst v, bool topLevel)
+    {
+        var drive = Qualifier(v.VariablePath);
+        return drive is null || MapContext.Is(drive, "local", "private") || (topLevel && MapContext.Is(drive, "script", "global", "variable"));
+    }
+
+    private void ForEach(ForEachStatementAst f)
+    {
+        var collection = EvalStatement(f.Condition);
+        var name = Name(f.Variable.VariablePath);
+        var items = collection switch
+        {
+            ListValue l when l.Items.Count <= MaxUnroll => l.Items,
+            ListValue l => new Value[] { new UnknownValue($"${name} goes through {l.Items.Count} values, more than are followed", f.Condition.Extent) },
+            UnknownValue u => new Value[] { new UnknownValue($"${name} goes through values that are not known ({u.Why})", f.Condition.Extent) },
+            var single => new[] { single },
+        };
+
+        void Body(Value item)
+        {
+            _loopVars.Add(new(name, item));
+            try
+            {
+                WalkStatements(f.Body.Statements);
+            }
+            finally
+            {
+                _loopVars.RemoveAt(_loopVars.Count - 1);
+            }
+        }
+
+        if (items.Count == 1 && items[0] is UnknownValue)
+        {
+            Repeated(f.Body, () => Body(items[0]));
+            return;
+        }
+
+        // Unrolled: each pass is read in turn; a break or an error may end the loop early, so what it assigns is unknown after it.
+        var assigned = Tracked(() =>
+        {
+            foreach (var item in items)
+            {
+                Body(item);
+            }
+        });
+        foreach (var n in assigned)
+        {
+            _vars[n] = new UnknownValue($"${n} is assigned in a loop that may end early");
+            Assigned(n);
+        }
+    }
+
+    private void DefineFunction(FunctionDefinitionAst fn)
+    {
+        var name = fn.Name;
+        if (CommandCatalog.Find(name) is not null || CommandCatalog.IsHarmless(name) || CommandCatalog.Aliases.ContainsKey(name)
+            || CommandCatalog.IsCodeRunner(name, out _) || Lookups.IsLookup(name) || MapContext.Is(name, "Connect-PnPOnline", "ForEach-Object", "Where-Object", "ConvertTo-Json", "Import-Module", "New-Object"))
+        {
+            Refuse(fn, SuggestionFindingKind.ExecutesCode, name, $"it defines a function named {name}, which would replace the command of that name for the rest of the script.");
+        }
+
+        _functions.Add(name);
+        Note($"line {_unit.Map(fn.Extent.StartLineNumber, 1).Line}: the body of the function {name} is read as if it ran; calls to {name} are not expanded.");
+        ChildScope(inherit: false, () => WalkScript(fn.Body));
+    }
+
+    // ---- pipelines and commands ----------------------------------------------------------------
+
+    private Value WalkPipeline(PipelineAst p)
+    {
+        Value? upstream = null;
+        for (var i = 0; i < p.PipelineElements.Count; i++)
+        {
+            upstream = WalkElement(p.PipelineElements[i], i, upstream);
+        }
+
+        return upstream ?? NullValue.Instance;
+    }
+
+    /// <summary>One element of a pipeline (an assignment's right side is one too): an expression or a command.</summary>
+    private Value WalkElement(CommandBaseAst element, int position, Value? input)
+    {
+        CheckRedirections(element.Redirections);
+        return element switch
+        {
+            CommandExpressionAst ce => Eval(ce.Expression),
+            CommandAst c => Command(c, position, input),
+            _ => new UnknownValue("a pipeline element", element.Extent),
+        };
+    }
+
+    private void CheckRedirections(IEnumerable<RedirectionAst> redirections)
+    {
+        foreach (var r in redirections)
+        {
+            if (r is FileRedirectionAst f && Eval(f.Location) is TextValue { Text: var target } && target.StartsWith("variable:", StringComparison.OrdinalIgnoreCase))
+            {
+                Refuse(r, SuggestionFindingKind.ExecutesCode, null, "it redirects output into a variable, which this cmdlet does not follow.");
+            }
+        }
+    }
+
+    private Value Command(CommandAst c, int position, Value? input)
+    {
+        if (++_steps > MaxSteps)
+        {
+            throw new StepLimit();
+        }
+
+        _visited.Add(c);
+        string? name;
+        if (c.InvocationOperator == TokenKind.Ampersand || c.InvocationOperator == TokenKind.Dot)
+        {
+            var first = c.CommandElements[0];
+            if (first is ScriptBlockExpressionAst block)
+            {
+                ScanArguments(c, 1);
+                if (c.InvocationOperator == TokenKind.Dot)
+                {
+                    WalkScript(block.ScriptBlock);
+                }
+                else
+                {
+                    ChildScope(inherit: true, () => WalkScript(block.ScriptBlock));
+                }
+
+                return new UnknownValue("the output of a script block", c.Extent);
+            }
+
+            name = first is StringConstantExpressionAst s ? s.Value : null;
+            if (name is null)
+            {
+                Refuse(c, SuggestionFindingKind.ExecutesCode, null, $"'{Op(c)}' runs a command whose name is computed ({first.Extent.Text}), so what runs is only known when the script runs.");
+                ScanArguments(c, 0);
+                return new UnknownValue("the output of a computed command", c.Extent);
+            }
+        }
+        else
+        {
+            name = c.GetCommandName();
+            if (name is null)
+            {
+                Refuse(c, SuggestionFindingKind.ExecutesCode, null, "the command's name is computed, so what runs is only known when the script runs.");
+                ScanArguments(c, 0);
+                return new UnknownValue("the output of a computed command", c.Extent);
+            }
+        }
+
+        if (c.CommandElements.Skip(1).Any(e => e.Extent.Text.StartsWith("--%", StringComparison.Ordinal)))
+        {
+            Refuse(c, SuggestionFindingKind.ExecutesCode, name, "--% passes the rest of the line to the command unparsed, so its arguments cannot be read.");
+            return new UnknownValue("the output of a command", c.Extent);
+        }
+
+        string? module = null;
+        var slash = name.LastIndexOf('\\');
+        if (slash > 0 && slash < name.Length - 1 && name.IndexOf('/') < 0 && name.IndexOf(':') < 0 && !name.StartsWith(".", StringComparison.Ordinal))
+        {
+            module = name.Substring(0, slash);
+            name = name.Substring(slash + 1);
+        }
+
+        if (IsPath(name))
+        {
+            Refuse(c, SuggestionFindingKind.ExecutesCode, name, $"it runs the script or program '{name}', whose content is not part of the suggestion.");
+            ScanArguments(c, 1);
+            return new UnknownValue("the output of a script", c.Extent);
+        }
+
+        var canonical = CommandCatalog.Aliases.TryGetValue(name, out var target) ? target : name;
+        var display = canonical == name ? name : $"{name} ({canonical})";
+        if (Judge(c, canonical, display, module, position, input) is { } value)
+        {
+            return value;
+        }
+
+        return new UnknownValue($"the output of {canonical}", c.Extent);
+    }
+
+    /// <summary>Decides what a command is and handles it; returns its output when known.</summary>
+    private Value? Judge(CommandAst c, string name, string display, string? module, int position, Value? input)
+    {
+        if (CommandCatalog.IsCodeRunner(name, out var reason))
+        {
+            Refuse(c, SuggestionFindingKind.ExecutesCode, display, reason + ".");
+            ScanArguments(c, 1);
+            return null;
+        }
+
+        if (CommandCatalog.IsInterpreter(name))
+        {
+            var encoded = c.CommandElements.OfType<CommandParameterAst>().Any(p => "EncodedCommand".StartsWith(p.ParameterName, StringComparison.OrdinalIgnoreCase) && p.ParameterName.Length >= 1 && p.ParameterName.Length <= 14 && p.ParameterName.StartsWith("e", StringComparison.OrdinalIgnoreCase));
+            Refuse(c, SuggestionFindingKind.ExecutesCode, display, encoded
+                ? "it runs an encoded command (-EncodedCommand): base64 text that is only decoded when it runs."
+                : "it starts another shell or interpreter, whose commands this cmdlet cannot read.");
+            ScanArguments(c, 1);
+            return null;
+        }
+
+        if (CommandCatalog.IsAccessTool(name))
+        {
+            Refuse(c, SuggestionFindingKind.UnknownCommand, display, "it is a command-line tool (or, in Windows PowerShell, an alias of Invoke-WebRequest) whose arguments this cmdlet does not read, and it can change access.");
+            ScanArguments(c, 1);
+            return null;
+        }
+
+        if (_functions.Contains(name) && c.InvocationOperator == TokenKind.Dot)
+        {
+            Refuse(c, SuggestionFindingKind.ExecutesCode, display, $"it dot-sources the function {name}, so the variables it sets become the script's, which this cmdlet does not follow.");
+            ScanArguments(c, 1);
+            return null;
+        }
+
+        if (_functions.Contains(name))
+        {
+            Note($"line {Where(c).Line}: {name} is a function of the script; its body was read where it is defined.");
+            ScanArguments(c, 1);
+            return null;
+        }
+
+        if (CommandCatalog.Find(name) is { } spec)
+        {
+            if (module is not null && !spec.Family.OwnsModule(module))
+            {
+                Refuse(c, SuggestionFindingKind.UnknownCommand, display, $"{module}\\{name} is not the {name} of {spec.Family.Display}, so what it does is not known.");
+                ScanArguments(c, 1);
+                return null;
+            }
+
+            if (position > 0)
+            {
+                Refuse(c, SuggestionFindingKind.DynamicValue, display, "it takes its input from the pipeline, so which objects it acts on is only known when the script runs.");
+                ScanArguments(c, 1);
+                return null;
+            }
+
+            Map(spec, c, display);
+            return null;
+        }
+
+        if (Lookups.IsLookup(name))
+        {
+            Note($"line {Where(c).Line}: {display} only reads; what it returns is looked up in the snapshot.");
+            return Lookup(c, name);
+        }
+
+        switch (name.ToLowerInvariant())
+        {
+            case "connect-pnponline":
+                return ConnectPnP(c);
+            case "foreach-object":
+                return ForEachObject(c, input);
+            case "where-object":
+                ScanArguments(c, 1);
+                return new UnknownValue("a filtered list", c.Extent);
+            case "convertto-json":
+                return ConvertToJson(c, input);
+            case "import-module":
+                return ImportModule(c, display);
+            case "new-object":
+                return NewObject(c, display);
+        }
+
+        if (CommandCatalog.IsHarmless(name))
+        {
+            ScanArguments(c, 1);
+            CheckDriveArguments(c, display);
+            return null;
+        }
+
+        var verbNoun = CommandCatalog.VerbNoun(name);
+        if (verbNoun is { } vn && CommandCatalog.IsReadVerb(vn.Verb))
+        {
+            Note($"line {Where(c).Line}: {display} only reads; ignored.");
+            ScanArguments(c, 1);
+            return null;
+        }
+
+        if (_lenient && (verbNoun is null || !CommandCatalog.IsApprovedVerb(verbNoun.Value.Verb)))
+        {
+            ScanArguments(c, 1); // a word of prose read as a command; what is nested in it is still read
+            return null;
+        }
+
+        var family = verbNoun is { } v2 ? CommandCatalog.FamilyOf(v2.Noun) : null;
+        Refuse(c, SuggestionFindingKind.UnknownCommand, display, family is not null
+            ? $"it is not a {family} command this cmdlet knows, and it may change access."
+            : verbNoun is null
+                ? "it is not a command this cmdlet knows (a program, an alias or a function defined elsewhere), and it may change access."
+                : "it is not a command this cmdlet knows, and it may change access.");
+        ScanArguments(c, 1);
+        return null;
+    }
+
+    private void Map(CommandSpec spec, CommandAst c, string display)
+    {
+        var evaluated = new HashSet<Ast>();
+        try
+        {
+            var bound = Bind(spec, c, evaluated);
+            foreach (var p in spec.Params.Where(p => p.Refusal is not null && bound.Has(p.Name)))
+            {
+                throw new SuggestionRefusal(SuggestionFindingKind.Unmappable, $"-{p.Name}: {p.Refusal}.");
+            }
+
+            var context = new MapContext(_names, _pnpSite);
+            spec.MapAction(bound, context);
+            var (line, column) = Where(c);
+            Record(line, column, spec.Name, display, Shorten(c.Extent.Text), context);
+        }
+        catch (SuggestionRefusal r)
+        {
+            Refuse(c, r.Kind, display, r.Message, r.Candidates);
+            for (var i = 1; i < c.CommandElements.Count; i++)
+            {
+                var e = c.CommandElements[i] is CommandParameterAst p ? p.Argument : c.CommandElements[i] as ExpressionAst;
+                if (e is not null && !evaluated.Contains(e))
+                {
+                    Eval(e);
+                }
+            }
+        }
+    }
+
+    /// <summary>Maps a raw web request (an ```http block of an answer) at a line of a unit.</summary>
+    public void MapRequest(CodeUnit unit, int line, string text, GraphRequest? request, string method, string uri)
+    {
+        _unit = unit;
+        var (l, c) = unit.Map(line, 1);
+        var display = $"{method.ToUpperInvariant()} {uri}";
+        if (request is null)
+        {
+            if (MapContext.Is(method, "GET", "HEAD", "OPTIONS"))
+            {
+                Note($"line {l}: {display} only reads; ignored.");
+            }
+            else
+            {
+                AddFinding(new SuggestionFinding(SuggestionFindingKind.Unmappable, l, c, display, Shorten(text), "it is not a Microsoft Graph request; what it changes cannot be told.", null, _source));
+            }
+
+            return;
+        }
+
+        var context = new MapContext(_names, null);
+        try
+        {
+            GraphMapper.Map(request, context);
+            Record(l, c, "HTTP " + method.ToUpperInvariant(), display, Shorten(text), context);
+        }
+        catch (SuggestionRefusal r)
+        {
+            AddFinding(new SuggestionFinding(r.Kind, l, c, display, Shorten(text), r.Message, r.Candidates, _source));
+        }
+    }
+
+    /// <summary>Keeps what a command maps to, once per place and result (an unrolled loop meets the same command again).</summary>
+    private void Record(int line, int column, string command, string display, string text, MapContext context)
+    {
+        if (context.Operations.Count == 0)
+        {
+            Note($"line {line}: {display}: {context.Ignored ?? "it changes nothing the change model previews"}; ignored.");
+            return;
+        }
+
+        if (!_commandKeys.Add((line, column, string.Join(";", context.Operations))))
+        {
+            return;
+        }
+
+        _commands.Add(new SuggestedCommand(line, column, command, text, context.Operations.ToList(),
+            context.Approximations.Count > 0 ? MappingFidelity.Approximate : MappingFidelity.Exact,
+            context.Approximations.Count == 0 ? null : string.Join("; ", context.Approximations), context.Resolutions.ToList()));
+    }
+
+    /// <summary>
+    /// Binds a command's arguments the way PowerShell's binder does: -Name value, -Name:value,
+    /// unambiguous prefixes and aliases, switches, splatted literal hashtables (@params) and lists,
+    /// then positional arguments in the order of their parameters' positions.
+    /// </summary>
+    private BoundCommand Bind(CommandSpec spec, CommandAst c, HashSet<Ast> evaluated)
+    {
+        var bound = new BoundCommand(spec, c);
+        var positional = new List<(Value Value, Ast At)>();
+        var elements = c.CommandElements;
+        for (var i = 1; i < elements.Count; i++)
+        {
+            var e = elements[i];
+            if (e is CommandParameterAst p)
+            {
+                var param = spec.Find(p.ParameterName);
+                Value value;
+                Ast at = p;
+                if (p.Argument is { } arg)
+                {
+                    value = EvalArgument(arg, evaluated);
+                    at = arg;
+                }
+                else if (param.IsSwitch)
+                {
+                    value = BoolValue.True;
+                }
+                else if (i + 1 < elements.Count && elements[i + 1] is ExpressionAst next)
+                {
+                    value = EvalArgument(next, evaluated);
+                    at = next;
+                    i++;
+                }
+                else
+                {
+                    throw new SuggestionRefusal(SuggestionFindingKind.Unmappable, $"-{param.Name} has no value, and PowerShell would refuse to run the command.");
+                }
+
+                bound.Bind(param, value, at);
+            }
+            else if (e is VariableExpressionAst { Splatted: true } splat)
+            {
+                evaluated.Add(splat);
+                var value = ReadVariable(splat);
+                switch (value)
+                {
+                    case TableValue t:
+                        foreach (var entry in t.Entries)
+                        {
+                            var param = spec.Find(entry.Key);
+                            bound.Bind(param, entry.Value, splat);
+                        }
+
+                        break;
+                    case ListValue l:
+                        positional.AddRange(l.Items.Select(item => (item, (Ast)splat)));
+                        break;
+                    case UnknownValue u:
+                        throw new SuggestionRefusal(SuggestionFindingKind.DynamicValue, $"it splats @{splat.VariablePath.UserPath}, which is not known before the script runs: {u.Why}.");
+                    default:
+                        throw new SuggestionRefusal(SuggestionFindingKind.Unmappable, $"it splats @{splat.VariablePath.UserPath}, which is {value.Describe()}, not a hashtable or a list.");
+                }
+            }
+            else if (e is ExpressionAst x)
+            {
+                positional.Add((EvalArgument(x, evaluated), x));
+            }
+        }
+
+        var slots = spec.Params.Where(p => p.Position >= 0).OrderBy(p => p.Position).ToList();
+        foreach (var (value, at) in positional)
+        {
+            var slot = slots.FirstOrDefault(s => !bound.IsBound(s.Name))
+                ?? throw new SuggestionRefusal(SuggestionFindingKind.Unmappable,
+                    $"the argument {Shorten(at.Extent.Text)} is positional, and {spec.Name} has no positional parameter left for it that this cmdlet knows; name the parameter.");
+            bound.Bind(slot, value, at);
+        }
+
+        return bound;
+    }
+
+    private Value EvalArgument(ExpressionAst e, HashSet<Ast> evaluated)
+    {
+        evaluated.Add(e);
+        return Eval(e);
+    }
+
+    /// <summary>Reads the arguments of a command that is not mapped, for the commands and calls nested in them.</summary>
+    private void ScanArguments(CommandAst c, int from)
+    {
+        for (var i = from; i < c.CommandElements.Count; i++)
+        {
+            switch (c.CommandElements[i])
+            {
+                case CommandParameterAst { Argument: { } arg }:
+                    Eval(arg);
+                    break;
+                case ExpressionAst e:
+                    Eval(e);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Writing to function:, alias: or variable: defines commands or variables this cmdlet does not follow.</summary>
+    private void CheckDriveArguments(CommandAst c, string display)
+    {
+        foreach (var s in c.CommandElements.Skip(1).OfType<StringConstantExpressionAst>())
+        {
+            var drive = s.Value.Split(':')[0];
+            if (s.Value.IndexOf(':') > 0 && MapContext.Is(drive, "function", "alias", "variable"))
+            {
+                Refuse(c, SuggestionFindingKind.ExecutesCode, display, $"it writes to the {drive.ToLowerInvariant()}: drive, which defines commands or variables this cmdlet does not follow.");
+                return;
+            }
+        }
+    }
+
+    private Value? ConnectPnP(CommandAst c)
+    {
+        var url = Argument(c, "Url", 0);
+        ScanArguments(c, 1);
+        if (url is TextValue t)
+        {
+            _pnpSite = t.Text;
+            if (c.CommandElements.OfType<CommandParameterAst>().Any(p => "ReturnConnection".StartsWith(p.ParameterName, StringComparison.OrdinalIgnoreCase) && p.ParameterName.Length >= 2))
+            {
+                return new EntityValue(EntityKind.PnPConnection, t.Text, t.Text);
+            }
+        }
+        else
+        {
+            _pnpSite = null;
+            Note($"line {Where(c).Line}: Connect-PnPOnline's site is not known, so the PnP commands after it cannot be mapped.");
+        }
+
+        return null;
+    }
+
+    private Value ForEachObject(CommandAst c, Value? input)
+    {
+        var blocks = new List<ScriptBlockAst>();
+        for (var i = 1; i < c.CommandElements.Count; i++)
+        {
+            var e = c.CommandElements[i] is CommandParameterAst p ? p.Argument : c.CommandElements[i];
+            switch (e)
+            {
+                case ScriptBlockExpressionAst sb:
+                    blocks.Add(sb.ScriptBlock);
+                    break;
+                case StringConstantExpressionAst member when c.CommandElements[i] is not CommandParameterAst && i == 1:
+                    if (!CommandCatalog.IsPureMethod(member.Value))
+                    {
+                        Refuse(c, SuggestionFindingKind.ExecutesCode, "ForEach-Object", $"it calls the member '{member.Value}' of each input object, which could do anything.");
+                    }
+
+                    break;
+                case StringConstantExpressionAst named when c.CommandElements[i - 1] is CommandParameterAst { ParameterName: var mp } && mp.Length >= 3 && "MemberName".StartsWith(mp, StringComparison.OrdinalIgnoreCase):
+                    if (!CommandCatalog.IsPureMethod(named.Value))
+                    {
+                        Refuse(c, SuggestionFindingKind.ExecutesCode, "ForEach-Object", $"it calls the member '{named.Value}' of each input object, which could do anything.");
+                    }
+
+                    break;
+                case ExpressionAst x:
+                    var v = Eval(x);
+                    if (input is null && c.CommandElements[i - 1] is CommandParameterAst { ParameterName: var pn } && "InputObject".StartsWith(pn, StringComparison.OrdinalIgnoreCase))
+                    {
+                        input = v;
+                    }
+
+                    break;
+            }
+        }
+
+        var items = input switch
+        {
+            ListValue l when l.Items.Count <= MaxUnroll => l.Items,
+            null => new Value[] { new UnknownValue("$_ has no input", c.Extent) },
+            UnknownValue u => new Value[] { new UnknownValue($"$_ is each object of the pipeline, which is not known ({u.Why})", c.Extent) },
+            ListValue l => new Value[] { new UnknownValue($"$_ goes through {l.Items.Count} values, more than are followed", c.Extent) },
+            var single => new[] { single },
+        };
+
+        foreach (var block in blocks)
+        {
+            void Pass(Value item)
+            {
+                var saved = _item;
+                _item = item;
+                try
+                {
+                    WalkScript(block);
+                }
+                finally
+                {
+                    _item = saved;
+                }
+            }
+
+            if (items.Count == 1 && items[0] is UnknownValue)
+            {
+                Repeated(block, () => Pass(items[0]));
+            }
+            else
+            {
+                foreach (var item in items)
+                {
+                    Pass(item);
+                }
+            }
+        }
+
+        return new UnknownValue("the output of ForEach-Object", c.Extent);
+    }
+
+    private Value ConvertToJson(CommandAst c, Value? input)
+    {
+        var inner = Argument(c, "InputObject", 0);
+        ScanArguments(c, 1);
+        return inner ?? input ?? new UnknownValue("ConvertTo-Json has no input", c.Extent);
+    }
+
+    private Value? ImportModule(CommandAst c, string display)
+    {
+        var name = Argument(c, "Name", 0);
+        ScanArguments(c, 1);
+        var names = name is ListValue l ? l.Items : name is null ? Array.Empty<Value>() : new[] { name };
+        foreach (var n in names)
+        {
+            if (n is not TextValue t || IsPath(t.Text) || !CommandCatalog.IsKnownModule(t.Text))
+            {
+                Refuse(c, SuggestionFindingKind.ExecutesCode, display, $"it imports {(n is TextValue tv ? "'" + tv.Text + "'" : "a module whose name is computed")}, whose code is not part of the suggestion and runs when imported.");
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    private Value? NewObject(CommandAst c, string display)
+    {
+        var com = c.CommandElements.OfType<CommandParameterAst>().Any(p => "ComObject".StartsWith(p.ParameterName, StringComparison.OrdinalIgnoreCase) && p.ParameterName.Length >= 2);
+        var type = Argument(c, "TypeName", 0);
+        ScanArguments(c, 1);
+        if (com || type is not TextValue t || !CommandCatalog.IsSafeType(t.Text))
+        {
+            Refuse(c, SuggestionFindingKind.ExecutesCode, display, com
+                ? "it creates a COM object, whose methods and properties could do anything."
+                : $"it creates a .NET object of type {(type is TextValue tt ? tt.Text : "(computed)")}, whose constructor and methods could do anything.");
+        }
+
+        return null;
+    }
+
+    /// <summary>The value of one parameter of an unmapped command, by name (a prefix) or position.</summary>
+    private Value? Argument(CommandAst c, string name, int position)
+    {
+        var seen = 0;
+        for (var i = 1; i < c.CommandElements.Count; i++)
+        {
+            if (c.CommandElements[i] is CommandParameterAst p)
+            {
+                var matches = name.StartsWith(p.ParameterName, StringComparison.OrdinalIgnoreCase) && p.ParameterName.Length > 0;
+                var arg = p.Argument ?? (i + 1 < c.CommandElements.Count ? c.CommandElements[i + 1] as ExpressionAst : null);
+                if (p.Argument is null && arg is not null)
+                {
+                    i++;
+                }
+
+                if (matches && arg is not null)
+                {
+                    return Eval(arg);
+                }
+
+                continue;
+            }
+
+            if (c.CommandElements[i] is ExpressionAst e && seen++ == position && e is not ScriptBlockExpressionAst)
+            {
+                return Eval(e);
+            }
+        }
+
+        return null;
+    }
+
+    private Value Lookup(CommandAst c, string name)
+    {
+        var args = new Dictionary<string, Value>(StringComparer.OrdinalIgnoreCase);
+        var positional = new List<Value>();
+        for (var i = 1; i < c.CommandElements.Count; i++)
+        {
+            if (c.CommandElements[i] is CommandParameterAst p)
+            {
+                var arg = p.Argument ?? (i + 1 < c.CommandElements.Count && c.CommandElements[i + 1] is ExpressionAst next ? next : null);
+                if (p.Argument is null && arg is not null && !Lookups.IsSwitch(p.ParameterName))
+                {
+                    i++;
+                    args[p.ParameterName] = Eval(arg);
+                }
+                else
+                {
+                    args[p.ParameterName] = p.Argument is null ? BoolValue.True : Eval(arg!);
+                }
+            }
+            else if (c.CommandElements[i] is ExpressionAst e)
+            {
+                positional.Add(Eval(e));
+            }
+        }
+
+        try
+        {
+            return Lookups.Evaluate(name, args, positional, _names, _pnpSite) ?? new UnknownValue($"{name} is given no filter this cmdlet can answer from the snapshot", c.Extent);
+        }
+        catch (SuggestionRefusal r)
+        {
+            Refuse(c, r.Kind, name, r.Message, r.Candidates);
+            return new UnknownValue($"{name} finds nothing certain: {r.Message}", c.Extent);
+        }
+    }
+
+    // ---- expressions --------------------------------------------------------------------------
+
+    private Value Eval(ExpressionAst e)
+    {
+        switch (e)
+        {
+            case StringConstantExpressionAst s:
+                return new TextValue(s.Value);
+            case ExpandableStringExpressionAst x:
+                return Expand(x);
+            case ConstantExpressionAst k:
+                return k.Value switch
+                {
+                    null => NullValue.Instance,
+                    bool b => b ? BoolValue.True : BoolValue.False,
+                    string str => new TextValue(str),
+                    var n => new NumberValue(n),
+                };
+            case VariableExpressionAst v:
+                return ReadVariable(v);
+            case ArrayLiteralAst a:
+                return new ListValue(a.Elements.Select(Eval).ToList());
+            case ArrayExpressionAst a:
+            {
+                var items = new List<Value>();
+                foreach (var s in a.SubExpression.Statements)
+                {
+                    var v = EvalStatement(s);
+                    if (v is ListValue l)
+                    {
+                        items.AddRange(l.Items);
+                    }
+                    else if (v is not NullValue)
+                    {
+                        items.Add(v);
+                    }
+                }
+
+                return new ListValue(items);
+            }
+
+            case HashtableAst h:
+                return Table(h);
+            case ParenExpressionAst p:
+                return EvalStatement(p.Pipeline);
+            case SubExpressionAst s:
+            {
+                Value last = NullValue.Instance;
+                foreach (var st in s.SubExpression.Statements)
+                {
+                    last = EvalStatement(st);
+                }
+
+                return s.SubExpression.Statements.Count == 1 ? last : new UnknownValue("the output of several statements", s.Extent);
+            }
+
+            case InvokeMemberExpressionAst call:
+                Eval(call.Expression);
+                foreach (var arg in call.Arguments ?? Enumerable.Empty<ExpressionAst>())
+                {
+                    Eval(arg);
+                }
+
+                return new UnknownValue($"the result of calling .{call.Member.Extent.Text}()", call.Extent);
+            case MemberExpressionAst m:
+                return Member(m);
+            case ConvertExpressionAst conv:
+                return Convert(conv);
+            case AttributedExpressionAst at:
+                return Eval(at.Child);
+            case BinaryExpressionAst b:
+                return Binary(b);
+            case UnaryExpressionAst u:
+                Eval(u.Child);
+                return new UnknownValue($"the result of {u.TokenKind}", u.Extent);
+            case IndexExpressionAst ix:
+                return Index(ix);
+            case ScriptBlockExpressionAst sb:
+                ChildScope(inherit: true, () => WalkScript(sb.ScriptBlock));
+                return new ScriptBlockValue(sb.ScriptBlock);
+            case TypeExpressionAst t:
+                return new UnknownValue($"the type [{t.TypeName.FullName}]", t.Extent);
+            case UsingExpressionAst u:
+                return new UnknownValue("a $using: variable of another runspace", u.Extent);
+            default:
+                return new UnknownValue($"an expression this cmdlet does not evaluate ({Shorten(e.Extent.Text)})", e.Extent);
+        }
+    }
+
+    private Value Table(HashtableAst h)
+    {
+        var entries = new List<KeyValuePair<string, Value>>();
+        foreach (var pair in h.KeyValuePairs)
+        {
+            var key = Eval(pair.Item1);
+            var value = EvalStatement(pair.Item2);
+            var keyText = key switch
+            {
+                TextValue t => t.Text,
+                NumberValue n => n.Text,
+                _ => null,
+            };
+            if (keyText is null)
+            {
+                return new UnknownValue($"the hashtable has a computed key ({Shorten(pair.Item1.Extent.Text)})", h.Extent);
+            }
+
+            entries.Add(new(keyText, value));
+        }
+
+        return new TableValue(entries);
+    }
+
+    private Value ReadVariable(VariableExpressionAst v)
+    {
+        var path = v.VariablePath;
+        var name = Name(path);
+        var drive = Qualifier(path);
+        if (drive is not null && !MapContext.Is(drive, "script", "global", "local", "private", "variable"))
+        {
+            return new UnknownValue(MapContext.Is(drive, "env") ? $"$env:{name} is an environment variable" : $"${path.UserPath} is only known when the script runs", v.Extent);
+        }
+
+        if (MapContext.Is(name, "true"))
+        {
+            return BoolValue.True;
+        }
+
+        if (MapContext.Is(name, "false"))
+        {
+            return BoolValue.False;
+        }
+
+        if (MapContext.Is(name, "null"))
+        {
+            return NullValue.Instance;
+        }
+
+        if (MapContext.Is(name, "_", "PSItem"))
+        {
+            return _item ?? new UnknownValue("$_ is only known when the script runs", v.Extent);
+        }
+
+        for (var i = _loopVars.Count - 1; i >= 0; i--)
+        {
+            if (string.Equals(_loopVars[i].Key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return _loopVars[i].Value;
+            }
+        }
+
+        if (_vars.TryGetValue(name, out var value))
+        {
+            return value;
+        }
+
+        var line = Where(v).Line;
+        return _poisoned.Contains(name)
+            ? new UnknownValue($"${name} is changed in a way this cmdlet does not follow (through a member or an index, by += and the like, in another scope, as a parameter, or by a command's -OutVariable), so its value at line {line} depends on how the script runs", v.Extent)
+            : new UnknownValue($"${name} is not assigned a literal value before line {line}", v.Extent);
+    }
+
+    private Value Expand(ExpandableStringExpressionAst x)
+    {
+        var raw = x.Extent.Text;
+        var start = x.Extent.StartOffset;
+        var here = x.StringConstantType == StringConstantType.DoubleQuotedHereString;
+        int contentStart, contentEnd;
+        if (here)
+        {
+            contentStart = raw.IndexOf('\n') + 1;
+            contentEnd = raw.LastIndexOf('\n');
+            if (contentEnd > 0 && raw[contentEnd - 1] == '\r')
+            {
+                contentEnd--;
+            }
+
+            if (contentStart <= 0 || contentEnd < contentStart)
+            {
+                contentStart = contentEnd = Math.Max(contentStart, 0);
+            }
+        }
+        else
+        {
+            contentStart = 1;
+            contentEnd = raw.Length - 1;
+        }
+
+        var sb = new StringBuilder();
+        var pos = contentStart;
+        string? problem = null;
+        foreach (var nested in x.NestedExpressions.OrderBy(n => n.Extent.StartOffset))
+        {
+            var rel = nested.Extent.StartOffset - start;
+            problem ??= Unescape(raw, pos, rel, here, sb);
+            var value = Eval(nested);
+            switch (value)
+            {
+                case TextValue t:
+                    sb.Append(t.Text);
+                    break;
+                case NumberValue n:
+                    sb.Append(n.Text);
+                    break;
+                case BoolValue b:
+                    sb.Append(b.Value ? "True" : "False");
+                    break;
+                case NullValue:
+                    break;
+                case UnknownValue u:
+                    problem ??= u.Why;
+                    break;
+                default:
+                    problem ??= $"{nested.Extent.Text} is {value.Describe()}, whose text in a string is not known";
+                    break;
+            }
+
+            pos = nested.Extent.EndOffset - start;
+        }
+
+        problem ??= Unescape(raw, pos, contentEnd, here, sb);
+        return problem is null ? new TextValue(sb.ToString()) : new UnknownValue($"the string {Shorten(raw)} uses a value that is not known: {problem}", x.Extent);
+    }
+
+    /// <summary>Appends raw[from..to) with PowerShell's escapes processed; returns a problem, or null.</summary>
+    private static string? Unescape(string raw, int from, int to, bool here, StringBuilder sb)
+    {
+        for (var i = from; i < to; i++)
+        {
+            var ch = raw[i];
+            if (ch == '`' && i + 1 < to)
+            {
+                var n = raw[++i];
+                switch (n)
+                {
+                    case '0': sb.Append('\0'); break;
+                    case 'a': sb.Append('\a'); break;
+                    case 'b': sb.Append('\b'); break;
+                    case 'e': sb.Append('\u001b'); break;
+                    case 'f': sb.Append('\f'); break;
+                    case 'n': sb.Append('\n'); break;
+                    case 'r': sb.Append('\r'); break;
+                    case 't': sb.Append('\t'); break;
+                    case 'v': sb.Append('\v'); break;
+                    case 'u':
+                        return "a `u{...} escape, which this cmdlet does not decode";
+                    default: sb.Append(n); break;
+                }
+
+                continue;
+            }
+
+            if (!here && IsDoubleQuote(ch) && i + 1 < to && IsDoubleQuote(raw[i + 1]))
+            {
+                sb.Append(ch);
+                i++;
+                continue;
+            }
+
+            sb.Append(ch);
+        }
+
+        return null;
+    }
+
+    private static bool IsDoubleQuote(char c) => c == '"' || c == '\u201C' || c == '\u201D' || c == '\u201E';
+
+    private Value Member(MemberExpressionAst m)
+    {
+        var target = Eval(m.Expression);
+        if (m.Static)
+        {
+            return new UnknownValue($"the static member {Shorten(m.Extent.Text)}", m.Extent);
+        }
+
+        if (m.Member is not StringConstantExpressionAst memberName)
+        {
+            if (m.Member is ExpressionAst computed)
+            {
+                Eval(computed);
+            }
+
+            return new UnknownValue($"a member whose name is computed ({Shorten(m.Member.Extent.Text)})", m.Extent);
+        }
+
+        var member = memberName.Value;
+        switch (target)
+        {
+            case EntityValue entity when MapContext.Is(member, "Id", "ObjectId", "GroupId", "ExternalDirectoryObjectId", "Identity", "LoginName", "Url"):
+                return new TextValue(entity.Id);
+            case EntityValue entity when MapContext.Is(member, "DisplayName", "Title", "Name"):
+                return new TextValue(entity.Display);
+            case TableValue table:
+                return table.TryGet(member, out var v) ? v : NullValue.Instance;
+            case UnknownValue u:
+                return new UnknownValue($"{Shorten(m.Extent.Text)} is a member of a value that is not known ({u.Why})", m.Extent);
+            default:
+                return new UnknownValue($"{Shorten(m.Extent.Text)} is a member this cmdlet does not evaluate", m.Extent);
+        }
+    }
+
+    private Value Convert(ConvertExpressionAst c)
+    {
+        var inner = Eval(c.Child);
+        var type = c.Type.TypeName.FullName;
+        if (MapContext.Is(type, "string", "System.String", "guid", "System.Guid"))
+        {
+            return inner switch
+            {
+                TextValue or UnknownValue => inner,
+                NumberValue n => new TextValue(n.Text),
+                EntityValue e => new TextValue(e.Id),
+                _ => new UnknownValue($"[{type}] of {inner.Describe()}", c.Extent),
+            };
+        }
+
+        if (MapContext.Is(type, "ordered", "pscustomobject", "psobject", "hashtable", "System.Collections.Hashtable"))
+        {
+            return inner;
+        }
+
+        if (type.EndsWith("[]", StringComparison.Ordinal) || MapContext.Is(type, "array"))
+        {
+            return inner is ListValue ? inner : inner is UnknownValue ? inner : new ListValue(new[] { inner });
+        }
+
+        return new UnknownValue($"[{type}] of {inner.Describe()}", c.Extent);
+    }
+
+    private Value Binary(BinaryExpressionAst b)
+    {
+        var left = Eval(b.Left);
+        var right = Eval(b.Right);
+        if (b.Operator == TokenKind.Plus && left is TextValue lt && Textual(right) is { } rt)
+        {
+            return new TextValue(lt.Text + rt);
+        }
+
+        if (b.Operator == TokenKind.Plus && left is ListValue ll)
+        {
+            return right is ListValue rl ? new ListValue(ll.Items.Concat(rl.Items).ToList()) : right is UnknownValue ? right : new ListValue(ll.Items.Concat(new[] { right }).ToList());
+        }
+
+        if (b.Operator == TokenKind.Format && left is TextValue format)
+        {
+            var args = right is ListValue l ? l.Items : new[] { right };
+            var texts = args.Select(Textual).ToList();
+            if (texts.All(t => t is not null) && Format(format.Text, texts!) is { } formatted)
+            {
+                return new TextValue(formatted);
+            }
+        }
+
+        return new UnknownValue($"the result of {Shorten(b.Extent.Text)}", b.Extent);
+    }
+
+    /// <summary>-f with plain {0} placeholders only: anything else (alignment, format strings) is not evaluated.</summary>
+    private static string? Format(string format, List<string> args)
+    {
+        var sb = new StringBuilder();
+        for (var i = 0; i < format.Length; i++)
+        {
+            var ch = format[i];
+            if (ch == '{' && i + 1 < format.Length && format[i + 1] == '{')
+            {
+                sb.Append('{');
+                i++;
+            }
+            else if (ch == '}' && i + 1 < format.Length && format[i + 1] == '}')
+            {
+                sb.Append('}');
+                i++;
+            }
+            else if (ch == '{')
+            {
+                var close = format.IndexOf('}', i);
+                if (close < 0 || !int.TryParse(format.Substring(i + 1, close - i - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n >= args.Count)
+                {
+                    return null;
+                }
+
+                sb.Append(args[n]);
+                i = close;
+            }
+            else if (ch == '}')
+            {
+                return null;
+            }
+            else
+            {
+                sb.Append(ch);
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static string? Textual(Value v) => v switch
+    {
+        TextValue t => t.Text,
+        NumberValue n => n.Text,
+        _ => null,
+    };
+
+    private Value Index(IndexExpressionAst ix)
+    {
+        var target = Eval(ix.Target);
+        var index = Eval(ix.Index);
+        if (target is ListValue l && index is NumberValue n && int.TryParse(n.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var i))
+        {
+            var at = i < 0 ? l.Items.Count + i : i;
+            return at >= 0 && at < l.Items.Count ? l.Items[at] : NullValue.Instance;
+        }
+
+        if (target is TableValue t && Textual(index) is { } key)
+        {
+            return t.TryGet(key, out var v) ? v : NullValue.Instance;
+        }
+
+        return new UnknownValue($"{Shorten(ix.Extent.Text)} is not evaluated", ix.Extent);
+    }
+
+    // ---- the last pass ------------------------------------------------------------------------
+
+    /// <summary>Refuses what the walk did not reach and every .NET call or conversion that could run code.</summary>
+    private void CheckEverything(ScriptBlockAst root)
+    {
+        foreach (var c in root.FindAll(x => x is CommandAst, true).Cast<CommandAst>())
+        {
+            if (!_visited.Contains(c))
+            {
+                _visited.Add(c);
+                Refuse(c, SuggestionFindingKind.Unreadable, c.GetCommandName(), "it is inside a construct this cmdlet does not follow, so whether and how it runs cannot be told.");
+            }
+        }
+
+        foreach (var call in root.FindAll(x => x is InvokeMemberExpressionAst, true).Cast<InvokeMemberExpressionAst>())
+        {
+            if (call.Member is not StringConstantExpressionAst method)
+            {
+                Refuse(call, SuggestionFindingKind.ExecutesCode, null, $"it calls a method whose name is computed ({Shorten(call.Member.Extent.Text)}).");
+            }
+            else if (call.Static && call.Expression is TypeExpressionAst type && !(CommandCatalog.IsSafeType(type.TypeName.FullName) && CommandCatalog.IsPureMethod(method.Value)))
+            {
+                Refuse(call, SuggestionFindingKind.ExecutesCode, null, $"it calls [{type.TypeName.FullName}]::{method.Value}(), .NET code that could do anything (run code, decode hidden commands, reach the network).");
+            }
+            else if (!call.Static && !CommandCatalog.IsPureMethod(method.Value))
+            {
+                Refuse(call, SuggestionFindingKind.ExecutesCode, null, $"it calls the .NET method .{method.Value}(), which could do anything, including change the values this cmdlet reads.");
+            }
+        }
+
+        foreach (var t in root.FindAll(x => x is TypeExpressionAst || x is ConvertExpressionAst, true))
+        {
+            var (typeName, isReceiver) = t switch
+            {
+                ConvertExpressionAst c => (c.Type.TypeName.FullName, false),
+                TypeExpressionAst te => (te.TypeName.FullName, te.Parent is MemberExpressionAst { Static: true } m && m.Expression == te),
+                _ => (string.Empty, true),
+            };
+            if (!isReceiver && !CommandCatalog.IsSafeType(typeName))
+            {
+                Refuse(t, SuggestionFindingKind.ExecutesCode, null, $"it converts a value to [{typeName}], which can run that type's code.");
+            }
+        }
+    }
+
+    // ---- findings -----------------------------------------------------------------------------
+
+    private void Refuse(Ast at, SuggestionFindingKind kind, string? command, string reason, IReadOnlyList<string>? candidates = null)
+    {
+        var (line, column) = Where(at);
+        AddFinding(new SuggestionFinding(kind, line, column, command, Shorten(at.Extent.Text), reason, candidates, _source));
+    }
+
+    private void AddFinding(SuggestionFinding f)
+    {
+        if (_findingKeys.Add($"{f.Line}:{f.Column}:{f.Reason}"))
+        {
+            _findings.Add(f);
+        }
+    }
+
+    private (int Line, int Column) Where(Ast at) => _unit.Map(at.Extent.StartLineNumber, at.Extent.StartColumnNumber);
+
+    private static string Op(CommandAst c) => c.InvocationOperator == TokenKind.Dot ? "." : "&";
+
+    private static bool IsPath(string name) =>
+        name.IndexOf('/') >= 0 || name.IndexOf('\\') >= 0 || name.IndexOf(':') > 0
+        || name.EndsWith(".ps1", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".psm1", StringComparison.OrdinalIgnoreCase)
+        || name.EndsWith(".exe", StringComparison.OrdinalIgnoreCase) && !CommandCatalog.IsInterpreter(name) && !CommandCatalog.IsAccessTool(name)
+        || name.EndsWith(".bat", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".cmd", StringComparison.OrdinalIgnoreCase) && !CommandCatalog.IsAccessTool(name);
+
+    private static string Kind(StatementAst s) => s switch
+    {
+        IfStatementAst => "if statement",
+        SwitchStatementAst => "switch statement",
+        LoopStatementAst => "loop",
+        TryStatementAst => "try statement",
+        _ => "statement",
+    };
+
+    internal static string Shorten(string text)
+    {
+        var firstLine = text.Replace("\r\n", "\n").Split('\n')[0].Trim();
+        var more = text.IndexOf('\n') >= 0;
+        if (firstLine.Length > 120)
+        {
+            return firstLine.Substring(0, 117) + "...";
+        }
+
+        return more ? firstLine + " ..." : firstLine;
+    }
+}

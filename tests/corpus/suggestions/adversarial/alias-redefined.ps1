@@ -1,0 +1,2 @@
+Set-Alias -Name Get-MgGroup -Value New-MgGroupMember
+Get-MgGroup -GroupId g-exec -DirectoryObjectId u-joe

@@ -1,0 +1,2 @@
+$PSDefaultParameterValues['New-MgGroupMember:GroupId'] = 'g-exec'
+New-MgGroupMember -DirectoryObjectId u-joe

