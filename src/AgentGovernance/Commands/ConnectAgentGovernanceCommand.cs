@@ -4,10 +4,10 @@ using AgentGovernance.Policy;
 
 namespace AgentGovernance.Commands;
 
-/// <summary>Chooses the directory (a snapshot) and the policy for this session.</summary>
+/// <summary>Chooses the directory (a snapshot, or a live tenant through Microsoft Graph) and the policy for this session.</summary>
 [Cmdlet(VerbsCommunications.Connect, "AgentGovernance", DefaultParameterSetName = SnapshotObject)]
 [OutputType(typeof(GovernanceSession))]
-public sealed class ConnectAgentGovernanceCommand : GovernanceCmdlet
+public sealed partial class ConnectAgentGovernanceCommand : GovernanceCmdlet
 {
     private const string SnapshotObject = "Snapshot";
     private const string SnapshotFile = "SnapshotPath";
@@ -38,6 +38,12 @@ public sealed class ConnectAgentGovernanceCommand : GovernanceCmdlet
 
         try
         {
+            if (IsGraphSet)
+            {
+                ConnectGraph();
+                return;
+            }
+
             var snapshot = Snapshot;
             if (ParameterSetName == SnapshotFile)
             {
@@ -51,30 +57,51 @@ public sealed class ConnectAgentGovernanceCommand : GovernanceCmdlet
             }
 
             var previous = GovernanceSession.Current;
-            GovernancePolicy? policy = Policy;
-            if (policy is null && PolicyPath is not null)
+            if (ResolvePolicy(previous) is not { } policy)
             {
-                if (FileSystemPath(PolicyPath) is not { } policyFile)
-                {
-                    return;
-                }
-
-                policy = PolicyReader.ReadFile(policyFile);
+                return;
             }
 
-            policy ??= previous?.Policy ?? GovernancePolicy.Default;
-            snapshot ??= previous?.Snapshot;
-            var session = new GovernanceSession(snapshot, policy);
-            GovernanceSession.Set(session);
-            WriteVerbose($"Connected: directory {session.Directory}, policy {session.PolicySource}.");
-            if (PassThru)
-            {
-                WriteObject(session);
-            }
+            // A new snapshot replaces a live connection; a policy-only call keeps whichever directory the session had.
+            var provider = snapshot is null ? previous?.Provider : null;
+            snapshot ??= provider is null ? previous?.Snapshot : null;
+            Commit(new GovernanceSession(snapshot, policy, provider), previous);
         }
         catch (GovernanceException e)
         {
             ThrowGovernanceError(e);
         }
+    }
+
+    /// <summary>Makes <paramref name="session"/> the runspace's, closing a live connection the new session no longer uses.</summary>
+    private void Commit(GovernanceSession session, GovernanceSession? previous)
+    {
+        GovernanceSession.Set(session);
+        if (previous?.Provider is { } old && !ReferenceEquals(old, session.Provider))
+        {
+            old.Dispose();
+        }
+
+        WriteVerbose($"Connected: directory {session.Directory}, policy {session.PolicySource}.");
+        if (PassThru)
+        {
+            WriteObject(session);
+        }
+    }
+
+    /// <summary>The policy given with -Policy or -PolicyPath, else the session's, else the defaults; null when -PolicyPath was refused.</summary>
+    private GovernancePolicy? ResolvePolicy(GovernanceSession? previous)
+    {
+        if (Policy is not null)
+        {
+            return Policy;
+        }
+
+        if (PolicyPath is not null)
+        {
+            return FileSystemPath(PolicyPath) is { } policyFile ? PolicyReader.ReadFile(policyFile) : null;
+        }
+
+        return previous?.Policy ?? GovernancePolicy.Default;
     }
 }

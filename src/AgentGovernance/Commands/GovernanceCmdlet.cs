@@ -1,14 +1,18 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using AgentGovernance.Changes;
 using AgentGovernance.Directory;
 using AgentGovernance.Policy;
+using AgentGovernance.Providers.Graph;
 
 namespace AgentGovernance.Commands;
 
 /// <summary>What every cmdlet of the module shares: error records and the session's defaults.</summary>
-public abstract class GovernanceCmdlet : PSCmdlet
+public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
 {
+    private IDisposable? _liveReads;
+
     internal static ErrorCategory Category(GovernanceErrorKind kind) => kind switch
     {
         GovernanceErrorKind.InvalidData => ErrorCategory.InvalidData,
@@ -52,6 +56,44 @@ public abstract class GovernanceCmdlet : PSCmdlet
         }
 
         return snapshot!;
+    }
+
+    /// <summary>The live directory of the session (Connect-AgentGovernance -TenantId), or null.</summary>
+    protected static IGraphDirectory? LiveDirectory => GovernanceSession.Current?.Provider as IGraphDirectory;
+
+    /// <summary>
+    /// The state to preview <paramref name="change"/> on: the snapshot given; else, when the session is
+    /// connected to a live tenant, the part of it the change touches, read now (and cached until this
+    /// command ends); else the session's snapshot.
+    /// </summary>
+    protected AccessSnapshot RequireState(AccessSnapshot? given, AccessChange change)
+    {
+        if (given is null && LiveDirectory is { } live)
+        {
+            _liveReads ??= live.BeginCommand();
+            return live.ReadState(change);
+        }
+
+        return RequireSnapshot(given);
+    }
+
+    /// <summary>Like <see cref="RequireState"/>, for one resource (who reaches it).</summary>
+    protected AccessSnapshot RequireResourceState(AccessSnapshot? given, string resourceId)
+    {
+        if (given is null && LiveDirectory is { } live)
+        {
+            _liveReads ??= live.BeginCommand();
+            return live.ReadResource(resourceId);
+        }
+
+        return RequireSnapshot(given);
+    }
+
+    /// <summary>PowerShell disposes a cmdlet when its pipeline ends, however it ends: the live read cache ends with it.</summary>
+    public void Dispose()
+    {
+        _liveReads?.Dispose();
+        _liveReads = null;
     }
 
     protected GovernancePolicy CurrentPolicy(GovernancePolicy? given) =>

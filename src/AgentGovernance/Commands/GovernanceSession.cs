@@ -2,6 +2,7 @@ using System.Management.Automation.Runspaces;
 using System.Runtime.CompilerServices;
 using AgentGovernance.Directory;
 using AgentGovernance.Policy;
+using AgentGovernance.Providers;
 
 namespace AgentGovernance.Commands;
 
@@ -10,20 +11,24 @@ public sealed class GovernanceSession
 {
     private static readonly ConditionalWeakTable<Runspace, GovernanceSession> Sessions = new();
 
-    internal GovernanceSession(AccessSnapshot? snapshot, GovernancePolicy policy)
+    internal GovernanceSession(AccessSnapshot? snapshot, GovernancePolicy policy, IDirectoryProvider? provider = null)
     {
         Snapshot = snapshot;
         Policy = policy;
+        Provider = provider;
     }
 
     public AccessSnapshot? Snapshot { get; }
 
+    /// <summary>The live directory (Microsoft Graph) when connected with -TenantId; previews then read current state from it.</summary>
+    public IDirectoryProvider? Provider { get; }
+
     public GovernancePolicy Policy { get; }
 
-    public string? TenantId => Snapshot?.TenantId;
+    public string? TenantId => Provider?.TenantId ?? Snapshot?.TenantId;
 
-    /// <summary>Where the directory comes from: the snapshot file, or "(in memory)".</summary>
-    public string Directory => Snapshot is null ? "(none)" : Snapshot.Source ?? "(in memory)";
+    /// <summary>Where the directory comes from: the Graph endpoint and tenant, the snapshot file, or "(in memory)".</summary>
+    public string Directory => Provider is not null ? Provider.Location : Snapshot is null ? "(none)" : Snapshot.Source ?? "(in memory)";
 
     /// <summary>The policy file, or "(built-in defaults)".</summary>
     public string PolicySource => Policy.Source ?? "(built-in defaults)";
