@@ -228,7 +228,10 @@ internal sealed class LiveRead
         for (var i = 0; i < byId.Count; i += 1000)
         {
             var body = new GetByIdsPostRequestBody { Ids = byId.Skip(i).Take(1000).ToList(), Types = new List<string> { "user", "group", "servicePrincipal" } };
-            requests.Add(new GraphRequest(C.DirectoryObjects.GetByIds.ToPostRequestInformation(body), $"the directory objects {string.Join(", ", body.Ids)}", "Directory.Read.All"));
+            requests.Add(new GraphRequest(C.DirectoryObjects.GetByIds.ToPostRequestInformation(body), $"the directory objects {string.Join(", ", body.Ids)}", "Directory.Read.All")
+            {
+                CacheKey = "getByIds " + string.Join(",", body.Ids.OrderBy(x => x, StringComparer.OrdinalIgnoreCase)),
+            });
         }
 
         foreach (var upn in byUpn)

@@ -37,7 +37,14 @@ internal sealed class GraphRequest
 
     public string Url => Info.URI.ToString();
 
-    public string CacheKey => Method == "GET" ? "GET " + Url : string.Empty;
+    /// <summary>What a command's cache knows the answer by: the URL of a GET; set for a POST that only reads (getByIds).</summary>
+    public string CacheKey
+    {
+        get => _cacheKey ?? (Method == "GET" ? "GET " + Url : string.Empty);
+        init => _cacheKey = value;
+    }
+
+    private readonly string? _cacheKey;
 }
 
 /// <summary>The answer to one request of a batch: status, Graph's error (if any), and the JSON body.</summary>
@@ -119,6 +126,9 @@ internal static class Errors
 /// </summary>
 internal sealed class WireHandler : DelegatingHandler
 {
+    /// <summary>The status of the last attempt of a request, for when the SDK's retry handler gives up with an exception.</summary>
+    public static readonly HttpRequestOptionsKey<int> LastStatus = new("AgentGovernance.LastStatus");
+
     private readonly GraphRequestStatistics _stats;
     private readonly TimeSpan _timeout;
 
@@ -138,6 +148,7 @@ internal sealed class WireHandler : DelegatingHandler
         {
             var response = await base.SendAsync(request, limit.Token).ConfigureAwait(false);
             _stats.AddStatus((int)response.StatusCode);
+            request.Options.Set(LastStatus, (int)response.StatusCode);
             return response;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -255,9 +266,11 @@ internal sealed class Transport
             foreach (var chunk in Chunks(pending, dependsOn))
             {
                 var answers = await SendBatchAsync(requests, chunk, dependsOn, cancel).ConfigureAwait(false);
+                var alone = answers.Count == 1 && chunk.Count == 1 && (dependsOn is null || !dependsOn.ContainsKey(chunk[0]));
                 foreach (var (index, response) in answers)
                 {
-                    var transient = response.Status == 429 || response.Status == 503 || response.Status == 504;
+                    // A request sent alone was already retried by the SDK's retry handler; a step of a batch is retried here.
+                    var transient = !alone && (response.Status == 429 || response.Status == 503 || response.Status == 504);
                     if (transient)
                     {
                         Stats.AddStatus(response.Status);
@@ -374,6 +387,12 @@ internal sealed class Transport
         {
             throw Errors.Timeout($"a batch of {chunk.Count} requests starting with {requests[chunk[0]].What}", "POST $batch", _options.RequestTimeout);
         }
+        catch (AggregateException e)
+        {
+            // The SDK's retry handler gave up on the $batch call itself (429/503/504 every time).
+            var first = requests[chunk[0]];
+            throw Errors.FromStatus(new GraphRequest(first.Info, $"a batch of {chunk.Count} requests starting with {first.What}", first.Permission), 429, null, e.InnerException?.Message ?? e.Message, write: false);
+        }
         catch (HttpRequestException e)
         {
             throw Errors.Network($"a batch of {chunk.Count} requests", "POST $batch", e);
@@ -406,12 +425,18 @@ internal sealed class Transport
     private async Task<GraphResponse> SendSingleAsync(GraphRequest request, CancellationToken cancel)
     {
         HttpResponseMessage message;
+        HttpRequestMessage? native = null;
         try
         {
             await Authentication.AuthenticateRequestAsync(request.Info, null, cancel).ConfigureAwait(false);
-            var native = await _client.RequestAdapter.ConvertToNativeRequestAsync<HttpRequestMessage>(request.Info, cancel).ConfigureAwait(false)
+            native = await _client.RequestAdapter.ConvertToNativeRequestAsync<HttpRequestMessage>(request.Info, cancel).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("The SDK made no HTTP request of " + request.Url);
             message = await HttpClient.SendAsync(native, cancel).ConfigureAwait(false);
+        }
+        catch (AggregateException) when (native is not null && native.Options.TryGetValue(WireHandler.LastStatus, out var last))
+        {
+            // The SDK's retry handler gave up ("Too many retries performed"): the last answer is the failure.
+            return new GraphResponse(request, last, null, null, null);
         }
         catch (TimeoutException)
         {

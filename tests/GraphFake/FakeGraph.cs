@@ -12,6 +12,7 @@ public sealed class Fault
 {
     public string Method { get; init; } = "*";
 
+    /// <summary>Matched against the unescaped URL, query included.</summary>
     public string Path { get; init; } = string.Empty;
 
     /// <summary>How many matching requests get it (then they are served normally).</summary>
@@ -42,6 +43,7 @@ public sealed class FakeGraph : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly object _gate = new();
     private readonly Task _loop;
+    private readonly Dictionary<string, List<JsonObject>> _rounds = new(StringComparer.Ordinal);
 
     public FakeGraph(FakeTenant tenant, string token = "test-token")
     {
@@ -197,6 +199,7 @@ public sealed class FakeGraph : IDisposable
     private async Task<Answer> DispatchAsync(string method, string url, Dictionary<string, string> headers, string body, bool inBatch)
     {
         var path = Uri.UnescapeDataString(url.Split('?')[0]);
+        var full = Uri.UnescapeDataString(url);
         if (headers.TryGetValue("ConsistencyLevel", out var level))
         {
             Eventual.Enqueue($"{level} {Uri.UnescapeDataString(url)}");
@@ -207,7 +210,7 @@ public sealed class FakeGraph : IDisposable
             bool take;
             lock (_gate)
             {
-                take = fault.Times > 0 && (fault.Method == "*" || fault.Method == method) && path.Contains(fault.Path, StringComparison.Ordinal)
+                take = fault.Times > 0 && (fault.Method == "*" || fault.Method == method) && full.Contains(fault.Path, StringComparison.Ordinal)
                        && (fault.InBatch is null || fault.InBatch == inBatch);
                 if (take) fault.Times--;
             }
@@ -231,7 +234,8 @@ public sealed class FakeGraph : IDisposable
             return Error(404, "NotFound", $"No such version: {path}");
         }
 
-        var route = path.Substring("/v1.0".Length);
+        // The SDK calls functions as OData does (delta()); Graph accepts that and the bare name.
+        var route = path.Substring("/v1.0".Length).Replace("/delta()", "/delta", StringComparison.Ordinal);
         var query = Query(url);
         lock (_gate)
         {
@@ -660,8 +664,14 @@ public sealed class FakeGraph : IDisposable
             return Error(400, "BadRequest", "Query parameters go in the first delta request only; they are encoded into the token.");
         }
 
-        var items = DeltaItems(kind);
         var offset = query.TryGetValue("$skiptoken", out var skip) ? int.Parse(skip.Substring(1), CultureInfo.InvariantCulture) : 0;
+        // A round's items are fixed when it starts (as Graph's tokens are), so later pages of a large tenant cost nothing to build.
+        if (offset == 0 || !_rounds.TryGetValue(kind, out var items))
+        {
+            items = DeltaItems(kind);
+            _rounds[kind] = items;
+        }
+
         var page = new JsonArray();
         foreach (var i in items.Skip(offset).Take(DeltaPageSize)) page.Add(i.DeepClone());
         var result = new JsonObject { ["@odata.context"] = $"{BaseUrl}/$metadata#{kind}", ["value"] = page };
