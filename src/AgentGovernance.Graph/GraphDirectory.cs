@@ -223,7 +223,7 @@ public sealed class GraphDirectory : IGraphDirectory
 
             case LiveResourceKind.DriveItem:
             {
-                var permissions = await AllAsync(new GraphRequest(C.Drives[r.First].Items[r.Second!].Permissions.ToGetRequestInformation(), $"the permissions of {r.Id}", "Files.Read.All")).ConfigureAwait(false);
+                var permissions = await PermissionsAsync(r).ConfigureAwait(false);
                 if (Audiences.IsAudience(op.Principal!))
                 {
                     if (op.Op == OperationKind.Grant || op.Principal == Audiences.Everyone)
@@ -268,12 +268,12 @@ public sealed class GraphDirectory : IGraphDirectory
         }
     }
 
-    private async Task<List<string>> LinksAsync(LiveResource r, LinkScope scope, string role) =>
-        Links(await AllAsync(new GraphRequest(C.Drives[r.First].Items[r.Second!].Permissions.ToGetRequestInformation(), $"the permissions of {r.Id}", "Files.Read.All")).ConfigureAwait(false), scope, role);
+    private Task<List<JsonElement>> PermissionsAsync(LiveResource r) =>
+        AllAsync(new GraphRequest(C.Drives[r.First].Items[r.Second!].Permissions.ToGetRequestInformation(), $"the permissions of {r.Id}", "Files.Read.All"));
 
-    private async Task<List<string>> AllPermissionIdsAsync(LiveResource r) =>
-        (await AllAsync(new GraphRequest(C.Drives[r.First].Items[r.Second!].Permissions.ToGetRequestInformation(), $"the permissions of {r.Id}", "Files.Read.All")).ConfigureAwait(false))
-        .Select(p => p.Str("id")!).ToList();
+    private async Task<List<string>> LinksAsync(LiveResource r, LinkScope scope, string role) => Links(await PermissionsAsync(r).ConfigureAwait(false), scope, role);
+
+    private async Task<List<string>> AllPermissionIdsAsync(LiveResource r) => (await PermissionsAsync(r).ConfigureAwait(false)).Select(p => p.Str("id")!).ToList();
 
     private static List<string> Links(List<JsonElement> permissions, LinkScope scope, string role)
     {

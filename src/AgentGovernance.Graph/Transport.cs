@@ -92,7 +92,7 @@ internal static class Errors
     public static GovernanceException FromStatus(GraphRequest request, int status, string? code, string? message, bool write)
     {
         var where = $"{request.Method} {request.Url}";
-        var graph = code is null ? $"HTTP {status}" : $"HTTP {status} {code}: {message}";
+        var graph = code is null ? $"HTTP {status}" : $"HTTP {status} {code}: {message?.TrimEnd('.', ' ')}";
         return status switch
         {
             401 => new GovernanceException("GraphUnauthorized", GovernanceErrorKind.SecurityError,
@@ -166,8 +166,6 @@ internal sealed class WireHandler : DelegatingHandler
 internal sealed class Transport
 {
     public const int BatchLimit = 20;
-    private static readonly Dictionary<string, ParsableFactory<IParsable>> ErrorMapping = new() { ["XXX"] = ODataError.CreateFromDiscriminatorValue };
-
     private readonly GraphServiceClient _client;
     private readonly GraphConnectionOptions _options;
     private Dictionary<string, GraphResponse>? _cache;
@@ -199,42 +197,6 @@ internal sealed class Transport
         var info = new RequestInformation { HttpMethod = Method.GET, URI = new Uri(url) };
         info.Headers.Add("Accept", "application/json");
         return info;
-    }
-
-    /// <summary>Sends one request through the SDK's request adapter; the body, or null for 204. Errors become GovernanceExceptions.</summary>
-    public async Task<JsonDocument?> SendAsync(GraphRequest request, bool write, CancellationToken cancel)
-    {
-        Stream? stream;
-        try
-        {
-            stream = await _client.RequestAdapter.SendPrimitiveAsync<Stream>(request.Info, ErrorMapping, cancel).ConfigureAwait(false);
-        }
-        catch (ODataError e)
-        {
-            throw Errors.FromStatus(request, e.ResponseStatusCode, e.Error?.Code, e.Error?.Message, write);
-        }
-        catch (ApiException e)
-        {
-            throw Errors.FromStatus(request, e.ResponseStatusCode, null, e.Message, write);
-        }
-        catch (TimeoutException)
-        {
-            throw Errors.Timeout(request.What, $"{request.Method} {request.Url}", _options.RequestTimeout);
-        }
-        catch (HttpRequestException e)
-        {
-            throw Errors.Network(request.What, $"{request.Method} {request.Url}", e);
-        }
-
-        if (stream is null)
-        {
-            return null;
-        }
-
-        using (stream)
-        {
-            return stream.CanSeek && stream.Length == 0 ? null : await JsonDocument.ParseAsync(stream, cancellationToken: cancel).ConfigureAwait(false);
-        }
     }
 
     /// <summary>

@@ -158,7 +158,7 @@ public sealed class ExportAccessSnapshotCommand : GovernanceCmdlet
             WriteWarning(note);
         }
 
-        WriteVerbose($"Read {snapshot.PrincipalCount} principals, {snapshot.MembershipCount} memberships, {snapshot.ResourceCount} resources and {snapshot.GrantCount} grants with {live.Statistics.Requests - before} HTTP requests ({live.Statistics}).");
+        WriteVerbose($"Read {snapshot.PrincipalCount} principals, {snapshot.MembershipCount} memberships, {snapshot.ResourceCount} resources and {snapshot.GrantCount} grants with {live.Statistics.Requests - before} HTTP requests (this connection so far: {live.Statistics}).");
         try
         {
             SnapshotWriter.WriteFile(snapshot, path, overwrite: !NoClobber);

@@ -94,6 +94,18 @@ public sealed class GraphExportTests : GraphTestBase
     }
 
     [Fact]
+    public void WhatIfReadsNothingAndWritesNothing()
+    {
+        ConnectClean();
+        var before = Graph.RequestCount;
+        var result = Ps.Run("param($p) Export-AccessSnapshot -FromGraph -Path $p -WhatIf", Temp["whatif.json"]);
+        Assert.Empty(result.Errors);
+        Assert.Equal(before, Graph.RequestCount);
+        Assert.Empty(Temp.Files());
+        Assert.Contains($"Read tenant {Tenant.Id} through Microsoft Graph", Ps.TakeScreen());
+    }
+
+    [Fact]
     public void FromGraphNeedsALiveConnection()
     {
         Ps.RunClean($"Connect-AgentGovernance -SnapshotPath '{TinyPath}'");
