@@ -43,6 +43,7 @@ foreach (var objects in sizes)
     var watch = Stopwatch.StartNew();
     var snapshot = live.Export(new GraphExportOptions(journal), null, CancellationToken.None);
     watch.Stop();
+    File.Delete(journal);
     var export = graph.RequestCount - before;
 
     static int Batches(int n) => (n + 19) / 20;

@@ -236,7 +236,7 @@ internal sealed class LiveRead
 
         foreach (var upn in byUpn)
         {
-            requests.Add(new GraphRequest(C.Users[upn].ToGetRequestInformation(rc => rc.QueryParameters.Select = UserSelect), $"the user {upn}", "User.Read.All"));
+            requests.Add(new GraphRequest(C.Users[upn].ToGetRequestInformation(rc => rc.QueryParameters.Select = UserSelect), $"the user {upn}", "User.Read.All") { ObjectType = "user" });
         }
 
         foreach (var answer in await _t.BatchAsync(requests, _cancel).ConfigureAwait(false))
@@ -255,7 +255,7 @@ internal sealed class LiveRead
 
             foreach (var item in answer.Body!.Value.Has("value") ? answer.Values : new[] { answer.Body!.Value })
             {
-                if (LivePrincipal.From(item.Kind().Length == 0 && answer.Request.Permission == "User.Read.All" ? WithType(item, "user") : item) is { } p)
+                if (LivePrincipal.From(item.Kind().Length == 0 && answer.Request.ObjectType is { } type ? WithType(item, type) : item) is { } p)
                 {
                     Add(p);
                 }

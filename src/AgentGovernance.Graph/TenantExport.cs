@@ -104,9 +104,7 @@ internal sealed class TenantExport
         }
 
         b.Notes.AddRange(_notes);
-        var snapshot = b.Build();
-        Journal.Delete(_options.JournalPath);
-        return snapshot;
+        return b.Build(); // the caller deletes the journal once the snapshot is written
     }
 
     private void Report(string activity, string status, int percent = -1) => _progress?.Invoke(new GraphExportProgress(activity, status, percent));
@@ -412,11 +410,6 @@ internal sealed class TenantExport
             w.WriteBoolean("done", true);
             if (deltaLink is not null) w.WriteString("deltaLink", deltaLink);
         });
-
-        public static void Delete(string path)
-        {
-            if (File.Exists(path)) File.Delete(path);
-        }
 
         public void Dispose() => _out.Dispose();
 

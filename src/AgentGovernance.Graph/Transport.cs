@@ -33,6 +33,9 @@ internal sealed class GraphRequest
     /// <summary>The least-privileged permission the request needs, named in a permission-denied message.</summary>
     public string Permission { get; }
 
+    /// <summary>What the answer's objects are when Graph leaves out @odata.type (a GET of users/{id} is a user).</summary>
+    public string? ObjectType { get; init; }
+
     public string Method => Info.HttpMethod.ToString().ToUpperInvariant();
 
     public string Url => Info.URI.ToString();

@@ -98,6 +98,12 @@ public sealed class ExportAccessSnapshotCommand : GovernanceCmdlet
             return;
         }
 
+        if (System.IO.Path.GetDirectoryName(path) is { } folder && !System.IO.Directory.Exists(folder))
+        {
+            WriteGovernanceError(new GovernanceException("FolderNotFound", GovernanceErrorKind.ObjectNotFound, $"The folder '{folder}' does not exist.", path));
+            return;
+        }
+
         if (NoClobber && System.IO.File.Exists(path))
         {
             WriteGovernanceError(new GovernanceException("FileExists", GovernanceErrorKind.WriteError, $"The file '{path}' already exists (leave out -NoClobber to replace it).", path));
@@ -162,6 +168,7 @@ public sealed class ExportAccessSnapshotCommand : GovernanceCmdlet
         try
         {
             SnapshotWriter.WriteFile(snapshot, path, overwrite: !NoClobber);
+            System.IO.File.Delete(journal); // written: nothing left to resume
             if (PassThru)
             {
                 WriteFileItem(path);

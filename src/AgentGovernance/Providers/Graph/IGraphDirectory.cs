@@ -112,7 +112,7 @@ public sealed class GraphExportOptions
 {
     public GraphExportOptions(string journalPath) => JournalPath = journalPath ?? throw new ArgumentNullException(nameof(journalPath));
 
-    /// <summary>Where pages read so far are kept until the snapshot is written, so an interrupted export can resume.</summary>
+    /// <summary>Where pages read so far are kept, so an interrupted export can resume; the caller deletes it once the snapshot is written.</summary>
     public string JournalPath { get; }
 
     /// <summary>Continue from the journal of an interrupted export instead of starting again.</summary>
