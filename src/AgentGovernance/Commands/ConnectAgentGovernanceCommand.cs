@@ -4,10 +4,10 @@ using AgentGovernance.Policy;
 
 namespace AgentGovernance.Commands;
 
-/// <summary>Chooses the directory (a snapshot) and the policy for this session.</summary>
+/// <summary>Chooses the directory (a snapshot, or a live tenant through Microsoft Graph) and the policy for this session.</summary>
 [Cmdlet(VerbsCommunications.Connect, "AgentGovernance", DefaultParameterSetName = SnapshotObject)]
 [OutputType(typeof(GovernanceSession))]
-public sealed class ConnectAgentGovernanceCommand : GovernanceCmdlet
+public sealed partial class ConnectAgentGovernanceCommand : GovernanceCmdlet
 {
     private const string SnapshotObject = "Snapshot";
     private const string SnapshotFile = "SnapshotPath";
@@ -48,6 +48,12 @@ public sealed class ConnectAgentGovernanceCommand : GovernanceCmdlet
 
         try
         {
+            if (IsGraphSet)
+            {
+                ConnectGraph();
+                return;
+            }
+
             var snapshot = Snapshot;
             if (ParameterSetName == SnapshotFile)
             {
@@ -61,52 +67,87 @@ public sealed class ConnectAgentGovernanceCommand : GovernanceCmdlet
             }
 
             var previous = GovernanceSession.Current;
-            GovernancePolicy? policy = Policy;
-            if (policy is null && PolicyPath is not null)
-            {
-                if (FileSystemPath(PolicyPath) is not { } policyFile)
-                {
-                    return;
-                }
-
-                policy = PolicyReader.ReadFile(policyFile);
-            }
-
-            policy ??= previous?.Policy ?? GovernancePolicy.Default;
-            snapshot ??= previous?.Snapshot;
-            string? storePath = previous?.StorePath;
-            if (StorePath is not null)
-            {
-                if (FileSystemFolder(StorePath) is not { } folder)
-                {
-                    return;
-                }
-
-                // Open it now, so a folder that cannot be made or a file that is not a store fails here, not at the first approval.
-                using (Stores.FolderStore.Open(folder))
-                {
-                }
-
-                storePath = folder;
-            }
-
-            var signerPath = LedgerSignerPath is null ? previous?.LedgerSignerPath : FileSystemPath(LedgerSignerPath);
-            if (LedgerSignerPath is not null && signerPath is null)
+            if (ResolvePolicy(previous) is not { } policy)
             {
                 return;
             }
 
-            var session = new GovernanceSession(snapshot, policy, storePath, signerPath);
-            GovernanceSession.Set(session);
-            WriteVerbose($"Connected: directory {session.Directory}, policy {session.PolicySource}, store {session.StorePath}.");
-            if (PassThru)
+            // A new snapshot replaces a live connection; a policy-only call keeps whichever directory the session had.
+            var provider = snapshot is null ? previous?.Provider : null;
+            snapshot ??= provider is null ? previous?.Snapshot : null;
+            if (!ResolveStore(previous, out var storePath, out var signerPath))
             {
-                WriteObject(session);
+                return;
             }
+
+            Commit(new GovernanceSession(snapshot, policy, storePath, signerPath, provider), previous);
         }
         catch (GovernanceException e)
         {
             ThrowGovernanceError(e);
         }
+    }
+
+    /// <summary>Makes <paramref name="session"/> the runspace's, closing a live connection the new session no longer uses.</summary>
+    private void Commit(GovernanceSession session, GovernanceSession? previous)
+    {
+        GovernanceSession.Set(session);
+        if (previous?.Provider is { } old && !ReferenceEquals(old, session.Provider))
+        {
+            old.Dispose();
+        }
+
+        WriteVerbose($"Connected: directory {session.Directory}, policy {session.PolicySource}, store {session.StorePath}.");
+        if (PassThru)
+        {
+            WriteObject(session);
+        }
+    }
+
+    /// <summary>The store and ledger signer given (the store opened now, so a folder that cannot be one fails here), else the session's; false after an error record.</summary>
+    private bool ResolveStore(GovernanceSession? previous, out string? storePath, out string? signerPath)
+    {
+        storePath = previous?.StorePath;
+        signerPath = previous?.LedgerSignerPath;
+        if (StorePath is not null)
+        {
+            if (FileSystemFolder(StorePath) is not { } folder)
+            {
+                return false;
+            }
+
+            using (Stores.FolderStore.Open(folder))
+            {
+            }
+
+            storePath = folder;
+        }
+
+        if (LedgerSignerPath is not null)
+        {
+            signerPath = FileSystemPath(LedgerSignerPath);
+            if (signerPath is null)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The policy given with -Policy or -PolicyPath, else the session's, else the defaults; null when -PolicyPath was refused.</summary>
+    private GovernancePolicy? ResolvePolicy(GovernanceSession? previous)
+    {
+        if (Policy is not null)
+        {
+            return Policy;
+        }
+
+        if (PolicyPath is not null)
+        {
+            return FileSystemPath(PolicyPath) is { } policyFile ? PolicyReader.ReadFile(policyFile) : null;
+        }
+
+        return previous?.Policy ?? GovernancePolicy.Default;
     }
 }

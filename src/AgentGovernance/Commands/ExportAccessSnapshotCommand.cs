@@ -1,20 +1,36 @@
+using System.Collections.Concurrent;
 using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
 using AgentGovernance.Directory;
+using AgentGovernance.Providers.Graph;
 
 namespace AgentGovernance.Commands;
 
-/// <summary>Writes an access snapshot to a file (agentgovernance/snapshot@1, stable bytes).</summary>
-[Cmdlet(VerbsData.Export, "AccessSnapshot", SupportsShouldProcess = true)]
+/// <summary>Writes an access snapshot to a file (agentgovernance/snapshot@1, stable bytes): one given, the session's, or the live tenant's (-FromGraph).</summary>
+[Cmdlet(VerbsData.Export, "AccessSnapshot", SupportsShouldProcess = true, DefaultParameterSetName = SnapshotSet)]
 [OutputType(typeof(System.IO.FileInfo))]
 public sealed class ExportAccessSnapshotCommand : GovernanceCmdlet
 {
+    private const string SnapshotSet = "Snapshot";
+    private const string GraphSet = "FromGraph";
+    private readonly CancellationTokenSource _stop = new();
+
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = string.Empty;
 
     /// <summary>The snapshot to write; the session's when left out.</summary>
-    [Parameter(ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = SnapshotSet, ValueFromPipeline = true)]
     public AccessSnapshot? Snapshot { get; set; }
+
+    /// <summary>Reads the whole tenant the session is connected to (Connect-AgentGovernance -TenantId).</summary>
+    [Parameter(ParameterSetName = GraphSet, Mandatory = true)]
+    public SwitchParameter FromGraph { get; set; }
+
+    /// <summary>Continues an interrupted -FromGraph export from its journal.</summary>
+    [Parameter(ParameterSetName = GraphSet)]
+    public SwitchParameter Resume { get; set; }
 
     [Parameter]
     public SwitchParameter NoClobber { get; set; }
@@ -26,6 +42,12 @@ public sealed class ExportAccessSnapshotCommand : GovernanceCmdlet
 
     protected override void ProcessRecord()
     {
+        if (FromGraph)
+        {
+            ExportLive();
+            return;
+        }
+
         var snapshot = RequireSnapshot(Snapshot);
         if (FileSystemPath(Path) is not { } path)
         {
@@ -48,6 +70,105 @@ public sealed class ExportAccessSnapshotCommand : GovernanceCmdlet
         {
             SnapshotWriter.WriteFile(snapshot, path, overwrite: !NoClobber);
             _written = path;
+            if (PassThru)
+            {
+                WriteFileItem(path);
+            }
+        }
+        catch (GovernanceException e)
+        {
+            WriteGovernanceError(e, path);
+        }
+    }
+
+    protected override void StopProcessing() => _stop.Cancel();
+
+    /// <summary>Reads the live tenant on a worker thread and writes its progress records here, on the pipeline thread.</summary>
+    private void ExportLive()
+    {
+        if (LiveDirectory is not { } live)
+        {
+            ThrowGovernanceError(new GovernanceException("NotConnectedToGraph", GovernanceErrorKind.InvalidOperation,
+                "-FromGraph reads the tenant the session is connected to: run Connect-AgentGovernance -TenantId ... first."));
+            return;
+        }
+
+        if (FileSystemPath(Path) is not { } path)
+        {
+            return;
+        }
+
+        if (System.IO.Path.GetDirectoryName(path) is { } folder && !System.IO.Directory.Exists(folder))
+        {
+            WriteGovernanceError(new GovernanceException("FolderNotFound", GovernanceErrorKind.ObjectNotFound, $"The folder '{folder}' does not exist.", path));
+            return;
+        }
+
+        if (NoClobber && System.IO.File.Exists(path))
+        {
+            WriteGovernanceError(new GovernanceException("FileExists", GovernanceErrorKind.WriteError, $"The file '{path}' already exists (leave out -NoClobber to replace it).", path));
+            return;
+        }
+
+        if (!ShouldProcess(path, $"Read tenant {live.TenantId} through Microsoft Graph and write its snapshot"))
+        {
+            return;
+        }
+
+        var journal = path + ".journal";
+        var progress = new BlockingCollection<GraphExportProgress>();
+        var before = live.Statistics.Requests;
+        var work = Task.Run(() =>
+        {
+            try
+            {
+                return live.Export(new GraphExportOptions(journal) { Resume = Resume }, progress.Add, _stop.Token);
+            }
+            finally
+            {
+                progress.CompleteAdding();
+            }
+        });
+        var record = new ProgressRecord(1, "Export-AccessSnapshot -FromGraph", $"Reading tenant {live.TenantId}");
+        foreach (var p in progress.GetConsumingEnumerable())
+        {
+            record.StatusDescription = p.Status;
+            record.PercentComplete = p.Percent;
+            WriteProgress(record);
+        }
+
+        AccessSnapshot snapshot;
+        try
+        {
+            snapshot = work.GetAwaiter().GetResult();
+        }
+        catch (GovernanceException e)
+        {
+            WriteGovernanceError(e, path);
+            WriteWarning($"The pages read so far are kept in '{journal}': run the same command with -Resume to go on from there.");
+            return;
+        }
+        catch (System.OperationCanceledException)
+        {
+            WriteWarning($"Stopped. The pages read so far are kept in '{journal}': run the same command with -Resume to go on from there.");
+            return;
+        }
+        finally
+        {
+            record.RecordType = ProgressRecordType.Completed;
+            WriteProgress(record);
+        }
+
+        foreach (var note in snapshot.Notes)
+        {
+            WriteWarning(note);
+        }
+
+        WriteVerbose($"Read {snapshot.PrincipalCount} principals, {snapshot.MembershipCount} memberships, {snapshot.ResourceCount} resources and {snapshot.GrantCount} grants with {live.Statistics.Requests - before} HTTP requests (this connection so far: {live.Statistics}).");
+        try
+        {
+            SnapshotWriter.WriteFile(snapshot, path, overwrite: !NoClobber);
+            System.IO.File.Delete(journal); // written: nothing left to resume
             if (PassThru)
             {
                 WriteFileItem(path);

@@ -39,9 +39,17 @@ public sealed class GetEffectiveAccessCommand : GovernanceCmdlet
             return;
         }
 
-        var snapshot = RequireSnapshot(Snapshot);
+        if (Snapshot is null && LiveDirectory is not null && ResourceId.Length == 0)
+        {
+            WriteGovernanceError(new GovernanceException("LiveDirectoryNeedsResource", GovernanceErrorKind.InvalidArgument,
+                $"The session reads a live tenant, where what '{PrincipalId}' reaches across every site, file and role cannot be listed without reading the whole tenant. " +
+                "Give -ResourceId too, or export a snapshot (Export-AccessSnapshot -FromGraph) and pass it with -Snapshot.", PrincipalId));
+            return;
+        }
+
         try
         {
+            var snapshot = ResourceId.Length > 0 ? RequireResourceState(Snapshot, ResourceId) : RequireSnapshot(Snapshot);
             if (PrincipalId.Length == 0)
             {
                 WriteObject(EffectiveAccess.ForResource(snapshot, ResourceId), enumerateCollection: true);

@@ -7,13 +7,16 @@ using AgentGovernance.Directory;
 using AgentGovernance.Ledger;
 using AgentGovernance.Policy;
 using AgentGovernance.Providers;
+using AgentGovernance.Providers.Graph;
 using AgentGovernance.Stores;
 
 namespace AgentGovernance.Commands;
 
 /// <summary>What every cmdlet of the module shares: error records and the session's defaults.</summary>
-public abstract class GovernanceCmdlet : PSCmdlet
+public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
 {
+    private IDisposable? _liveReads;
+
     internal static ErrorCategory Category(GovernanceErrorKind kind) => kind switch
     {
         GovernanceErrorKind.InvalidData => ErrorCategory.InvalidData,
@@ -88,6 +91,44 @@ public abstract class GovernanceCmdlet : PSCmdlet
         return snapshot!;
     }
 
+    /// <summary>The live directory of the session (Connect-AgentGovernance -TenantId), or null.</summary>
+    protected static IGraphDirectory? LiveDirectory => GovernanceSession.Current?.Provider as IGraphDirectory;
+
+    /// <summary>
+    /// The state to preview <paramref name="change"/> on: the snapshot given; else, when the session is
+    /// connected to a live tenant, the part of it the change touches, read now (and cached until this
+    /// command ends); else the session's snapshot.
+    /// </summary>
+    protected AccessSnapshot RequireState(AccessSnapshot? given, AccessChange change)
+    {
+        if (given is null && LiveDirectory is { } live)
+        {
+            _liveReads ??= live.BeginCommand();
+            return live.ReadState(change);
+        }
+
+        return RequireSnapshot(given);
+    }
+
+    /// <summary>Like <see cref="RequireState"/>, for one resource (who reaches it).</summary>
+    protected AccessSnapshot RequireResourceState(AccessSnapshot? given, string resourceId)
+    {
+        if (given is null && LiveDirectory is { } live)
+        {
+            _liveReads ??= live.BeginCommand();
+            return live.ReadResource(resourceId);
+        }
+
+        return RequireSnapshot(given);
+    }
+
+    /// <summary>PowerShell disposes a cmdlet when its pipeline ends, however it ends: the live read cache ends with it.</summary>
+    public void Dispose()
+    {
+        _liveReads?.Dispose();
+        _liveReads = null;
+    }
+
     protected GovernancePolicy CurrentPolicy(GovernancePolicy? given) =>
         given ?? GovernanceSession.Current?.Policy ?? GovernancePolicy.Default;
 
@@ -106,11 +147,17 @@ public abstract class GovernanceCmdlet : PSCmdlet
     }
 
     /// <summary>
-    /// The directory changes are applied to: the session's snapshot file (Connect-AgentGovernance -SnapshotPath).
-    /// A snapshot held only in memory cannot be changed.
+    /// The directory changes are applied to: the session's live tenant (Connect-AgentGovernance -TenantId),
+    /// else its snapshot file (-SnapshotPath). A snapshot held only in memory cannot be changed.
+    /// Give it back with <see cref="ReleaseDirectory"/>.
     /// </summary>
     internal IDirectoryProvider OpenDirectory()
     {
+        if (Session.Provider is { } live)
+        {
+            return live;
+        }
+
         var source = Session.Snapshot?.Source;
         if (source is null)
         {
@@ -121,6 +168,15 @@ public abstract class GovernanceCmdlet : PSCmdlet
         }
 
         return new SnapshotFileProvider(source!);
+    }
+
+    /// <summary>Disposes a directory <see cref="OpenDirectory"/> opened for this command (never the session's live one).</summary>
+    internal static void ReleaseDirectory(IDirectoryProvider? directory)
+    {
+        if (directory is not null && !ReferenceEquals(directory, GovernanceSession.Current?.Provider))
+        {
+            directory.Dispose();
+        }
     }
 
     /// <summary>After a change to the session's snapshot file, the session reads it again, so previews see the change.</summary>

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using AgentGovernance.Directory;
 using AgentGovernance.Ledger;
 using AgentGovernance.Policy;
+using AgentGovernance.Providers;
 using AgentGovernance.Stores;
 
 namespace AgentGovernance.Commands;
@@ -12,27 +13,31 @@ public sealed class GovernanceSession
 {
     private static readonly ConditionalWeakTable<Runspace, GovernanceSession> Sessions = new();
 
-    internal GovernanceSession(AccessSnapshot? snapshot, GovernancePolicy policy, string? storePath = null, string? ledgerSignerPath = null)
+    internal GovernanceSession(AccessSnapshot? snapshot, GovernancePolicy policy, string? storePath = null, string? ledgerSignerPath = null, IDirectoryProvider? provider = null)
     {
         Snapshot = snapshot;
         Policy = policy;
         StorePath = storePath ?? FolderStore.DefaultPath;
         LedgerSignerPath = ledgerSignerPath ?? LedgerSigner.DefaultPath;
+        Provider = provider;
     }
 
-    internal GovernanceSession WithSnapshot(AccessSnapshot snapshot) => new(snapshot, Policy, StorePath, LedgerSignerPath);
+    internal GovernanceSession WithSnapshot(AccessSnapshot snapshot) => new(snapshot, Policy, StorePath, LedgerSignerPath, Provider);
 
     /// <summary>What a PowerShell session uses before Connect-AgentGovernance: no snapshot, the built-in policy, the default store.</summary>
     internal static GovernanceSession Defaults => new(null, GovernancePolicy.Default);
 
     public AccessSnapshot? Snapshot { get; }
 
+    /// <summary>The live directory (Microsoft Graph) when connected with -TenantId; previews then read current state from it.</summary>
+    public IDirectoryProvider? Provider { get; }
+
     public GovernancePolicy Policy { get; }
 
-    public string? TenantId => Snapshot?.TenantId;
+    public string? TenantId => Provider?.TenantId ?? Snapshot?.TenantId;
 
-    /// <summary>Where the directory comes from: the snapshot file, or "(in memory)".</summary>
-    public string Directory => Snapshot is null ? "(none)" : Snapshot.Source ?? "(in memory)";
+    /// <summary>Where the directory comes from: the Graph endpoint and tenant, the snapshot file, or "(in memory)".</summary>
+    public string Directory => Provider is not null ? Provider.Location : Snapshot is null ? "(none)" : Snapshot.Source ?? "(in memory)";
 
     /// <summary>The policy file, or "(built-in defaults)".</summary>
     public string PolicySource => Policy.Source ?? "(built-in defaults)";

@@ -68,7 +68,7 @@ public sealed class InvokeAccessExpiryCommand : GovernanceCmdlet
                 RefreshSnapshot(directory);
             }
 
-            directory?.Dispose();
+            ReleaseDirectory(directory);
         }
     }
 }

@@ -87,7 +87,7 @@ public sealed class InvokeApprovedChangeCommand : GovernanceCmdlet
                 RefreshSnapshot(directory);
             }
 
-            directory?.Dispose();
+            ReleaseDirectory(directory);
         }
     }
 

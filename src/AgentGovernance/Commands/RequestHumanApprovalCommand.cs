@@ -88,7 +88,7 @@ public sealed class RequestHumanApprovalCommand : GovernanceCmdlet
         ExposureReport report;
         try
         {
-            report = ParameterSetName == ReportSet ? Report : ExposureEngine.Assess(RequireSnapshot(Snapshot), Change, policy);
+            report = ParameterSetName == ReportSet ? Report : ExposureEngine.Assess(RequireState(Snapshot, Change), Change, policy);
         }
         catch (GovernanceException e)
         {
@@ -111,8 +111,8 @@ public sealed class RequestHumanApprovalCommand : GovernanceCmdlet
                 RequestedBy = RequestedBy,
                 ExpiresIn = ExpiresIn,
                 BreakGlassReason = BreakGlass ? Reason : null,
-                DirectoryKind = "snapshot",
-                DirectoryLocation = report.Snapshot.Source,
+                DirectoryKind = Snapshot is null && Session.Provider is { } live ? live.Kind : "snapshot",
+                DirectoryLocation = Snapshot is null && Session.Provider is { } where ? where.Location : report.Snapshot.Source,
             });
             WriteVerbose($"Opened {request.RequestId} for {request.ChangeId}: {request.RequiredApprovals} approval(s) from {string.Join(", ", request.EligibleApprovers)} by {GovernanceClock.Format(request.ExpiresAt)}.");
             if (request.BreakGlass)

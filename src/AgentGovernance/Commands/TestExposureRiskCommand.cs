@@ -15,7 +15,7 @@ public sealed class TestExposureRiskCommand : GovernanceCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public AccessChange Change { get; set; } = null!;
 
-    /// <summary>The directory to preview on; the session's when left out.</summary>
+    /// <summary>The directory to preview on; the session's (a snapshot, or the live tenant's current state) when left out.</summary>
     [Parameter]
     public AccessSnapshot? Snapshot { get; set; }
 
@@ -25,11 +25,11 @@ public sealed class TestExposureRiskCommand : GovernanceCmdlet
 
     protected override void ProcessRecord()
     {
-        var snapshot = RequireSnapshot(Snapshot);
         var policy = CurrentPolicy(Policy);
         try
         {
             var watch = Stopwatch.StartNew();
+            var snapshot = RequireState(Snapshot, Change);
             var report = ExposureEngine.Assess(snapshot, Change, policy);
             watch.Stop();
             WriteVerbose($"Assessed {Change.Id} on {snapshot.TenantId} in {watch.Elapsed.TotalMilliseconds:0.0} ms: {report.Change.Operations.Count} operation(s), {report.ResourcesAffected} resource(s) change, risk {report.RiskLevel}, {report.RequiredApprovals} approval(s) needed.");

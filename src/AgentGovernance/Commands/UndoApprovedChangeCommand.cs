@@ -53,7 +53,7 @@ public sealed class UndoApprovedChangeCommand : GovernanceCmdlet
                 RefreshSnapshot(directory);
             }
 
-            directory?.Dispose();
+            ReleaseDirectory(directory);
         }
     }
 }

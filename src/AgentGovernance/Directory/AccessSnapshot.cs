@@ -24,6 +24,7 @@ public sealed class AccessSnapshot
     private readonly string?[] _principalNames;
     private readonly Utf8Map _principalIndex;
     private readonly Utf8Map _resourceIndex;
+    private readonly int? _enabledUserTotal;
     private volatile Dictionary<string, int>? _upnIndex;
 
     internal AccessSnapshot(SnapshotBuilder b)
@@ -33,6 +34,8 @@ public sealed class AccessSnapshot
         CapturedAtText = b.CapturedAtText;
         CapturedAt = b.CapturedAt;
         Source = b.Source;
+        Notes = b.Notes.ToArray();
+        _enabledUserTotal = b.EnabledUserTotal;
 
         _principalIds = b.PrincipalIds.ToArray();
         _principalNames = b.PrincipalNames.ToArray();
@@ -143,7 +146,11 @@ public sealed class AccessSnapshot
 
     public int DisabledUserCount { get; }
 
-    public int EnabledUserCount => EnabledUsers.Length;
+    /// <summary>Enabled users of the tenant: those in the snapshot, or for a partial read of a live tenant, the tenant's count.</summary>
+    public int EnabledUserCount => _enabledUserTotal ?? EnabledUsers.Length;
+
+    /// <summary>What a partial read of a live tenant could not read or left out; empty for a snapshot file.</summary>
+    public IReadOnlyList<string> Notes { get; }
 
     public int GroupCount { get; }
 

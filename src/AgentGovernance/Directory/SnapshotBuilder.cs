@@ -33,6 +33,18 @@ internal sealed class SnapshotBuilder
 
     public string? Source { get; set; }
 
+    /// <summary>
+    /// What a partial snapshot (the part of a live tenant one change touches) could not read or left
+    /// out, in words a person reads; the exposure report repeats them.
+    /// </summary>
+    public List<string> Notes { get; } = new();
+
+    /// <summary>
+    /// The tenant's enabled users when the snapshot holds only some of them (a partial read of a live
+    /// tenant): what percentages are taken of. Null: count the users in the snapshot.
+    /// </summary>
+    public int? EnabledUserTotal { get; set; }
+
     internal List<string> PrincipalIds { get; } = new();
 
     internal List<string?> PrincipalNames { get; } = new();

@@ -21,7 +21,7 @@ public static class ExposureEngine
         policy ??= GovernancePolicy.Default;
         var before = new GraphState(snapshot);
         var after = new GraphState(snapshot);
-        var notes = new List<string>();
+        var notes = new List<string>(snapshot.Notes);
         var ctx = new ChangeContext(snapshot, change, policy);
         var affected = new Affected();
         foreach (var op in change.Operations)

@@ -121,13 +121,26 @@ public sealed class MetadataTests : CmdletTestBase
     }
 
     [Fact]
-    public void ConnectTakesASnapshotOrAPath()
+    public void ConnectTakesASnapshotAPathOrAGraphSignIn()
     {
         var command = Command("Connect-AgentGovernance");
 
-        Assert.Equal(new[] { "Snapshot", "SnapshotPath" }, command.ParameterSets.Select(s => s.Name).OrderBy(n => n, StringComparer.Ordinal));
+        Assert.Equal(
+            new[] { "AccessToken", "CertificatePath", "CertificateThumbprint", "ClientSecret", "DeviceCode", "Interactive", "ManagedIdentity", "Snapshot", "SnapshotPath" },
+            command.ParameterSets.Select(s => s.Name).OrderBy(n => n, StringComparer.Ordinal));
+        Assert.Equal("Snapshot", command.DefaultParameterSet);
         Assert.True(InSet(command, "SnapshotPath", "SnapshotPath").IsMandatory);
         Assert.True(command.Parameters.ContainsKey("PassThru"));
+        foreach (var set in command.ParameterSets.Where(s => !s.Name.StartsWith("Snapshot", StringComparison.Ordinal)))
+        {
+            Assert.True(InSet(command, "TenantId", set.Name).IsMandatory, set.Name);
+            Assert.Contains(set.Parameters, p => p.Name == "GraphEndpoint");
+            Assert.Contains(set.Parameters, p => p.Name == "Environment");
+        }
+
+        // Secrets are SecureStrings, never plain strings in the history.
+        Assert.Equal(typeof(System.Security.SecureString), command.Parameters["AccessToken"].ParameterType);
+        Assert.Equal(typeof(System.Security.SecureString), command.Parameters["ClientSecret"].ParameterType);
     }
 
     [Theory]

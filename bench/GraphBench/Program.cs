@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security;
+using AgentGovernance.Graph;
+using AgentGovernance.GraphFake;
+using AgentGovernance.Providers.Graph;
+
+// dotnet run -c Release --project bench/GraphBench -- [measure] [--objects 10000,100000] [--markdown FILE]
+// dotnet run -c Release --project bench/GraphBench -- serve [--port N]     (the Fabrikam demo tenant, until Ctrl+C)
+var mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "measure";
+string? Option(string name) => Array.IndexOf(args, name) is var i && i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+
+if (mode == "serve")
+{
+    using var graph = new FakeGraph(Fabrikam.Build());
+    Console.WriteLine($"endpoint {graph.BaseUrl}");
+    Console.WriteLine($"token    {graph.Token}");
+    Console.WriteLine("Fabrikam: payroll.xlsx is " + Fabrikam.PayrollId + "; All Engineering is " + Fabrikam.Eng + "; Data Ops is " + Fabrikam.Data);
+    var seconds = int.Parse(Option("--seconds") ?? "1800", CultureInfo.InvariantCulture);
+    Thread.Sleep(TimeSpan.FromSeconds(seconds)); // bounded: a loopback server never outlives its use
+    return 0;
+}
+
+var sizes = (Option("--objects") ?? "10000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
+var lines = new List<string>
+{
+    "| directory objects | users / groups / service principals | memberships | export requests | paging minimum | export ÷ minimum | per-group listing | per-group ÷ export | per 10,000 objects: export / minimum / per-group | export time |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|",
+};
+foreach (var objects in sizes)
+{
+    var users = objects * 80 / 100;
+    var groups = objects * 15 / 100;
+    var sps = objects - users - groups;
+    using var graph = new FakeGraph(Generated.Tenant(users, groups, sps)) { DeltaPageSize = 200, MaxPageSize = 999 };
+    var t = graph.Tenant;
+    var token = new SecureString();
+    foreach (var c in graph.Token) token.AppendChar(c);
+    var options = new GraphConnectionOptions("fabrikam.example", GraphSignIn.AccessToken) { AccessToken = token, GraphEndpoint = new Uri(graph.BaseUrl) };
+    using var live = new GraphDirectoryFactory().Connect(options);
+    var journal = Path.Combine(Path.GetTempPath(), $"graphbench-{Environment.ProcessId}-{objects}.journal");
+    var before = graph.RequestCount;
+    var watch = Stopwatch.StartNew();
+    var snapshot = live.Export(new GraphExportOptions(journal), null, CancellationToken.None);
+    watch.Stop();
+    File.Delete(journal);
+    var export = graph.RequestCount - before;
+
+    static int Batches(int n) => (n + 19) / 20;
+    var minimum = graph.DeltaPages("users") + graph.DeltaPages("groups") + graph.DeltaPages("servicePrincipals")
+        + 1 + Batches(t.RoleDefinitions.Count) + Batches(t.ServicePrincipals.Values.Count(s => s.AppRoles.Count > 0)) + Batches(t.GroupSites.Count);
+
+    before = graph.RequestCount;
+    var members = await PerGroupCrawl.RunAsync(graph.BaseUrl, graph.Token);
+    var perGroup = graph.RequestCount - before + (export - (graph.DeltaPages("users") + graph.DeltaPages("groups") + graph.DeltaPages("servicePrincipals")));
+    if (members != snapshot.MembershipCount)
+    {
+        Console.Error.WriteLine($"the per-group crawl read {members} memberships, the export {snapshot.MembershipCount}");
+        return 1;
+    }
+
+    double Per10k(int n) => n * 10_000.0 / objects;
+    lines.Add($"| {objects:N0} | {users:N0} / {groups:N0} / {sps:N0} | {snapshot.MembershipCount:N0} | {export:N0} | {minimum:N0} | {(double)export / minimum:0.00}× | {perGroup:N0} | {(double)perGroup / export:0.0}× | {Per10k(export):0} / {Per10k(minimum):0} / {Per10k(perGroup):0} | {watch.Elapsed.TotalSeconds:0.0} s |");
+    Console.Error.WriteLine($"{objects:N0} objects done ({live.Statistics})");
+}
+
+foreach (var line in lines) Console.WriteLine(line);
+if (Option("--markdown") is { } md) File.WriteAllLines(md, lines);
+return 0;

@@ -1,0 +1,690 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace AgentGovernance.GraphFake;
+
+/// <summary>A failure to serve instead of the answer, for requests whose path contains <see cref="Path"/>.</summary>
+public sealed class Fault
+{
+    public string Method { get; init; } = "*";
+
+    /// <summary>Matched against the unescaped URL, query included.</summary>
+    public string Path { get; init; } = string.Empty;
+
+    /// <summary>How many matching requests get it (then they are served normally).</summary>
+    public int Times { get; set; } = 1;
+
+    public int Status { get; init; } = 429;
+
+    public int? RetryAfter { get; init; }
+
+    /// <summary>Wait this long before answering (timeouts).</summary>
+    public int DelayMs { get; init; }
+
+    public string Code { get; init; } = "TooManyRequests";
+
+    /// <summary>Only inside $batch (true), only as a request of its own (false), or both (null).</summary>
+    public bool? InBatch { get; init; }
+}
+
+/// <summary>
+/// A Microsoft Graph v1.0 stand-in on 127.0.0.1 serving the documented response shapes
+/// (graph-notes.md): collections with absolute @odata.nextLink, delta with members@delta, @removed and
+/// @odata.deltaLink, JSON batching with per-step status (and 424 for failed dependencies), errors as
+/// {"error":{"code","message","innerError"}}, 429 with Retry-After. It keeps a log of every request.
+/// </summary>
+public sealed class FakeGraph : IDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly object _gate = new();
+    private readonly Task _loop;
+    private readonly Dictionary<string, List<JsonObject>> _rounds = new(StringComparer.Ordinal);
+
+    public FakeGraph(FakeTenant tenant, string token = "test-token")
+    {
+        Tenant = tenant;
+        Token = token;
+        Port = FreePort();
+        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+        _listener.Start();
+        _loop = Task.Run(LoopAsync);
+    }
+
+    public FakeTenant Tenant { get; }
+
+    public string Token { get; }
+
+    public int Port { get; }
+
+    public string BaseUrl => $"http://127.0.0.1:{Port}/v1.0";
+
+    public ConcurrentQueue<Fault> Faults { get; } = new();
+
+    /// <summary>Every HTTP request on the wire: "GET /v1.0/groups/...".</summary>
+    public ConcurrentQueue<string> Requests { get; } = new();
+
+    /// <summary>Every request carried inside a $batch.</summary>
+    public ConcurrentQueue<string> Steps { get; } = new();
+
+    /// <summary>The ConsistencyLevel header of each request and step that had one, by URL.</summary>
+    public ConcurrentQueue<string> Eventual { get; } = new();
+
+    /// <summary>Page size of collections when the client asks for more (or gives no $top).</summary>
+    public int MaxPageSize { get; set; } = 100;
+
+    /// <summary>Objects per delta page.</summary>
+    public int DeltaPageSize { get; set; } = 100;
+
+    /// <summary>members@delta references per group part on a delta page (a larger group continues on later parts).</summary>
+    public int DeltaMembersPerPart { get; set; } = 200;
+
+    public int RequestCount => Requests.Count;
+
+    public void Fail(Fault fault) => Faults.Enqueue(fault);
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        try { _listener.Stop(); } catch (ObjectDisposedException) { }
+        _listener.Close();
+    }
+
+    private static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    private async Task LoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            HttpListenerContext ctx;
+            try
+            {
+                ctx = await _listener.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (HttpListenerException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => ServeAsync(ctx));
+        }
+    }
+
+    private async Task ServeAsync(HttpListenerContext ctx)
+    {
+        try
+        {
+            var req = ctx.Request;
+            var body = req.HasEntityBody ? await new StreamReader(req.InputStream, Encoding.UTF8).ReadToEndAsync().ConfigureAwait(false) : string.Empty;
+            var url = req.RawUrl ?? "/";
+            Requests.Enqueue($"{req.HttpMethod} {Uri.UnescapeDataString(url)}");
+            var headers = req.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!, k => req.Headers[k]!, StringComparer.OrdinalIgnoreCase);
+            Answer answer;
+            if (headers.TryGetValue("Authorization", out var auth) ? auth != "Bearer " + Token : true)
+            {
+                answer = Error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.");
+            }
+            else
+            {
+                answer = await DispatchAsync(req.HttpMethod, url, headers, body, inBatch: false).ConfigureAwait(false);
+            }
+
+            ctx.Response.StatusCode = answer.Status;
+            foreach (var (k, v) in answer.Headers) ctx.Response.Headers[k] = v;
+            var bytes = answer.Json is not null ? Encoding.UTF8.GetBytes(answer.Json.ToJsonString()) : answer.Text is not null ? Encoding.UTF8.GetBytes(answer.Text) : Array.Empty<byte>();
+            if (bytes.Length > 0)
+            {
+                ctx.Response.ContentType = answer.Json is not null ? "application/json; charset=utf-8" : "text/plain";
+                ctx.Response.ContentLength64 = bytes.Length;
+                await ctx.Response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
+            }
+
+            ctx.Response.Close();
+        }
+        catch (Exception e) when (e is HttpListenerException || e is ObjectDisposedException || e is IOException)
+        {
+            // The client gave up (a timeout test) or the server is stopping.
+        }
+    }
+
+    private sealed class Answer
+    {
+        public int Status { get; init; } = 200;
+
+        public JsonNode? Json { get; init; }
+
+        public string? Text { get; init; }
+
+        public Dictionary<string, string> Headers { get; } = new(StringComparer.OrdinalIgnoreCase);
+    }
+
+    private static Answer Ok(JsonNode json, int status = 200) => new() { Status = status, Json = json };
+
+    private static Answer NoContent() => new() { Status = 204 };
+
+    private static Answer Error(int status, string code, string message) => new()
+    {
+        Status = status,
+        Json = new JsonObject
+        {
+            ["error"] = new JsonObject
+            {
+                ["code"] = code,
+                ["message"] = message,
+                ["innerError"] = new JsonObject
+                {
+                    ["date"] = "2026-11-25T09:00:00",
+                    ["request-id"] = Guid.NewGuid().ToString(),
+                    ["client-request-id"] = Guid.NewGuid().ToString(),
+                },
+            },
+        },
+    };
+
+    private async Task<Answer> DispatchAsync(string method, string url, Dictionary<string, string> headers, string body, bool inBatch)
+    {
+        var path = Uri.UnescapeDataString(url.Split('?')[0]);
+        var full = Uri.UnescapeDataString(url);
+        if (headers.TryGetValue("ConsistencyLevel", out var level))
+        {
+            Eventual.Enqueue($"{level} {Uri.UnescapeDataString(url)}");
+        }
+
+        foreach (var fault in Faults)
+        {
+            bool take;
+            lock (_gate)
+            {
+                take = fault.Times > 0 && (fault.Method == "*" || fault.Method == method) && full.Contains(fault.Path, StringComparison.Ordinal)
+                       && (fault.InBatch is null || fault.InBatch == inBatch);
+                if (take) fault.Times--;
+            }
+
+            if (!take) continue;
+            if (fault.DelayMs > 0)
+            {
+                await Task.Delay(fault.DelayMs).ConfigureAwait(false);
+            }
+
+            if (fault.Status != 200)
+            {
+                var failed = Error(fault.Status, fault.Code, $"Fault injected for {path}.");
+                if (fault.RetryAfter is { } after) failed.Headers["Retry-After"] = after.ToString(CultureInfo.InvariantCulture);
+                return failed;
+            }
+        }
+
+        if (!path.StartsWith("/v1.0/", StringComparison.Ordinal))
+        {
+            return Error(404, "NotFound", $"No such version: {path}");
+        }
+
+        // The SDK calls functions as OData does (delta()); Graph accepts that and the bare name.
+        var route = path.Substring("/v1.0".Length).Replace("/delta()", "/delta", StringComparison.Ordinal);
+        var query = Query(url);
+        lock (_gate)
+        {
+            if (method == "POST" && route == "/$batch")
+            {
+                return Batch(body);
+            }
+
+            return Route(method, route, query, headers, body, url);
+        }
+    }
+
+    private Answer Batch(string body)
+    {
+        var requests = JsonNode.Parse(body)!["requests"]!.AsArray();
+        if (requests.Count > 20)
+        {
+            return Error(400, "BadRequest", "A batch holds at most 20 requests.");
+        }
+
+        var statuses = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        var responses = new JsonArray();
+        foreach (var r in requests)
+        {
+            var id = r!["id"]!.GetValue<string>();
+            var method = r["method"]!.GetValue<string>();
+            var rel = r["url"]!.GetValue<string>();
+            var url = "/v1.0" + (rel.StartsWith('/') ? rel : "/" + rel);
+            Steps.Enqueue($"{method} {Uri.UnescapeDataString(url)}");
+            var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            if (r["headers"] is JsonObject h)
+            {
+                foreach (var (k, v) in h) headers[k] = v?.ToString() ?? string.Empty;
+            }
+
+            Answer answer;
+            var depends = r["dependsOn"] is JsonArray d ? d.Select(x => x!.GetValue<string>()).ToList() : new List<string>();
+            if (depends.Any(x => !statuses.TryGetValue(x, out var s) || s >= 400))
+            {
+                answer = Error(424, "FailedDependency", "The request it depends on failed.");
+            }
+            else
+            {
+                Monitor.Exit(_gate);
+                try
+                {
+                    answer = DispatchAsync(method, url, headers, r["body"]?.ToJsonString() ?? string.Empty, inBatch: true).GetAwaiter().GetResult();
+                }
+                finally
+                {
+                    Monitor.Enter(_gate);
+                }
+            }
+
+            statuses[id] = answer.Status;
+            var step = new JsonObject { ["id"] = id, ["status"] = answer.Status };
+            var stepHeaders = new JsonObject();
+            foreach (var (k, v) in answer.Headers) stepHeaders[k] = v;
+            if (answer.Json is not null) stepHeaders["Content-Type"] = "application/json";
+            if (answer.Text is not null) stepHeaders["Content-Type"] = "text/plain";
+            step["headers"] = stepHeaders;
+            if (answer.Json is not null) step["body"] = answer.Json.DeepClone();
+            else if (answer.Text is not null) step["body"] = answer.Text;
+            responses.Add(step);
+        }
+
+        // Graph answers in any order: reversed, so the client must correlate by id.
+        var reversed = new JsonArray();
+        foreach (var s in responses.Reverse().ToList())
+        {
+            responses.Remove(s);
+            reversed.Add(s);
+        }
+
+        return Ok(new JsonObject { ["responses"] = reversed });
+    }
+
+    private static Dictionary<string, string> Query(string url)
+    {
+        var q = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var i = url.IndexOf('?');
+        if (i < 0) return q;
+        foreach (var part in url.Substring(i + 1).Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = part.IndexOf('=');
+            var key = Uri.UnescapeDataString(eq < 0 ? part : part.Substring(0, eq));
+            q[key] = eq < 0 ? string.Empty : Uri.UnescapeDataString(part.Substring(eq + 1).Replace('+', ' '));
+        }
+
+        return q;
+    }
+
+    /// <summary>One page of a collection, with an absolute nextLink that keeps the query.</summary>
+    private Answer Page(IReadOnlyList<JsonNode> all, Dictionary<string, string> query, string url, JsonObject? extra = null)
+    {
+        var size = Math.Min(MaxPageSize, query.TryGetValue("$top", out var top) && int.TryParse(top, out var t) ? t : MaxPageSize);
+        var offset = query.TryGetValue("$skiptoken", out var skip) ? int.Parse(skip.Substring(1), CultureInfo.InvariantCulture) : 0;
+        var page = new JsonArray();
+        foreach (var item in all.Skip(offset).Take(size)) page.Add(item.DeepClone());
+        var result = extra ?? new JsonObject();
+        result["@odata.context"] = BaseUrl + "/$metadata#directoryObjects";
+        if (query.ContainsKey("$count") && offset == 0) result["@odata.count"] = all.Count;
+        result["value"] = page;
+        if (offset + size < all.Count)
+        {
+            var path = url.Split('?')[0];
+            var keep = string.Join("&", query.Where(kv => kv.Key != "$skiptoken").Select(kv => Uri.EscapeDataString(kv.Key) + "=" + Uri.EscapeDataString(kv.Value)));
+            result["@odata.nextLink"] = $"http://127.0.0.1:{Port}{path}?{(keep.Length > 0 ? keep + "&" : string.Empty)}$skiptoken=X{offset + size}";
+        }
+
+        return Ok(result);
+    }
+
+    private static string? Eq(string? filter, string field)
+    {
+        if (filter is null) return null;
+        foreach (var clause in filter.Split(" and "))
+        {
+            var c = clause.Trim();
+            var prefix = field + " eq '";
+            if (c.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) && c.EndsWith('\''))
+            {
+                return c.Substring(prefix.Length, c.Length - prefix.Length - 1);
+            }
+        }
+
+        return null;
+    }
+
+    private Answer Route(string method, string route, Dictionary<string, string> query, Dictionary<string, string> headers, string body, string url)
+    {
+        var s = route.Trim('/').Split('/');
+        var T = Tenant;
+        query.TryGetValue("$filter", out var filter);
+
+        if (method == "GET" && route == "/organization")
+        {
+            return Ok(new JsonObject { ["value"] = new JsonArray(new JsonObject { ["id"] = T.Id, ["displayName"] = T.DisplayName }) });
+        }
+
+        if (method == "POST" && route == "/directoryObjects/getByIds")
+        {
+            var ids = JsonNode.Parse(body)!["ids"]!.AsArray().Select(i => i!.GetValue<string>());
+            return Ok(new JsonObject { ["value"] = new JsonArray(ids.Select(T.Principal).Where(p => p is not null).Select(p => (JsonNode)p!).ToArray()) });
+        }
+
+        // ---- users -------------------------------------------------------------------------
+        if (s[0] == "users")
+        {
+            if (s.Length == 1 && method == "GET") return Page(T.Users.Values.OrderBy(u => u.Id).Select(u => (JsonNode)u.Json()).ToList(), query, url);
+            if (s.Length == 2 && s[1] == "$count")
+            {
+                if (!headers.ContainsKey("ConsistencyLevel")) return Error(400, "Request_UnsupportedQuery", "Count is only supported with ConsistencyLevel: eventual.");
+                var n = T.Users.Values.Count(u => filter != "accountEnabled eq true" || u.Enabled);
+                return new Answer { Text = n.ToString(CultureInfo.InvariantCulture) };
+            }
+
+            if (s.Length == 2 && s[1] == "delta") return Delta("users", query, url);
+            if (s.Length == 2)
+            {
+                var u = T.Users.Values.FirstOrDefault(x => x.Id.Equals(s[1], StringComparison.OrdinalIgnoreCase) || x.Upn.Equals(s[1], StringComparison.OrdinalIgnoreCase));
+                return u is null ? Error(404, "Request_ResourceNotFound", $"Resource '{s[1]}' does not exist.") : Ok(u.Json());
+            }
+        }
+
+        // ---- groups ------------------------------------------------------------------------
+        if (s[0] == "groups")
+        {
+            if (s.Length == 1 && method == "GET") return Page(T.Groups.Values.OrderBy(g => g.Id).Select(g => (JsonNode)g.Json()).ToList(), query, url);
+            if (s.Length == 2 && s[1] == "delta") return Delta("groups", query, url);
+            if (!T.Groups.TryGetValue(s[1], out var g)) return Error(404, "Request_ResourceNotFound", $"Resource '{s[1]}' does not exist.");
+            if (s.Length == 2 && method == "GET") return Ok(g.Json());
+            if (s.Length == 2 && method == "PATCH")
+            {
+                var v = JsonNode.Parse(body)!["visibility"]?.GetValue<string>();
+                if (v is not null) g.Visibility = v;
+                return NoContent();
+            }
+
+            switch (s[2])
+            {
+                case "members" when s.Length == 3 && method == "GET":
+                    if (g.MembersHidden) return Error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+                    var members = g.Members.Select(T.Principal).Where(p => p is not null).Select(p => (JsonNode)p!).ToList();
+                    if (filter is not null)
+                    {
+                        if (!headers.ContainsKey("ConsistencyLevel") || !query.ContainsKey("$count")) return Error(400, "Request_UnsupportedQuery", "$filter on members needs ConsistencyLevel: eventual and $count=true.");
+                        var id = Eq(filter, "id");
+                        members = members.Where(m => m["id"]!.GetValue<string>().Equals(id, StringComparison.OrdinalIgnoreCase)).ToList();
+                    }
+
+                    return Page(members, query, url);
+                case "members" when s.Length == 4 && s[3] == "$ref" && method == "POST":
+                {
+                    var odataId = JsonNode.Parse(body)!["@odata.id"]!.GetValue<string>();
+                    var member = odataId.Substring(odataId.LastIndexOf('/') + 1);
+                    if (T.Principal(member) is null) return Error(404, "Request_ResourceNotFound", $"Resource '{member}' does not exist.");
+                    if (g.Dynamic) return Error(400, "Request_BadRequest", "Members of a dynamic group cannot be changed.");
+                    if (g.Members.Contains(member, StringComparer.OrdinalIgnoreCase))
+                        return Error(400, "Request_BadRequest", "One or more added object references already exist for the following modified properties: 'members'.");
+                    g.Members.Add(member);
+                    return NoContent();
+                }
+
+                case "members" when s.Length == 5 && s[4] == "$ref" && method == "DELETE":
+                    if (!g.Members.Remove(s[3])) return Error(404, "Request_ResourceNotFound", $"Resource '{s[3]}' does not exist or one of its queried reference-property objects are not present.");
+                    return NoContent();
+                case "members" when s.Length == 4 && method == "DELETE":
+                    // Without /$ref, Graph deletes the member object itself.
+                    T.DeletedObjects.Add(s[3]);
+                    T.Users.Remove(s[3]);
+                    foreach (var other in T.Groups.Values) other.Members.Remove(s[3]);
+                    return NoContent();
+                case "transitiveMemberOf":
+                    return Page(T.Ancestors(g.Id).Select(a => (JsonNode)T.Groups[a].Json()).ToList(), query, url);
+                case "appRoleAssignments":
+                    return Page(T.AppRoleAssignments.Where(a => a.PrincipalId.Equals(g.Id, StringComparison.OrdinalIgnoreCase)).Select(AppRoleJson).ToList(), query, url);
+                case "sites" when s.Length == 4 && s[3] == "root":
+                    return T.GroupSites.TryGetValue(g.Id, out var site) ? Ok(SiteJson(site)) : Error(404, "itemNotFound", "The group has no site.");
+            }
+        }
+
+        // ---- service principals --------------------------------------------------------------
+        if (s[0].StartsWith("servicePrincipals(appId=", StringComparison.Ordinal))
+        {
+            var appId = s[0].Substring("servicePrincipals(appId='".Length).TrimEnd(')', '\'');
+            var sp = T.ServicePrincipals.Values.FirstOrDefault(x => x.AppId.Equals(appId, StringComparison.OrdinalIgnoreCase));
+            return sp is null ? Error(404, "Request_ResourceNotFound", $"No service principal for app {appId}.") : Ok(sp.Json());
+        }
+
+        if (s[0] == "servicePrincipals")
+        {
+            if (s.Length == 2 && s[1] == "delta") return Delta("servicePrincipals", query, url);
+            if (s.Length < 2 || !T.ServicePrincipals.TryGetValue(s[1], out var sp)) return Error(404, "Request_ResourceNotFound", "No such service principal.");
+            if (s.Length == 2) return Ok(sp.Json());
+            if (s[2] == "appRoleAssignedTo")
+            {
+                if (s.Length == 3 && method == "GET")
+                    return Page(T.AppRoleAssignments.Where(a => a.ResourceId.Equals(sp.Id, StringComparison.OrdinalIgnoreCase)).Select(AppRoleJson).ToList(), query, url);
+                if (s.Length == 3 && method == "POST")
+                {
+                    var b = JsonNode.Parse(body)!;
+                    var a = new FakeAppRoleAssignment(T.NextId(), b["resourceId"]!.GetValue<string>(), b["principalId"]!.GetValue<string>(), b["appRoleId"]!.GetValue<string>());
+                    if (T.AppRoleAssignments.Any(x => x.ResourceId == a.ResourceId && x.PrincipalId == a.PrincipalId && x.AppRoleId == a.AppRoleId))
+                        return Error(400, "Request_BadRequest", "Permission being assigned already exists on the object");
+                    T.AppRoleAssignments.Add(a);
+                    return Ok(AppRoleJson(a), 201);
+                }
+
+                if (s.Length == 4 && method == "DELETE")
+                {
+                    return T.AppRoleAssignments.RemoveAll(a => a.Id == s[3]) > 0 ? NoContent() : Error(404, "Request_ResourceNotFound", "No such assignment.");
+                }
+            }
+        }
+
+        // ---- directory roles -----------------------------------------------------------------
+        if (route.StartsWith("/roleManagement/directory/", StringComparison.Ordinal))
+        {
+            var kind = s[2];
+            if (kind == "roleDefinitions")
+            {
+                if (s.Length == 3) return Page(T.RoleDefinitions.Select(d => (JsonNode)new JsonObject { ["id"] = d.Id, ["displayName"] = d.Name }).ToList(), query, url);
+                var d = T.RoleDefinitions.FirstOrDefault(x => x.Id == s[3]);
+                return d is null ? Error(404, "Request_ResourceNotFound", "No such role.") : Ok(new JsonObject { ["id"] = d.Id, ["displayName"] = d.Name });
+            }
+
+            if (kind == "roleAssignments")
+            {
+                if (s.Length == 3 && method == "GET")
+                {
+                    var role = Eq(filter, "roleDefinitionId");
+                    var principal = Eq(filter, "principalId");
+                    if (role is null && principal is null) return Error(400, "BadRequest", "A filter on roleDefinitionId or principalId is required.");
+                    return Page(T.RoleAssignments.Where(a => (role is null || a.RoleDefinitionId == role) && (principal is null || a.PrincipalId == principal)).Select(RoleJson).ToList(), query, url);
+                }
+
+                if (s.Length == 3 && method == "POST")
+                {
+                    var b = JsonNode.Parse(body)!;
+                    var a = new FakeRoleAssignment(T.NextId(), b["roleDefinitionId"]!.GetValue<string>(), b["principalId"]!.GetValue<string>(), b["directoryScopeId"]?.GetValue<string>() ?? "/");
+                    T.RoleAssignments.Add(a);
+                    return Ok(RoleJson(a), 201);
+                }
+
+                if (s.Length == 4 && method == "DELETE")
+                {
+                    return T.RoleAssignments.RemoveAll(a => a.Id == s[3]) > 0 ? NoContent() : Error(404, "Request_ResourceNotFound", "No such assignment.");
+                }
+            }
+        }
+
+        // ---- sites and drive items ------------------------------------------------------------
+        if (s[0] == "sites" && s.Length >= 2)
+        {
+            var site = T.GroupSites.Values.FirstOrDefault(x => x.Id == s[1]);
+            if (site is null) return Error(404, "itemNotFound", "No such site.");
+            if (s.Length == 2) return Ok(SiteJson(site));
+            if (s[2] == "permissions")
+            {
+                return Page(site.AppPermissions.Select((p, i) => (JsonNode)new JsonObject
+                {
+                    ["id"] = (i + 1).ToString(CultureInfo.InvariantCulture),
+                    ["roles"] = new JsonArray(p.Role),
+                    ["grantedToIdentitiesV2"] = new JsonArray(new JsonObject { ["application"] = new JsonObject { ["id"] = p.AppId, ["displayName"] = p.AppId } }),
+                }).ToList(), query, url);
+            }
+        }
+
+        if (s[0] == "drives" && s.Length >= 4 && s[2] == "items")
+        {
+            if (!T.Items.TryGetValue($"{s[1]}/{s[3]}", out var item)) return Error(404, "itemNotFound", "The resource could not be found.");
+            if (s.Length == 4) return Ok(new JsonObject { ["id"] = item.Id, ["name"] = item.Name, ["webUrl"] = "https://fabrikam.example/" + item.Name });
+            switch (s[4])
+            {
+                case "permissions" when s.Length == 5:
+                    return Page(item.Permissions.Select(p => (JsonNode)p.Json()).ToList(), query, url);
+                case "permissions" when s.Length == 6 && method == "DELETE":
+                {
+                    var p = item.Permissions.FirstOrDefault(x => x.Id == s[5]);
+                    if (p is null) return Error(404, "itemNotFound", "The permission does not exist.");
+                    if (p.Inherited) return Error(400, "invalidRequest", "Inherited permissions cannot be deleted.");
+                    item.Permissions.Remove(p);
+                    return NoContent();
+                }
+
+                case "invite":
+                {
+                    var b = JsonNode.Parse(body)!;
+                    var who = b["recipients"]![0]!["objectId"]!.GetValue<string>();
+                    var role = b["roles"]![0]!.GetValue<string>();
+                    var p = new FakePermission { Id = T.NextId(), Role = role, User = T.Users.ContainsKey(who) ? who : null, Group = T.Groups.ContainsKey(who) ? who : null };
+                    item.Permissions.Add(p);
+                    return Ok(new JsonObject { ["value"] = new JsonArray(p.Json()) });
+                }
+
+                case "createLink":
+                {
+                    var b = JsonNode.Parse(body)!;
+                    var role = b["type"]!.GetValue<string>() == "edit" ? "write" : "read";
+                    var scope = b["scope"]!.GetValue<string>();
+                    var existing = item.Permissions.FirstOrDefault(x => x.LinkScope == scope && x.Role == role);
+                    if (existing is not null) return Ok(existing.Json(), 200);
+                    var p = new FakePermission { Id = T.NextId(), Role = role, LinkScope = scope };
+                    item.Permissions.Add(p);
+                    return Ok(p.Json(), 201);
+                }
+            }
+        }
+
+        return Error(400, "BadRequest", $"The fake Graph does not serve {method} {route}.");
+    }
+
+    private static JsonNode AppRoleJson(FakeAppRoleAssignment a) => new JsonObject
+    {
+        ["id"] = a.Id, ["appRoleId"] = a.AppRoleId, ["principalId"] = a.PrincipalId, ["resourceId"] = a.ResourceId, ["principalType"] = "User",
+    };
+
+    private static JsonNode RoleJson(FakeRoleAssignment a) => new JsonObject
+    {
+        ["id"] = a.Id, ["principalId"] = a.PrincipalId, ["roleDefinitionId"] = a.RoleDefinitionId, ["directoryScopeId"] = a.DirectoryScopeId,
+    };
+
+    private static JsonObject SiteJson(FakeSite site) => new() { ["id"] = site.Id, ["displayName"] = site.Name, ["webUrl"] = "https://fabrikam.example/sites/" + site.Name };
+
+    // ---- delta -------------------------------------------------------------------------------------
+
+    /// <summary>Everything a first delta round returns, in page order: objects, later parts of large groups, then what was removed meanwhile.</summary>
+    public List<JsonObject> DeltaItems(string kind)
+    {
+        var T = Tenant;
+        var items = new List<JsonObject>();
+        switch (kind)
+        {
+            case "users":
+                items.AddRange(T.Users.Values.OrderBy(u => u.Id).Select(u => u.Json()));
+                break;
+            case "servicePrincipals":
+                items.AddRange(T.ServicePrincipals.Values.OrderBy(x => x.Id).Select(x => x.Json()));
+                break;
+            default:
+                foreach (var g in T.Groups.Values.OrderBy(x => x.Id))
+                {
+                    var refs = g.Members.Select(m => Ref(m)).ToList();
+                    for (var part = 0; part == 0 || part * DeltaMembersPerPart < refs.Count; part++)
+                    {
+                        var o = part == 0 ? g.Json() : new JsonObject { ["@odata.type"] = "#microsoft.graph.group", ["id"] = g.Id };
+                        o["members@delta"] = new JsonArray(refs.Skip(part * DeltaMembersPerPart).Take(DeltaMembersPerPart).Select(r => (JsonNode)r).ToArray());
+                        if (part == 0) o["owners@delta"] = new JsonArray(g.Owners.Select(x => (JsonNode)Ref(x)).ToArray());
+                        items.Add(o);
+                    }
+                }
+
+                foreach (var (group, member) in T.RemovedDuringSync)
+                {
+                    var r = Ref(member);
+                    r["@removed"] = new JsonObject { ["reason"] = "deleted" };
+                    items.Add(new JsonObject { ["@odata.type"] = "#microsoft.graph.group", ["id"] = group, ["members@delta"] = new JsonArray(r) });
+                }
+
+                break;
+        }
+
+        foreach (var id in T.DeletedDuringSync)
+        {
+            var known = kind switch { "users" => T.Users.ContainsKey(id), "groups" => T.Groups.ContainsKey(id), _ => T.ServicePrincipals.ContainsKey(id) };
+            if (known) items.Add(new JsonObject { ["id"] = id, ["@removed"] = new JsonObject { ["reason"] = "changed" } });
+        }
+
+        return items;
+    }
+
+    /// <summary>How many pages a first delta round of <paramref name="kind"/> takes: the paging minimum.</summary>
+    public int DeltaPages(string kind) => Math.Max(1, (DeltaItems(kind).Count + DeltaPageSize - 1) / DeltaPageSize);
+
+    private JsonObject Ref(string id)
+    {
+        var type = Tenant.Users.ContainsKey(id) ? "user" : Tenant.Groups.ContainsKey(id) ? "group" : Tenant.ServicePrincipals.ContainsKey(id) ? "servicePrincipal" : Tenant.Others.GetValueOrDefault(id, "directoryObject");
+        return new JsonObject { ["@odata.type"] = "#microsoft.graph." + type, ["id"] = id };
+    }
+
+    private Answer Delta(string kind, Dictionary<string, string> query, string url)
+    {
+        if (query.ContainsKey("$skiptoken") && query.Keys.Any(k => k != "$skiptoken"))
+        {
+            return Error(400, "BadRequest", "Query parameters go in the first delta request only; they are encoded into the token.");
+        }
+
+        var offset = query.TryGetValue("$skiptoken", out var skip) ? int.Parse(skip.Substring(1), CultureInfo.InvariantCulture) : 0;
+        // A round's items are fixed when it starts (as Graph's tokens are), so later pages of a large tenant cost nothing to build.
+        if (offset == 0 || !_rounds.TryGetValue(kind, out var items))
+        {
+            items = DeltaItems(kind);
+            _rounds[kind] = items;
+        }
+
+        var page = new JsonArray();
+        foreach (var i in items.Skip(offset).Take(DeltaPageSize)) page.Add(i.DeepClone());
+        var result = new JsonObject { ["@odata.context"] = $"{BaseUrl}/$metadata#{kind}", ["value"] = page };
+        var path = url.Split('?')[0];
+        if (offset + DeltaPageSize < items.Count)
+        {
+            result["@odata.nextLink"] = $"http://127.0.0.1:{Port}{path}?$skiptoken=X{offset + DeltaPageSize}";
+        }
+        else
+        {
+            result["@odata.deltaLink"] = $"http://127.0.0.1:{Port}{path}?$deltatoken=D{items.Count}";
+        }
+
+        return Ok(result);
+    }
+}

@@ -1,0 +1,281 @@
+using System.Text.Json.Nodes;
+
+namespace AgentGovernance.GraphFake;
+
+/// <summary>The directory a <see cref="FakeGraph"/> serves: plain objects a test builds and then inspects.</summary>
+public sealed class FakeTenant
+{
+    public string Id { get; set; } = "11111111-0000-0000-0000-000000000001";
+
+    public string DisplayName { get; set; } = "Fabrikam";
+
+    public Dictionary<string, FakeUser> Users { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public Dictionary<string, FakeGroup> Groups { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public Dictionary<string, FakeServicePrincipal> ServicePrincipals { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Directory objects that are not principals (devices, contacts), which groups may contain.</summary>
+    public Dictionary<string, string> Others { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public List<FakeRoleDefinition> RoleDefinitions { get; } = new();
+
+    public List<FakeRoleAssignment> RoleAssignments { get; } = new();
+
+    public List<FakeAppRoleAssignment> AppRoleAssignments { get; } = new();
+
+    /// <summary>Group id to its site.</summary>
+    public Dictionary<string, FakeSite> GroupSites { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public Dictionary<string, FakeItem> Items { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Objects deleted while a delta sync runs: they appear first, then come again as @removed.</summary>
+    public HashSet<string> DeletedDuringSync { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Memberships removed while a delta sync runs (group, member): first listed, then @removed.</summary>
+    public List<(string Group, string Member)> RemovedDuringSync { get; } = new();
+
+    /// <summary>Users deleted by a DELETE on /groups/{id}/members/{id} without /$ref (the pitfall the provider must never fall into).</summary>
+    public List<string> DeletedObjects { get; } = new();
+
+    private int _next = 1;
+
+    public static string NewId(int n) => $"00000000-0000-0000-0000-{n:D12}";
+
+    public string NextId() => NewId(100000 + _next++);
+
+    public FakeUser AddUser(string id, string name, bool guest = false, bool enabled = true)
+    {
+        var u = new FakeUser(id, name) { Guest = guest, Enabled = enabled };
+        Users[id] = u;
+        return u;
+    }
+
+    public FakeGroup AddGroup(string id, string name, bool unified = false, string? visibility = null, params string[] members)
+    {
+        var g = new FakeGroup(id, name) { Unified = unified, Visibility = visibility };
+        g.Members.AddRange(members);
+        Groups[id] = g;
+        return g;
+    }
+
+    public FakeServicePrincipal AddServicePrincipal(string id, string name, string appId, params string[] appRoles)
+    {
+        var sp = new FakeServicePrincipal(id, name, appId);
+        sp.AppRoles.AddRange(appRoles);
+        ServicePrincipals[id] = sp;
+        return sp;
+    }
+
+    public JsonObject? Principal(string id)
+    {
+        if (Users.TryGetValue(id, out var u)) return u.Json();
+        if (Groups.TryGetValue(id, out var g)) return g.Json();
+        if (ServicePrincipals.TryGetValue(id, out var s)) return s.Json();
+        if (Others.TryGetValue(id, out var type)) return new JsonObject { ["@odata.type"] = "#microsoft.graph." + type, ["id"] = id };
+        return null;
+    }
+
+    /// <summary>Every group a principal is in, through nesting (transitiveMemberOf).</summary>
+    public List<string> Ancestors(string id)
+    {
+        var result = new List<string>();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { id };
+        var queue = new Queue<string>();
+        queue.Enqueue(id);
+        while (queue.Count > 0)
+        {
+            var x = queue.Dequeue();
+            foreach (var g in Groups.Values.Where(g => g.Members.Contains(x, StringComparer.OrdinalIgnoreCase)))
+            {
+                if (seen.Add(g.Id))
+                {
+                    result.Add(g.Id);
+                    queue.Enqueue(g.Id);
+                }
+            }
+        }
+
+        return result;
+    }
+}
+
+public sealed class FakeUser
+{
+    public FakeUser(string id, string name) { Id = id; Name = name; Upn = name.ToLowerInvariant().Replace(' ', '.') + "@fabrikam.example"; }
+
+    public string Id { get; }
+
+    public string Name { get; }
+
+    public string Upn { get; set; }
+
+    public bool Guest { get; set; }
+
+    public bool Enabled { get; set; } = true;
+
+    public JsonObject Json() => new()
+    {
+        ["@odata.type"] = "#microsoft.graph.user",
+        ["id"] = Id,
+        ["displayName"] = Name,
+        ["userPrincipalName"] = Upn,
+        ["userType"] = Guest ? "Guest" : "Member",
+        ["accountEnabled"] = Enabled,
+        ["mail"] = Upn,
+    };
+}
+
+public sealed class FakeGroup
+{
+    public FakeGroup(string id, string name) { Id = id; Name = name; }
+
+    public string Id { get; }
+
+    public string Name { get; }
+
+    public bool Unified { get; set; }
+
+    public bool Dynamic { get; set; }
+
+    /// <summary>Public, Private, Hiddenmembership, or null (Graph's default).</summary>
+    public string? Visibility { get; set; }
+
+    public string? Label { get; set; }
+
+    /// <summary>Members cannot be listed without Member.Read.Hidden (the app lacks it): 403.</summary>
+    public bool MembersHidden { get; set; }
+
+    public List<string> Members { get; } = new();
+
+    public List<string> Owners { get; } = new();
+
+    public JsonObject Json()
+    {
+        var types = new JsonArray();
+        if (Unified) types.Add("Unified");
+        if (Dynamic) types.Add("DynamicMembership");
+        var labels = new JsonArray();
+        if (Label is not null) labels.Add(new JsonObject { ["labelId"] = "label-" + Label, ["displayName"] = Label });
+        return new JsonObject
+        {
+            ["@odata.type"] = "#microsoft.graph.group",
+            ["id"] = Id,
+            ["displayName"] = Name,
+            ["groupTypes"] = types,
+            ["visibility"] = Visibility,
+            ["securityEnabled"] = !Unified,
+            ["mailEnabled"] = Unified,
+            ["isAssignableToRole"] = null,
+            ["membershipRule"] = Dynamic ? "user.department -eq \"Sales\"" : null,
+            ["assignedLabels"] = labels,
+        };
+    }
+}
+
+public sealed class FakeServicePrincipal
+{
+    public FakeServicePrincipal(string id, string name, string appId) { Id = id; Name = name; AppId = appId; }
+
+    public string Id { get; }
+
+    public string Name { get; }
+
+    public string AppId { get; }
+
+    public List<string> AppRoles { get; } = new();
+
+    public JsonObject Json()
+    {
+        var roles = new JsonArray();
+        foreach (var r in AppRoles) roles.Add(new JsonObject { ["id"] = r, ["value"] = "Role." + r.Substring(r.Length - 4), ["allowedMemberTypes"] = new JsonArray("User") });
+        return new JsonObject
+        {
+            ["@odata.type"] = "#microsoft.graph.servicePrincipal",
+            ["id"] = Id,
+            ["displayName"] = Name,
+            ["appId"] = AppId,
+            ["accountEnabled"] = true,
+            ["appRoles"] = roles,
+            ["appRoleAssignmentRequired"] = false,
+        };
+    }
+}
+
+public sealed record FakeRoleDefinition(string Id, string Name);
+
+public sealed record FakeRoleAssignment(string Id, string RoleDefinitionId, string PrincipalId, string DirectoryScopeId = "/");
+
+public sealed record FakeAppRoleAssignment(string Id, string ResourceId, string PrincipalId, string AppRoleId);
+
+public sealed class FakeSite
+{
+    public FakeSite(string id, string name) { Id = id; Name = name; }
+
+    public string Id { get; }
+
+    public string Name { get; }
+
+    /// <summary>Application ids with a site permission (Sites.Selected).</summary>
+    public List<(string AppId, string Role)> AppPermissions { get; } = new();
+}
+
+public sealed class FakeItem
+{
+    public FakeItem(string drive, string id, string name) { Drive = drive; Id = id; Name = name; }
+
+    public string Drive { get; }
+
+    public string Id { get; }
+
+    public string Name { get; }
+
+    public List<FakePermission> Permissions { get; } = new();
+}
+
+/// <summary>A drive item permission: to a user or group (grantedToV2), or a sharing link with a scope.</summary>
+public sealed class FakePermission
+{
+    public string Id { get; init; } = string.Empty;
+
+    public string Role { get; init; } = "read";
+
+    public string? User { get; init; }
+
+    public string? Group { get; init; }
+
+    public string? SiteGroup { get; init; }
+
+    /// <summary>anonymous, organization, users.</summary>
+    public string? LinkScope { get; init; }
+
+    public bool Inherited { get; init; }
+
+    public JsonObject Json()
+    {
+        var p = new JsonObject { ["id"] = Id, ["roles"] = new JsonArray(Role) };
+        if (LinkScope is not null)
+        {
+            p["link"] = new JsonObject { ["scope"] = LinkScope, ["type"] = Role == "write" ? "edit" : "view", ["webUrl"] = "https://fabrikam.example/l/" + Id };
+        }
+        else if (User is not null)
+        {
+            p["grantedToV2"] = new JsonObject { ["user"] = new JsonObject { ["id"] = User, ["displayName"] = User } };
+        }
+        else if (Group is not null)
+        {
+            p["grantedToV2"] = new JsonObject { ["group"] = new JsonObject { ["id"] = Group, ["displayName"] = Group } };
+        }
+        else if (SiteGroup is not null)
+        {
+            p["grantedToV2"] = new JsonObject { ["siteGroup"] = new JsonObject { ["id"] = "7", ["displayName"] = SiteGroup } };
+        }
+
+        if (Inherited)
+        {
+            p["inheritedFrom"] = new JsonObject { ["id"] = "parent", ["path"] = "/drive/root:/Shared" };
+        }
+
+        return p;
+    }
+}
