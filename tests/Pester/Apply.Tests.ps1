@@ -74,7 +74,7 @@ Describe 'Invoke-ApprovedChange' {
         $request = New-ApprovedRequest -Session $session -Change (New-DataPlatformChange)
         # Someone adds All Engineering to Data Platform behind the pipeline's back, in the directory itself.
         $text = [System.IO.File]::ReadAllText($session.Tenant)
-        [System.IO.File]::WriteAllText($session.Tenant, $text.Replace('"id": "g-dataplatform", "type": "group", "displayName": "Data Platform", "members": [', '"id": "g-dataplatform", "type": "group", "displayName": "Data Platform", "members": ["g-eng", '))
+        [System.IO.File]::WriteAllText($session.Tenant, $text.Replace('"mailNickname": "dataplatform", "members": [', '"mailNickname": "dataplatform", "members": ["g-all-staff", '))
         Connect-AgentGovernance -SnapshotPath $session.Tenant
 
         $request | Invoke-ApprovedChange -Force -ErrorAction SilentlyContinue -ErrorVariable stale
