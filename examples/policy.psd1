@@ -45,4 +45,22 @@
     AgentIdentities = @(
         'sp-helper'
     )
+
+    # Who may approve, with the public keys New-ApproverKey printed. None by default: then no change
+    # can be approved. Add one line per approver (BreakGlass = $true for break-glass approvers):
+    #   @{ Id = 'carol@contoso.com'; PublicKey = 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE...' }
+    Approvers = @()
+
+    # How long a request stays open (ISO 8601, PT1M..P30D), and the longest time-boxed change (PT1M..P3650D).
+    ApprovalExpiry = 'P1D'
+    MaxDuration    = 'P30D'
+
+    # A break-glass request needs this many more approvals, from BreakGlass approvers only.
+    BreakGlass = @{ ExtraApprovals = 1 }
+
+    # Reducing access (undo, expiry, Invoke-ApprovedChange -EmergencyRevocation) needs no approval.
+    EmergencyRevocation = $true
+
+    # Public keys trusted to sign ledger checkpoints; empty: those registered in the store, with a warning.
+    LedgerSigners = @()
 }
