@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
+using AgentGovernance.Apply;
 using AgentGovernance.Approval;
 using AgentGovernance.Changes;
 using AgentGovernance.Directory;
@@ -170,12 +171,40 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
         return new SnapshotFileProvider(source!);
     }
 
-    /// <summary>Disposes a directory <see cref="OpenDirectory"/> opened for this command (never the session's live one).</summary>
-    internal static void ReleaseDirectory(IDirectoryProvider? directory)
+    /// <summary>
+    /// Runs a step of the apply stage: the session's directory and store opened, errors written as
+    /// records about <paramref name="target"/>, and afterwards, when <paramref name="step"/> says it
+    /// changed the directory, the session's snapshot read again so that previews see the change.
+    /// </summary>
+    internal void RunApply(object? target, bool writes, Func<ApplyService, IDirectoryProvider, bool> step)
     {
-        if (directory is not null && !ReferenceEquals(directory, GovernanceSession.Current?.Provider))
+        IDirectoryProvider? directory = null;
+        var changed = false;
+        try
         {
-            directory.Dispose();
+            directory = OpenDirectory();
+            using var approvals = OpenApprovals(writes: writes);
+            changed = step(new ApplyService(approvals, directory), directory);
+        }
+        catch (GovernanceException e)
+        {
+            WriteGovernanceError(e, target);
+            changed = writes;
+        }
+        finally
+        {
+            if (directory is not null)
+            {
+                if (changed)
+                {
+                    RefreshSnapshot(directory);
+                }
+
+                if (!ReferenceEquals(directory, GovernanceSession.Current?.Provider))
+                {
+                    directory.Dispose();
+                }
+            }
         }
     }
 
@@ -210,21 +239,8 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
     /// <summary>A folder path (relative to PowerShell's location); PathNotFileSystem for another provider, PathIsFile for a file.</summary>
     protected string? FileSystemFolder(string path)
     {
-        string resolved;
-        ProviderInfo provider;
-        try
+        if (FileSystemLocation(path) is not { } resolved)
         {
-            resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out provider, out _);
-        }
-        catch (DriveNotFoundException e)
-        {
-            WriteError(new ErrorRecord(e, "PathNotFound", ErrorCategory.ObjectNotFound, path));
-            return null;
-        }
-
-        if (provider.Name != "FileSystem")
-        {
-            WriteNotFileSystem(path);
             return null;
         }
 
@@ -298,6 +314,23 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
     /// </summary>
     protected string? FileSystemPath(string path)
     {
+        if (FileSystemLocation(path) is not { } resolved)
+        {
+            return null;
+        }
+
+        if (System.IO.Directory.Exists(resolved))
+        {
+            WriteIsFolder(resolved, path);
+            return null;
+        }
+
+        return resolved;
+    }
+
+    /// <summary>A path resolved against PowerShell's location (nothing need exist); null after PathNotFound or PathNotFileSystem.</summary>
+    private string? FileSystemLocation(string path)
+    {
         string resolved;
         ProviderInfo provider;
         try
@@ -313,12 +346,6 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
         if (provider.Name != "FileSystem")
         {
             WriteNotFileSystem(path);
-            return null;
-        }
-
-        if (System.IO.Directory.Exists(resolved))
-        {
-            WriteIsFolder(resolved, path);
             return null;
         }
 

@@ -1,7 +1,6 @@
 using System.Collections.Generic;
 using System.Management.Automation;
 using AgentGovernance.Apply;
-using AgentGovernance.Providers;
 
 namespace AgentGovernance.Commands;
 
@@ -16,14 +15,9 @@ public sealed class InvokeAccessExpiryCommand : GovernanceCmdlet
     protected override void EndProcessing()
     {
         var whatIf = WhatIfInEffect;
-        IDirectoryProvider? directory = null;
-        var reverted = 0;
-        var skipped = 0;
-        try
+        RunApply(null, writes: !whatIf, (apply, directory) =>
         {
-            directory = OpenDirectory();
-            using var approvals = OpenApprovals(writes: !whatIf);
-            var apply = new ApplyService(approvals, directory);
+            int reverted = 0, skipped = 0;
             var due = new List<(Approval.ApprovalRequest Request, GovernanceException? Skipped)>(apply.Expired());
             foreach (var (request, mismatch) in due)
             {
@@ -43,9 +37,8 @@ public sealed class InvokeAccessExpiryCommand : GovernanceCmdlet
                 try
                 {
                     using var prepared = apply.PrepareUndo(request.RequestId, "expiry");
-                    var result = apply.ExecuteUndo(prepared, "expiry", _ => true);
+                    WriteObject(apply.ExecuteUndo(prepared, "expiry", _ => true));
                     reverted++;
-                    WriteObject(result);
                 }
                 catch (GovernanceException e)
                 {
@@ -56,19 +49,7 @@ public sealed class InvokeAccessExpiryCommand : GovernanceCmdlet
             }
 
             WriteVerbose($"Access expiry on {directory.Location}: {due.Count} change(s) due, {reverted} reverted, {skipped} not reverted.");
-        }
-        catch (GovernanceException e)
-        {
-            WriteGovernanceError(e);
-        }
-        finally
-        {
-            if (directory is not null && reverted > 0)
-            {
-                RefreshSnapshot(directory);
-            }
-
-            ReleaseDirectory(directory);
-        }
+            return reverted > 0;
+        });
     }
 }

@@ -37,12 +37,8 @@ public sealed class InvokeApprovedChangeCommand : GovernanceCmdlet
     protected override void ProcessRecord()
     {
         var whatIf = WhatIfInEffect;
-        IDirectoryProvider? directory = null;
-        try
+        RunApply(ParameterSetName == EmergencySet ? Change : RequestId, writes: !whatIf, (apply, directory) =>
         {
-            directory = OpenDirectory();
-            using var approvals = OpenApprovals();
-            var apply = new ApplyService(approvals, directory);
             using var prepared = ParameterSetName == EmergencySet
                 ? apply.PrepareEmergencyRevocation(Change, audit: !whatIf)
                 : apply.PrepareApply(RequestId, audit: !whatIf);
@@ -64,7 +60,7 @@ public sealed class InvokeApprovedChangeCommand : GovernanceCmdlet
                     ShouldProcess(Describe(step.Plan, directory), "Apply");
                 }
 
-                return;
+                return false;
             }
 
             var result = apply.Execute(prepared, plan => ShouldProcessUnlessForced(Force || plan.Operation.NarrowsOnly || plan.AlreadyInEffect,
@@ -75,20 +71,8 @@ public sealed class InvokeApprovedChangeCommand : GovernanceCmdlet
             }
 
             WriteObject(result);
-        }
-        catch (GovernanceException e)
-        {
-            WriteGovernanceError(e, ParameterSetName == EmergencySet ? Change : RequestId);
-        }
-        finally
-        {
-            if (directory is not null && !whatIf)
-            {
-                RefreshSnapshot(directory);
-            }
-
-            ReleaseDirectory(directory);
-        }
+            return true;
+        });
     }
 
     internal static string Describe(OperationPlan plan, IDirectoryProvider directory) =>

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using AgentGovernance.Apply;
-using AgentGovernance.Providers;
 
 namespace AgentGovernance.Commands;
 
@@ -20,12 +19,8 @@ public sealed class UndoApprovedChangeCommand : GovernanceCmdlet
     protected override void ProcessRecord()
     {
         var whatIf = WhatIfInEffect;
-        IDirectoryProvider? directory = null;
-        try
+        RunApply(RequestId, writes: !whatIf, (apply, directory) =>
         {
-            directory = OpenDirectory();
-            using var approvals = OpenApprovals();
-            var apply = new ApplyService(approvals, directory);
             using var prepared = apply.PrepareUndo(RequestId, "undo", audit: !whatIf);
             if (whatIf)
             {
@@ -37,23 +32,11 @@ public sealed class UndoApprovedChangeCommand : GovernanceCmdlet
                     }
                 }
 
-                return;
+                return false;
             }
 
             WriteObject(apply.ExecuteUndo(prepared, "undo", op => ShouldProcess($"{op.Inverse} in {directory.Location}", "Undo")));
-        }
-        catch (GovernanceException e)
-        {
-            WriteGovernanceError(e, RequestId);
-        }
-        finally
-        {
-            if (directory is not null && !whatIf)
-            {
-                RefreshSnapshot(directory);
-            }
-
-            ReleaseDirectory(directory);
-        }
+            return true;
+        });
     }
 }
