@@ -341,7 +341,7 @@ internal sealed class ApplyService
                 "The policy does not allow reducing access without approval (EmergencyRevocation = $false): request approval for this change.", change.Id);
         }
 
-        var id = "rev-" + GovernanceClock.UtcNow.UtcDateTime.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "-" + Json.Hashing.ToHex(Guid.NewGuid().ToByteArray()).Substring(0, 8);
+        var id = ApprovalService.NewRequestId("rev", GovernanceClock.UtcNow);
         var requestLock = _approvals.Store.LockRequest(id, RequestLockTimeout);
         try
         {

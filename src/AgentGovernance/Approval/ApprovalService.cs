@@ -121,7 +121,7 @@ internal sealed class ApprovalService : IDisposable
         var expires = created + expiresIn;
         for (var attempt = 0; ; attempt++)
         {
-            var id = NewRequestId(created);
+            var id = NewRequestId("req", created);
             var document = ApprovalRequest.Build(id, _store.StoreId, change, report, required, eligible, requester, created, expires, breakGlass,
                 _policy.Fingerprint, _policy.Source, options.DirectoryKind, options.DirectoryLocation);
             var request = ApprovalRequest.Parse(document, id);
@@ -278,7 +278,7 @@ internal sealed class ApprovalService : IDisposable
             Ledger.CheckHeadLocked();
             var decision = ApprovalDecision.Sign(key, request, kind, approver!.Id, GovernanceClock.UtcNow, comment);
             _store.AddDecision(request.RequestId, decision.DecisionId, decision.Document);
-            var after = Evaluate(request, LedgerFacts(requestId), extraRecorded: decision.Hash);
+            var after = Evaluate(request, request.History!, extraRecorded: decision.Hash);
             var summary = kind == DecisionKind.Approve
                 ? $"approved by {approver.Id}: {after.Quorum} ({(after.QuorumMet ? "quorum met" : "quorum not yet met")})"
                 : $"denied by {approver.Id}";
@@ -471,12 +471,13 @@ internal sealed class ApprovalService : IDisposable
     /// <summary>What the ledger says about each request (or one).</summary>
     internal Dictionary<string, RequestHistory> LedgerFacts(string? requestId) => RequestHistory.Read(Ledger.Read(), requestId);
 
-    private static string NewRequestId(DateTimeOffset now)
+    /// <summary>A request id: <c>req-</c> (or <c>rev-</c> for an emergency revocation), the UTC date, eight random hex digits.</summary>
+    internal static string NewRequestId(string prefix, DateTimeOffset now)
     {
         var b = new byte[4];
         using var rng = RandomNumberGenerator.Create();
         rng.GetBytes(b);
-        return "req-" + now.UtcDateTime.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "-" + Json.Hashing.ToHex(b);
+        return prefix + "-" + now.UtcDateTime.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "-" + Json.Hashing.ToHex(b);
     }
 
 
