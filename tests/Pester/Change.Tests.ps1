@@ -197,7 +197,7 @@ Describe 'Export-AccessChange' {
         (Get-FileHash -LiteralPath $second).Hash | Should -Be (Get-FileHash -LiteralPath $first).Hash
     }
 
-    It 'writes each change into a folder as <first 16 hex digits of its id>.json' {
+    It 'writes each change into a folder named by the first 16 hex digits of its id, then .json' {
         $folder = (New-Item -ItemType Directory -Path (Join-Path $TestDrive 'proposals')).FullName
         $changes = @(Import-AccessChange -Path (Join-Path $ChangesFolder '*.json'))
         $files = @($changes | Export-AccessChange -Path $folder -PassThru)
