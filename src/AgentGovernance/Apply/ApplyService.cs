@@ -388,7 +388,8 @@ internal sealed class ApplyService
         if (!rollBack)
         {
             // Complete only what is still approved and no worse than approved; else roll back.
-            var refusal = GovernanceClock.UtcNow > request.ExpiresAt
+            var refusal = request.PolicyChanged ? PolicyChanged(request)
+                : GovernanceClock.UtcNow > request.ExpiresAt
                 ? new GovernanceException("ApprovalExpired", GovernanceErrorKind.InvalidOperation, "its approval expired", request.RequestId)
                 : request.Approvals < request.RequiredApprovals
                     ? new GovernanceException("QuorumNotMet", GovernanceErrorKind.PermissionDenied, "its quorum is no longer met", request.RequestId)
@@ -419,11 +420,17 @@ internal sealed class ApplyService
                 $"Request {r.RequestId} has {r.Quorum} valid approvals; it needs {r.RequiredApprovals} from distinct eligible approvers before it can be applied."),
             ApprovalStatus.Applied or ApprovalStatus.Undone => Refuse("AlreadyApplied", GovernanceErrorKind.InvalidOperation,
                 $"Request {r.RequestId} was already applied ({r.Status}); an approval is used once. Request approval again to apply the change again."),
+            _ when r.PolicyChanged => PolicyChanged(r),
             _ => r.StoreId == _approvals.Store.StoreId && r.Exposure.TenantId == _directory.TenantId ? null
                 : Refuse("DirectoryMismatch", GovernanceErrorKind.InvalidOperation,
                     $"Request {r.RequestId} was assessed on tenant {r.Exposure.TenantId}, but this session's directory is {_directory.TenantId} ({_directory.Location})."),
         };
     }
+
+    /// <summary>A request is applied only under the policy it was opened with (its fingerprint).</summary>
+    private GovernanceException PolicyChanged(ApprovalRequest r) => new("PolicyChanged", GovernanceErrorKind.PermissionDenied,
+        $"The policy changed since request {r.RequestId} was opened (fingerprint {r.PolicyFingerprint}, now {_approvals.Policy.Fingerprint}): " +
+        "its approvals were given under the other policy and do not count under this one. Nothing was applied; open a new request (Request-HumanApproval).", r.RequestId);
 
     /// <summary>S5: refuses when the exposure on current state is worse than the approved one, or now blocked.</summary>
     private GovernanceException? StaleOrBlocked(ApprovalRequest request, ExposureReport now)
@@ -562,7 +569,7 @@ internal sealed class ApplyService
         Record(new LedgerEvent(LedgerEvents.OperationReverted, Actor, p.Change.Id, p.RequestId, ApprovalService.Details(
             $"reverted {op.Operation}: {op.Inverse}", ("index", index), ("phase", phase), ("operation", op.Inverse!.ToDocument()), ("reference", op.Reference))));
 
-    private long Record(LedgerEvent e) => Ledger.Append(e).Sequence;
+    private long Record(LedgerEvent e) => Ledger.Append(_approvals.Stamp(e)).Sequence;
 
     private ApplyResult Result(PreparedChange p, string action, ApplyOutcome outcome, IReadOnlyDictionary<int, AppliedOperation> applied, HashSet<int> recovered,
         HashSet<int> reverted, DateTimeOffset? expires, long first, long last, string? reason) =>
