@@ -52,6 +52,16 @@ internal static class IdentityText
             return trimmed!.ToLowerInvariant();
         }
 
+        for (var i = 0; i < trimmed!.Length; i++)
+        {
+            // Normalizing may quietly turn a lone surrogate into U+FFFD: refuse it first.
+            if (char.IsSurrogate(trimmed[i]) && !(char.IsHighSurrogate(trimmed[i]) && i + 1 < trimmed.Length && char.IsLowSurrogate(trimmed[++i])))
+            {
+                problem = "the name is not valid Unicode text (a lone surrogate)";
+                return null;
+            }
+        }
+
         string kc;
         try
         {
