@@ -75,7 +75,7 @@ internal static class IdentityText
 
         for (var i = 0; i < kc.Length; i++)
         {
-            var cp = char.IsHighSurrogate(kc[i]) && i + 1 < kc.Length && char.IsLowSurrogate(kc[i + 1]) ? char.ConvertToUtf32(kc[i], kc[++i]) : kc[i];
+            var cp = CodePointAt(kc, ref i);
             if (IsInvisible(cp))
             {
                 problem = $"the name holds an invisible or control character (U+{cp:X4}) at position {i + 1}";
@@ -110,8 +110,8 @@ internal static class IdentityText
         while (clusters.MoveNext())
         {
             var cluster = (string)clusters.Current;
-            var cp = char.IsHighSurrogate(cluster[0]) && cluster.Length > 1 && char.IsLowSurrogate(cluster[1]) ? char.ConvertToUtf32(cluster[0], cluster[1]) : cluster[0];
-            if (IsInvisible(cp))
+            var at = 0;
+            if (IsInvisible(CodePointAt(cluster, ref at)))
             {
                 continue;
             }
@@ -139,7 +139,7 @@ internal static class IdentityText
         var sb = new StringBuilder(text.Length);
         for (var i = 0; i < text.Length; i++)
         {
-            var cp = char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]) ? char.ConvertToUtf32(text[i], text[++i]) : text[i];
+            var cp = CodePointAt(text, ref i);
             if (IsInvisible(cp) || (cp < 0x10000 && char.IsWhiteSpace((char)cp) && cp != ' '))
             {
                 sb.Append("<U+").Append(cp.ToString("X4", CultureInfo.InvariantCulture)).Append('>');
@@ -152,6 +152,10 @@ internal static class IdentityText
 
         return sb.ToString();
     }
+
+    /// <summary>The code point at <paramref name="i"/> (a surrogate pair read whole, <paramref name="i"/> left on its second half; a lone surrogate as itself).</summary>
+    private static int CodePointAt(string s, ref int i) =>
+        char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]) ? char.ConvertToUtf32(s[i], s[++i]) : s[i];
 
     private static bool IsPlainAscii(string s)
     {
