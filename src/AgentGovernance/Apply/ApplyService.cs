@@ -475,7 +475,8 @@ internal sealed class ApplyService
             reasons.Add("anyone with a link would gain access, which the approvers did not see");
         }
 
-        var seen = approved.Findings.ToDictionary(f => (f.RuleId, f.ResourceId), f => f.Severity);
+        // A rule can find more than once on one resource (AG007: the requester and the agent both gain): compare the worst.
+        var seen = approved.Findings.GroupBy(f => (f.RuleId, f.ResourceId)).ToDictionary(g => g.Key, g => g.Max(f => f.Severity));
         foreach (var f in now.Findings)
         {
             if (!seen.TryGetValue((f.RuleId, f.ResourceId), out var then))
