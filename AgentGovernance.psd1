@@ -37,7 +37,10 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('Governance', 'Permissions', 'EntraID', 'MicrosoftGraph', 'AI', 'Agents', 'Security', 'Audit')
+            Tags         = @('Governance', 'Permissions', 'EntraID', 'MicrosoftGraph', 'SharePoint', 'AI', 'Agents', 'Security', 'Audit', 'Compliance', 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
+            LicenseUri   = 'https://opensource.org/license/mit'
+            ProjectUri   = 'https://github.com/AgentGovernance/AgentGovernance'
+            ReleaseNotes = '0.1.0: preview, human approval, guarded apply and audit for permission changes AI agents suggest. CHANGELOG.md in the module folder has the details.'
         }
     }
 }

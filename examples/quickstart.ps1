@@ -16,15 +16,19 @@
     It works on a copy of the demo tenant in -WorkFolder (applying a change writes to the directory),
     uses only the module and PowerShell's engine cmdlets (so it also runs where only the engine is hosted),
     and leaves the folder for you to look at.
-    Run it from anywhere: ./examples/quickstart.ps1   (after dotnet build -c Release)
+    Run it from anywhere: ./examples/quickstart.ps1 (after dotnet build -c Release), or, from an
+    installed module: & (Join-Path (Get-Module -ListAvailable AgentGovernance)[0].ModuleBase examples/quickstart.ps1)
 .PARAMETER WorkFolder
     Where the copy of the tenant, the keys, the policy and the store go (a new temporary folder by default).
 .PARAMETER ModulePath
-    The module to import (the built one in out/ by default).
+    The module to import: by default the module this script ships in (examples/ inside an installed
+    module), else the one built in out/.
 #>
 param(
     [string] $WorkFolder = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'agentgovernance-quickstart-' + [guid]::NewGuid().ToString('N').Substring(0, 8)),
-    [string] $ModulePath = [System.IO.Path]::Combine($PSScriptRoot, '..', 'out', 'AgentGovernance', 'AgentGovernance.psd1')
+    [string] $ModulePath = $(
+        $shipped = [System.IO.Path]::Combine($PSScriptRoot, '..', 'AgentGovernance.psd1')
+        if ([System.IO.File]::Exists($shipped)) { $shipped } else { [System.IO.Path]::Combine($PSScriptRoot, '..', 'out', 'AgentGovernance', 'AgentGovernance.psd1') })
 )
 
 $ErrorActionPreference = 'Stop'

@@ -5,12 +5,16 @@
 #     dotnet build -c Release; Invoke-Pester -Path ./tests/Pester
 
 $RepoRoot = (Resolve-Path -LiteralPath (Join-Path $PSScriptRoot '../..')).ProviderPath
-$ModuleManifest = Join-Path $RepoRoot 'out/AgentGovernance/AgentGovernance.psd1'
-if (-not (Test-Path -LiteralPath $ModuleManifest)) {
+# The module under test: the built one in out/AgentGovernance/AgentGovernance.psd1 by default, or what
+# $env:AGENTGOVERNANCE_MODULE names (a manifest path, or a module name found on $env:PSModulePath, as
+# build.ps1's package test sets it for the installed package).
+$ModuleManifest = if ($env:AGENTGOVERNANCE_MODULE) { $env:AGENTGOVERNANCE_MODULE } else { Join-Path $RepoRoot 'out/AgentGovernance/AgentGovernance.psd1' }
+if ($ModuleManifest -match '[\\/]' -and -not (Test-Path -LiteralPath $ModuleManifest)) {
     throw "The module is not built: $ModuleManifest does not exist. Run 'dotnet build -c Release' at the repository root first."
 }
 
-Import-Module -Name $PSScriptRoot/../../out/AgentGovernance/AgentGovernance.psd1 -Force -ErrorAction Stop
+Import-Module -Name $ModuleManifest -Force -ErrorAction Stop
+$ModuleBase = (Get-Module AgentGovernance).ModuleBase
 
 $ExamplesFolder = Join-Path $RepoRoot 'examples'
 $ChangesFolder = Join-Path $ExamplesFolder 'changes'

@@ -1,0 +1,2 @@
+. $PSScriptRoot/approval.ps1
+$request = New-ExampleRequest

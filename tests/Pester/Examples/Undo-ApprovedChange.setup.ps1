@@ -1,0 +1,3 @@
+. $PSScriptRoot/approval.ps1
+$request = Approve-Example (New-ExampleRequest)
+$null = $request | Invoke-ApprovedChange -Force
