@@ -150,3 +150,64 @@ Describe 'Export-GovernanceAuditLog' {
         [System.IO.File]::ReadAllLines($path)[0] | Should -Match $Pattern
     }
 }
+
+Describe 'What drift and an undo cannot widen (S5, S9)' {
+    It 'refuses a change whose group had its members swapped for as many others' {
+        $session = New-ApplySession
+        $request = New-ApprovedRequest -Session $session -Change (New-DataPlatformChange)
+        # Behind the pipeline's back, Elena leaves Data Platform and Alexis joins it: the same counts.
+        $text = [System.IO.File]::ReadAllText($session.Tenant)
+        $line = ($text -split "`n") | Where-Object { $_ -match '"id": "g-dataplatform"' }
+        [System.IO.File]::WriteAllText($session.Tenant, $text.Replace($line, $line.Replace('"u-elena.petrova"', '"u-alexis.nakamura"')))
+
+        $request | Invoke-ApprovedChange -Force -ErrorAction SilentlyContinue -ErrorVariable stale
+
+        $stale[0] | Get-ErrorId | Should -Be 'ApprovalStale'
+        $stale[0].Exception.Message | Should -Match 'u-alexis\.nakamura \(read\)'
+        $stale[0].Exception.Message | Should -Not -Match 'principal\(s\) would gain access, '
+    }
+
+    It 'refuses a change whose resource was relabelled after approval' {
+        $session = New-ApplySession
+        $change = New-AccessChange -Grant -ResourceId site-finance -PrincipalId u-alice -Role write -RequestedBy bob@contoso.com
+        $request = New-ApprovedRequest -Session $session -Change $change
+        $text = [System.IO.File]::ReadAllText($session.Tenant)
+        $line = ($text -split "`n") | Where-Object { $_ -match '"id": "site-finance"' }
+        $line | Should -Match '"sensitivity": "Confidential"'
+        [System.IO.File]::WriteAllText($session.Tenant, $text.Replace($line, $line.Replace('"sensitivity": "Confidential"', '"sensitivity": "HighlyConfidential"')))
+
+        $request | Invoke-ApprovedChange -Force -ErrorAction SilentlyContinue -ErrorVariable stale
+
+        $stale[0] | Get-ErrorId | Should -Be 'ApprovalStale'
+        $stale[0].Exception.Message | Should -Match 'labelled HighlyConfidential now, Confidential when approved'
+    }
+
+    It 'undoes a grant at once but hands back putting a removed member in again as a change to approve' {
+        $session = New-ApplySession
+        $path = New-TestFile -Name 'mixed.json' -Content @'
+{
+  "schema": "agentgovernance/change@1",
+  "title": "Move the exports to Data Ops only",
+  "requestedBy": "bob@contoso.com",
+  "operations": [
+    { "op": "grant", "resource": "site-userdata", "principal": "u-alice", "role": "read" },
+    { "op": "removeMember", "group": "g-dataops", "member": "u-mika.laine" }
+  ]
+}
+'@
+        $request = New-ApprovedRequest -Session $session -Change (Import-AccessChange -LiteralPath $path)
+        $null = $request | Invoke-ApprovedChange -Force
+
+        $result = $request | Undo-ApprovedChange -WarningVariable warned
+
+        $result.Outcome | Should -Be 'Undone'
+        (Import-AccessSnapshot -LiteralPath $session.Tenant).GetMembers('g-dataops') | Should -Not -Contain 'u-mika.laine'
+        (Get-EffectiveAccess -ResourceId site-userdata -PrincipalId u-alice).Role | Should -BeNullOrEmpty
+        $result.Withheld | Should -HaveCount 1
+        $result.Withheld[0].ToString() | Should -Be 'add u-mika.laine to group g-dataops'
+        $warned | Should -Match 'would widen access without approval'
+        $followUp = $result.FollowUpChange | Request-HumanApproval -RequestedBy bob@contoso.com
+        $followUp.Status | Should -Be 'Pending'
+        (Get-GovernanceAuditLog -RequestId $request.RequestId -Event UndoCompleted).Details.withheld | Should -HaveCount 1
+    }
+}

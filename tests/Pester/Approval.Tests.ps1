@@ -588,3 +588,83 @@ Describe 'New-ApproverKey' {
         $problems | Get-ErrorId | Should -Be 'CertificateHasNoPrivateKey'
     }
 }
+
+Describe 'The requester as an attacker' {
+    It 'knows bob as the requester when the change names him <Case>' -TestCases @(
+        @{ Case = 'by an upper-case id'; Name = 'U-BOB' }
+        @{ Case = 'with spaces around'; Name = ' bob@contoso.com ' }
+        @{ Case = 'in capitals'; Name = 'BOB@CONTOSO.COM' }
+        @{ Case = 'in fullwidth letters'; Name = "$([char]0xFF42)$([char]0xFF4F)$([char]0xFF42)@contoso.com" }
+    ) {
+        param($Case, $Name)
+        $null = Connect-TestStore
+        $request = New-AccessChange -Grant -ResourceId site-finance -PrincipalId u-alice -RequestedBy $Name -Title 'Alice reads Finance' | Request-HumanApproval
+        $request.EligibleApprovers | Should -Not -Contain 'bob@contoso.com'
+
+        Approve-AccessChange -RequestId $request.RequestId -KeyPath $ApproverKeys.bob.Path -Passphrase $Passphrase -Force -ErrorVariable problems -ErrorAction SilentlyContinue
+
+        $problems | Get-ErrorId | Should -Be 'ApproverIsRequester'
+        (Get-ApprovalRequest -RequestId $request.RequestId).Approvals | Should -Be 0
+    }
+
+    It 'refuses a requester the directory does not know, and offline the one it imitates still cannot approve' {
+        $lookAlike = "b$([char]0x043E)b@contoso.com"   # a Cyrillic o
+        $null = Connect-TestStore
+        $change = New-AccessChange -Grant -ResourceId site-finance -PrincipalId u-alice -RequestedBy $lookAlike
+
+        $change | Request-HumanApproval -ErrorVariable refused -ErrorAction SilentlyContinue
+
+        $refused | Get-ErrorId | Should -Be 'RequesterUnresolved'
+        $null = Connect-TestStore -PolicyPath (New-ApprovalPolicy -Approver carol, grace, bob -Extra "    AllowUnresolvedRequester = `$true`n" -Name 'offline.psd1')
+        $request = $change | Request-HumanApproval
+        Approve-AccessChange -RequestId $request.RequestId -KeyPath $ApproverKeys.bob.Path -Passphrase $Passphrase -Force -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems | Get-ErrorId | Should -Be 'ApproverConfusable'
+    }
+
+    It 'never lets an agent listed as an approver under a variant of its id approve its own suggestion' {
+        $policy = New-TestFile -Name 'variant.psd1' -Content ("@{ Approvers = @(" +
+            "@{ Id = 'carol@contoso.com'; PublicKey = '$($ApproverKeys.carol.PublicKey)' }; " +
+            "@{ Id = 'grace.kim@contoso.com'; PublicKey = '$($ApproverKeys.grace.PublicKey)' }; " +
+            "@{ Id = 'SP-Helper'; PublicKey = '$($ApproverKeys.helper.PublicKey)' }) }")
+        $null = Connect-TestStore -PolicyPath $policy
+        $request = Get-ExampleChange -Name 'forum-4411.json' | Request-HumanApproval
+        $request.EligibleApprovers | Should -Not -Contain 'SP-Helper'
+
+        Approve-AccessChange -RequestId $request.RequestId -KeyPath $ApproverKeys.helper.Path -Passphrase $Passphrase -Force -ErrorVariable problems -ErrorAction SilentlyContinue
+
+        $problems | Get-ErrorId | Should -Be 'ApproverIsAgent'
+    }
+
+    It 'refuses a break-glass reason made of <Case>' -TestCases @(
+        @{ Case = 'zero-width spaces'; Reason = [string]::new([char]0x200B, 40) }
+        @{ Case = 'punctuation'; Reason = '!!!! ---- ???? ....' }
+        @{ Case = 'three letters hidden among invisible ones'; Reason = "a$([char]0x200B)b$([char]0x2060)c$([char]0x200D)" * 1 }
+    ) {
+        param($Case, $Reason)
+        $null = Connect-TestStore
+        $change = New-AccessChange -CreateLink anonymous -ResourceId site-userdata -RequestedBy bob@contoso.com
+
+        $change | Request-HumanApproval -BreakGlass -Reason $Reason -ErrorVariable refused -ErrorAction SilentlyContinue
+
+        $refused | Get-ErrorId | Should -Be 'BreakGlassReasonRequired'
+    }
+
+    It 'refuses every decision once the policy changed after the request, with the right keys too' {
+        $null = Connect-TestStore
+        $request = Get-ExampleChange -Name 'forum-4411.json' | Request-HumanApproval
+        $null = Approve-AccessChange -RequestId $request.RequestId -KeyPath $ApproverKeys.carol.Path -Passphrase $Passphrase -Force
+        # carol's entry now carries mallory's key.
+        $swapped = [System.IO.File]::ReadAllText($DefaultPolicyPath).Replace($ApproverKeys.carol.PublicKey, $ApproverKeys.mallory.PublicKey)
+        Connect-AgentGovernance -PolicyPath (New-TestFile -Name 'swapped.psd1' -Content $swapped)
+
+        Approve-AccessChange -RequestId $request.RequestId -KeyPath $ApproverKeys.mallory.Path -Passphrase $Passphrase -Force -ErrorVariable asMallory -ErrorAction SilentlyContinue
+        Approve-AccessChange -RequestId $request.RequestId -KeyPath $ApproverKeys.grace.Path -Passphrase $Passphrase -Force -ErrorVariable asGrace -ErrorAction SilentlyContinue
+
+        $asMallory | Get-ErrorId | Should -Be 'PolicyChanged'
+        $asGrace | Get-ErrorId | Should -Be 'PolicyChanged'
+        $now = Get-ApprovalRequest -RequestId $request.RequestId
+        $now.PolicyChanged | Should -BeTrue
+        $now.Status | Should -Be 'Pending'
+        Get-GovernanceAuditLog -RequestId $request.RequestId | ForEach-Object { $_.Details.policyFingerprint | Should -Not -BeNullOrEmpty }
+    }
+}

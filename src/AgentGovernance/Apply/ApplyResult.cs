@@ -108,5 +108,11 @@ public sealed class ApplyResult
     /// <summary>Why it was rolled back, when it was.</summary>
     public string? Reason { get; }
 
+    /// <summary>Inverses an undo or expiry did not apply because they would widen access without approval.</summary>
+    public IReadOnlyList<AccessOperation> Withheld { get; internal set; } = Array.Empty<AccessOperation>();
+
+    /// <summary>The withheld inverses as a change, for Request-HumanApproval (null when nothing was withheld).</summary>
+    public AccessChange? FollowUpChange { get; internal set; }
+
     public override string ToString() => $"{RequestId} {Action} {Outcome}: {Changed} of {Operations.Count} operation(s) changed the directory";
 }

@@ -242,10 +242,12 @@ internal sealed class ApplyService
             };
             if (refusal is null && trigger == "undo")
             {
-                if (request.Change.NarrowsOnly)
+                var plan = UndoPlan.Of(request.History!.LastApply!);
+                if (plan.Immediate.Count == 0 && plan.Withheld.Count > 0)
                 {
                     refusal = new GovernanceException("UndoWidensAccess", GovernanceErrorKind.PermissionDenied,
-                        $"Request {requestId} only narrowed access, so undoing it would widen access again: request approval for the inverse change instead.", requestId);
+                        $"Undoing request {requestId} would only widen access again ({plan.Describe()}), and nobody approved that: " +
+                        "request approval for the inverse change instead (New-AccessChange with those operations, then Request-HumanApproval).", requestId);
                 }
                 else if (!_approvals.Policy.EmergencyRevocation)
                 {
@@ -293,11 +295,13 @@ internal sealed class ApplyService
         var history = prepared.Request!.History!;
         var resumed = history.Undo is { Completed: false };
         var reverted = new HashSet<int>(resumed ? history.Undo!.Reverted : Enumerable.Empty<int>());
-        var toRevert = attempt.Applied.Where(a => a.Value.Changed).OrderByDescending(a => a.Key).ToList();
+        var plan = UndoPlan.Of(attempt);
+        var toRevert = plan.Immediate;
         var first = Record(new LedgerEvent(LedgerEvents.UndoStarted, Actor, prepared.Change.Id, prepared.RequestId, ApprovalService.Details(
             (trigger == "expiry" ? "access expired: " : "undo: ") + $"reverting {toRevert.Count} operation(s) on {_directory.Location}" + (resumed ? " (resuming an undo whose process died)" : string.Empty),
             ("trigger", trigger), ("resumed", resumed),
-            ("operations", toRevert.Select(a => (object?)new Dictionary<string, object?> { ["index"] = a.Key, ["inverse"] = a.Value.Inverse!.ToDocument() }).ToList()))));
+            ("operations", toRevert.Select(a => (object?)new Dictionary<string, object?> { ["index"] = a.Key, ["inverse"] = a.Value.Inverse!.ToDocument() }).ToList()),
+            ("withheld", Withheld(plan)))));
         foreach (var pair in toRevert)
         {
             var (index, op) = (pair.Key, pair.Value);
@@ -319,8 +323,13 @@ internal sealed class ApplyService
         }
 
         var last = Record(new LedgerEvent(LedgerEvents.UndoCompleted, Actor, prepared.Change.Id, prepared.RequestId, ApprovalService.Details(
-            (trigger == "expiry" ? "access expired and was reverted" : "undone") + $": {toRevert.Count} operation(s) reverted", ("trigger", trigger), ("reverted", toRevert.Count))));
-        return Result(prepared, trigger == "expiry" ? "Expiry" : "Undo", ApplyOutcome.Undone, attempt.Applied, new HashSet<int>(), reverted, null, first, last, null);
+            (trigger == "expiry" ? "access expired and was reverted" : "undone") + $": {toRevert.Count} operation(s) reverted" +
+            (plan.Withheld.Count == 0 ? string.Empty : $"; {plan.Withheld.Count} withheld, since reverting them would widen access without approval: {plan.Describe()}"),
+            ("trigger", trigger), ("reverted", toRevert.Count), ("withheld", Withheld(plan)))));
+        var result = Result(prepared, trigger == "expiry" ? "Expiry" : "Undo", ApplyOutcome.Undone, attempt.Applied, new HashSet<int>(), reverted, null, first, last, null);
+        result.Withheld = plan.Withheld.Select(w => w.Value.Inverse!).ToList();
+        result.FollowUpChange = plan.FollowUp(prepared.RequestId, prepared.Change);
+        return result;
     }
 
     /// <summary>
@@ -388,7 +397,8 @@ internal sealed class ApplyService
         if (!rollBack)
         {
             // Complete only what is still approved and no worse than approved; else roll back.
-            var refusal = GovernanceClock.UtcNow > request.ExpiresAt
+            var refusal = request.PolicyChanged ? PolicyChanged(request)
+                : GovernanceClock.UtcNow > request.ExpiresAt
                 ? new GovernanceException("ApprovalExpired", GovernanceErrorKind.InvalidOperation, "its approval expired", request.RequestId)
                 : request.Approvals < request.RequiredApprovals
                     ? new GovernanceException("QuorumNotMet", GovernanceErrorKind.PermissionDenied, "its quorum is no longer met", request.RequestId)
@@ -419,11 +429,17 @@ internal sealed class ApplyService
                 $"Request {r.RequestId} has {r.Quorum} valid approvals; it needs {r.RequiredApprovals} from distinct eligible approvers before it can be applied."),
             ApprovalStatus.Applied or ApprovalStatus.Undone => Refuse("AlreadyApplied", GovernanceErrorKind.InvalidOperation,
                 $"Request {r.RequestId} was already applied ({r.Status}); an approval is used once. Request approval again to apply the change again."),
+            _ when r.PolicyChanged => PolicyChanged(r),
             _ => r.StoreId == _approvals.Store.StoreId && r.Exposure.TenantId == _directory.TenantId ? null
                 : Refuse("DirectoryMismatch", GovernanceErrorKind.InvalidOperation,
                     $"Request {r.RequestId} was assessed on tenant {r.Exposure.TenantId}, but this session's directory is {_directory.TenantId} ({_directory.Location})."),
         };
     }
+
+    /// <summary>A request is applied only under the policy it was opened with (its fingerprint).</summary>
+    private GovernanceException PolicyChanged(ApprovalRequest r) => new("PolicyChanged", GovernanceErrorKind.PermissionDenied,
+        $"The policy changed since request {r.RequestId} was opened (fingerprint {r.PolicyFingerprint}, now {_approvals.Policy.Fingerprint}): " +
+        "its approvals were given under the other policy and do not count under this one. Nothing was applied; open a new request (Request-HumanApproval).", r.RequestId);
 
     /// <summary>S5: refuses when the exposure on current state is worse than the approved one, or now blocked.</summary>
     private GovernanceException? StaleOrBlocked(ApprovalRequest request, ExposureReport now)
@@ -434,7 +450,7 @@ internal sealed class ApplyService
                 $"On the directory as it is now, policy blocks this change outright ({string.Join(", ", now.BlockingRules)}).", request.RequestId);
         }
 
-        var reasons = StaleReasons(request.Exposure, now);
+        var reasons = StaleApproval.Reasons(request.Exposure, now);
         var needed = now.RequiredApprovals + (request.BreakGlass ? _approvals.Policy.BreakGlassExtraApprovals : 0);
         if (request.Approvals < needed)
         {
@@ -444,58 +460,6 @@ internal sealed class ApplyService
         return reasons.Count == 0 ? null : new GovernanceException("ApprovalStale", GovernanceErrorKind.PermissionDenied,
             $"The directory changed since request {request.RequestId} was approved, and the change is now worse than what the approvers saw: " +
             string.Join("; ", reasons) + ". Nothing was applied; request approval again (the new request shows the current exposure).", request.RequestId);
-    }
-
-    internal static List<string> StaleReasons(ExposureSummary approved, ExposureReport now)
-    {
-        var reasons = new List<string>();
-        if (now.RiskLevel > approved.RiskLevel)
-        {
-            reasons.Add($"risk {now.RiskLevel}, approved at {approved.RiskLevel}");
-        }
-
-        if (now.PrincipalsGained > approved.PrincipalsGained)
-        {
-            reasons.Add($"{now.PrincipalsGained} principal(s) would gain access, {approved.PrincipalsGained} when approved");
-        }
-
-        void More(string what, int nowCount, int then)
-        {
-            if (nowCount > then)
-            {
-                reasons.Add($"{nowCount} {what}, {then} when approved");
-            }
-        }
-
-        More("guest(s)", now.GainedGuests, approved.GainedGuests);
-        More("agent(s)", now.GainedAgents, approved.GainedAgents);
-        More("service principal(s)", now.GainedServicePrincipals, approved.GainedServicePrincipals);
-        if (now.GainedAnonymous && !approved.GainedAnonymous)
-        {
-            reasons.Add("anyone with a link would gain access, which the approvers did not see");
-        }
-
-        // A rule can find more than once on one resource (AG007: the requester and the agent both gain): compare the worst.
-        var seen = approved.Findings.GroupBy(f => (f.RuleId, f.ResourceId)).ToDictionary(g => g.Key, g => g.Max(f => f.Severity));
-        foreach (var f in now.Findings)
-        {
-            if (!seen.TryGetValue((f.RuleId, f.ResourceId), out var then))
-            {
-                reasons.Add($"new finding {f.RuleId} {f.Severity} on {f.ResourceId}: {f.Message}");
-            }
-            else if (f.Severity > then)
-            {
-                reasons.Add($"finding {f.RuleId} on {f.ResourceId} is {f.Severity} now, {then} when approved");
-            }
-        }
-
-        var resources = new HashSet<string>(approved.Resources.Where(r => r.Gained > 0).Select(r => r.ResourceId));
-        foreach (var r in now.Resources.Where(r => r.GainedCount > 0 && !resources.Contains(r.ResourceId)))
-        {
-            reasons.Add($"{r.DisplayName} ({r.ResourceId}) would newly be reached, which the approvers did not see");
-        }
-
-        return reasons;
     }
 
     private LedgerEvent Intent(PreparedChange p)
@@ -563,7 +527,10 @@ internal sealed class ApplyService
         Record(new LedgerEvent(LedgerEvents.OperationReverted, Actor, p.Change.Id, p.RequestId, ApprovalService.Details(
             $"reverted {op.Operation}: {op.Inverse}", ("index", index), ("phase", phase), ("operation", op.Inverse!.ToDocument()), ("reference", op.Reference))));
 
-    private long Record(LedgerEvent e) => Ledger.Append(e).Sequence;
+    private static List<object?>? Withheld(UndoPlan plan) =>
+        plan.Withheld.Count == 0 ? null : plan.Withheld.Select(w => (object?)new Dictionary<string, object?> { ["index"] = w.Key, ["inverse"] = w.Value.Inverse!.ToDocument() }).ToList();
+
+    private long Record(LedgerEvent e) => Ledger.Append(_approvals.Stamp(e)).Sequence;
 
     private ApplyResult Result(PreparedChange p, string action, ApplyOutcome outcome, IReadOnlyDictionary<int, AppliedOperation> applied, HashSet<int> recovered,
         HashSet<int> reverted, DateTimeOffset? expires, long first, long last, string? reason) =>

@@ -37,6 +37,20 @@ public enum ApprovalStatus
     Undone,
 }
 
+/// <summary>An identity as a request recorded it: every name it went by, and the directory principals it resolved to.</summary>
+internal sealed class RecordedIdentity
+{
+    public RecordedIdentity(IReadOnlyList<string> names, IReadOnlyList<string> principals)
+    {
+        Names = names;
+        Principals = principals;
+    }
+
+    public IReadOnlyList<string> Names { get; }
+
+    public IReadOnlyList<string> Principals { get; }
+}
+
 /// <summary>A decision as counted for a request: valid, or why not.</summary>
 public sealed class DecisionCheck
 {
@@ -105,6 +119,18 @@ public sealed class ApprovalRequest
         var directory = root.GetProperty("directory");
         DirectoryKind = directory.GetProperty("kind").GetString()!;
         DirectoryLocation = directory.TryGetProperty("location", out var dl) ? dl.GetString() : null;
+        var parties = new Dictionary<string, RecordedIdentity>(StringComparer.Ordinal);
+        if (root.TryGetProperty("parties", out var recorded))
+        {
+            foreach (var party in recorded.EnumerateObject())
+            {
+                parties[party.Name] = new RecordedIdentity(
+                    party.Value.GetProperty("names").EnumerateArray().Select(n => n.GetString()!).ToList(),
+                    party.Value.GetProperty("principals").EnumerateArray().Select(n => n.GetString()!).ToList());
+            }
+        }
+
+        RecordedParties = parties;
     }
 
     public string RequestId { get; }
@@ -150,6 +176,12 @@ public sealed class ApprovalRequest
 
     public string? DirectoryLocation { get; }
 
+    /// <summary>The names and directory principals of the requester and the suggester when the request was opened.</summary>
+    internal IReadOnlyDictionary<string, RecordedIdentity> RecordedParties { get; }
+
+    /// <summary>True when the policy in force is not the one the request was opened under (its fingerprint differs): it can no longer be decided or applied.</summary>
+    public bool PolicyChanged { get; internal set; }
+
     // Worked out from decisions and the ledger when the request is read.
     public ApprovalStatus Status { get; internal set; }
 
@@ -180,7 +212,7 @@ public sealed class ApprovalRequest
 
     internal static byte[] Build(string requestId, string storeId, AccessChange change, ExposureReport report, int requiredApprovals,
         IReadOnlyList<string> eligible, string requestedBy, DateTimeOffset createdAt, DateTimeOffset expiresAt, string? breakGlassReason,
-        string policyFingerprint, string? policySource, string directoryKind, string? directoryLocation)
+        string policyFingerprint, string? policySource, string directoryKind, string? directoryLocation, Dictionary<string, object?>? parties = null)
     {
         using var changeJson = JsonDocument.Parse(change.ToCanonicalJson());
         var summary = ExposureSummary.Describe(report);
@@ -213,6 +245,11 @@ public sealed class ApprovalRequest
             ["policy"] = policy,
             ["directory"] = directory,
         };
+        if (parties is not null)
+        {
+            doc["parties"] = parties;
+        }
+
         if (breakGlassReason is not null)
         {
             doc["breakGlass"] = new Dictionary<string, object?> { ["reason"] = breakGlassReason };

@@ -60,11 +60,16 @@ internal sealed class ApprovalService : IDisposable
         _store.Dispose();
     }
 
+    /// <summary>How many visible letters or digits a break-glass reason needs (grapheme clusters; see <see cref="IdentityText.VisibleLetters"/>).</summary>
+    internal const int BreakGlassReasonLetters = 10;
+
     /// <summary>Opens a request for a change whose exposure was assessed in <paramref name="report"/>.</summary>
     public ApprovalRequest Open(ExposureReport report, OpenRequestOptions options)
     {
         var change = report.Change;
-        var requester = Requester(change, options.RequestedBy);
+        var requesterIdentity = _identities.Rules.Requester(change, options.RequestedBy, Identities.CurrentUser);
+        var requester = change.RequestedBy ?? options.RequestedBy?.Trim() ?? Identities.CurrentUser;
+        var parties = _identities.Rules.Parties(requesterIdentity, change);
         if (change.DurationTimeSpan is { } duration && duration > _policy.MaxDuration)
         {
             throw new GovernanceException("DurationTooLong", GovernanceErrorKind.InvalidArgument,
@@ -97,15 +102,15 @@ internal sealed class ApprovalService : IDisposable
                 "Policy does not block this change, so there is no glass to break: request approval without -BreakGlass.", change.Id);
         }
 
-        if (breakGlass is not null && breakGlass.Trim().Length < 10)
+        if (breakGlass is not null && IdentityText.VisibleLetters(breakGlass) < BreakGlassReasonLetters)
         {
             throw new GovernanceException("BreakGlassReasonRequired", GovernanceErrorKind.InvalidArgument,
-                "Break-glass needs a reason a person can act on later (at least 10 characters): what is on fire, and who asked.", change.Id);
+                $"Break-glass needs a reason a person can act on later (at least {BreakGlassReasonLetters} visible letters or digits; spaces, punctuation and invisible characters do not count): what is on fire, and who asked.", change.Id);
         }
 
         var eligible = _policy.Approvers
             .Where(a => breakGlass is null || a.BreakGlass)
-            .Where(a => ApproverProblem(a.Id, requester, change) is null)
+            .Where(a => ApproverProblem(a.Id, parties) is null)
             .Select(a => a.Id)
             .ToList();
         if (eligible.Count < required)
@@ -123,7 +128,7 @@ internal sealed class ApprovalService : IDisposable
         {
             var id = NewRequestId("req", created);
             var document = ApprovalRequest.Build(id, _store.StoreId, change, report, required, eligible, requester, created, expires, breakGlass,
-                _policy.Fingerprint, _policy.Source, options.DirectoryKind, options.DirectoryLocation);
+                _policy.Fingerprint, _policy.Source, options.DirectoryKind, options.DirectoryLocation, parties.ToDocument());
             var request = ApprovalRequest.Parse(document, id);
             using (_store.Lock(AuditLedger.LockTimeout))
             {
@@ -159,7 +164,7 @@ internal sealed class ApprovalService : IDisposable
                         ("reason", breakGlass), ("blockingRules", report.BlockingRules.Select(r => (object?)r).ToList()), ("requiredApprovals", required))));
                 }
 
-                Ledger.AppendLocked(events);
+                AppendLocked(events);
             }
 
             return Evaluate(request, LedgerFacts(id));
@@ -208,13 +213,20 @@ internal sealed class ApprovalService : IDisposable
                 $"Request {request.RequestId} is not the request that was opened ({string.Join("; ", request.Problems)}); it cannot be decided. Open a new request.");
         }
 
+        if (request.PolicyFingerprint != _policy.Fingerprint)
+        {
+            return Refuse("PolicyChanged", GovernanceErrorKind.InvalidOperation,
+                $"The policy changed since request {request.RequestId} was opened (fingerprint {request.PolicyFingerprint}, now {_policy.Fingerprint}{(_policy.Source is null ? string.Empty : ", " + _policy.Source)}): " +
+                "a request is decided and applied only under the policy it was opened with. Open a new request (Request-HumanApproval) under the current policy.");
+        }
+
         if (approver is null)
         {
             return Refuse("ApproverNotEligible", GovernanceErrorKind.PermissionDenied,
                 $"The key {keyId} is not an approver key the policy lists, so it cannot decide request {request.RequestId}. Add its public key to the policy's Approvers (New-ApproverKey prints the line).");
         }
 
-        if (ApproverProblem(approver.Id, request.RequestedBy, request.Change) is { } problem)
+        if (ApproverProblem(approver.Id, _identities.Rules.Parties(request)) is { } problem)
         {
             return Refuse(problem.Id, GovernanceErrorKind.PermissionDenied, problem.Message + $" ({request.RequestId})");
         }
@@ -282,7 +294,7 @@ internal sealed class ApprovalService : IDisposable
             var summary = kind == DecisionKind.Approve
                 ? $"approved by {approver.Id}: {after.Quorum} ({(after.QuorumMet ? "quorum met" : "quorum not yet met")})"
                 : $"denied by {approver.Id}";
-            Ledger.AppendLocked(new[]
+            AppendLocked(new[]
             {
                 new LedgerEvent(kind == DecisionKind.Approve ? LedgerEvents.Approved : LedgerEvents.Denied, approver.Id, request.ChangeId, request.RequestId, Details(
                     summary + (comment is null ? string.Empty : ": " + comment),
@@ -313,7 +325,7 @@ internal sealed class ApprovalService : IDisposable
                 return;
             }
 
-            Ledger.AppendLocked(new[]
+            AppendLocked(new[]
             {
                 new LedgerEvent(LedgerEvents.Expired, Identities.CurrentUser, request.ChangeId, request.RequestId, Details(
                     $"expired at {GovernanceClock.Format(request.ExpiresAt)} with {request.Quorum} approval(s)",
@@ -323,47 +335,15 @@ internal sealed class ApprovalService : IDisposable
     }
 
     private void RecordRefusalLocked(string requestId, string? changeId, string actor, DecisionKind kind, GovernanceException refusal) =>
-        Ledger.AppendLocked(new[]
+        AppendLocked(new[]
         {
             new LedgerEvent(LedgerEvents.ApprovalRefused, actor, changeId, requestId, Details(
                 $"{(kind == DecisionKind.Approve ? "approval" : "denial")} by {actor} refused: {refusal.ErrorId}",
                 ("decision", kind == DecisionKind.Approve ? "approve" : "deny"), ("reason", refusal.ErrorId), ("message", refusal.Message))),
         });
 
-    /// <summary>Why <paramref name="approver"/> can never decide a change requested by <paramref name="requester"/> (S2), or null.</summary>
-    private (string Id, string Message)? ApproverProblem(string approver, string requester, AccessChange change)
-    {
-        if (_identities.Same(approver, requester))
-        {
-            return ("ApproverIsRequester", $"{approver} requested this change, and nobody approves their own request.");
-        }
-
-        var suggester = change.SuggestedBy?.Id;
-        if (suggester is not null && _identities.Same(approver, suggester))
-        {
-            return change.SuggestedBy!.IsAgent || _identities.IsAgent(suggester)
-                ? ("ApproverIsAgent", $"{approver} is the agent that suggested this change; an agent can never approve.")
-                : ("ApproverIsSuggester", $"{approver} suggested this change, and nobody approves their own suggestion.");
-        }
-
-        if (_identities.IsAgent(approver))
-        {
-            return ("ApproverIsAgent", $"{approver} is an agent identity (in the policy's AgentIdentities or marked isAgent in the directory); an agent can never approve.");
-        }
-
-        return null;
-    }
-
-    private string Requester(AccessChange change, string? given)
-    {
-        if (change.RequestedBy is not null && given is not null && !_identities.Same(change.RequestedBy, given))
-        {
-            throw new GovernanceException("RequesterMismatch", GovernanceErrorKind.InvalidArgument,
-                $"The change says it is requested by {change.RequestedBy}, not {given}; the requester is part of the change (and of its id).", change.Id);
-        }
-
-        return change.RequestedBy ?? given ?? Identities.CurrentUser;
-    }
+    /// <summary>Why <paramref name="approver"/> can never decide a change of these parties (S2), or null.</summary>
+    private (string Id, string Message)? ApproverProblem(string approver, ChangeParties parties) => _identities.Rules.Problem(approver, parties);
 
     /// <summary>Works out the status of a request from its decisions and what the ledger recorded about it.</summary>
     private ApprovalRequest Evaluate(ApprovalRequest request, Dictionary<string, RequestHistory> facts, string? extraRecorded = null) =>
@@ -413,6 +393,7 @@ internal sealed class ApprovalService : IDisposable
         request.Decisions = checks;
         request.Problems = problems;
         request.History = facts;
+        request.PolicyChanged = request.PolicyFingerprint != _policy.Fingerprint;
         var approvals = request.Approvals;
         request.Status = problems.Count > 0 ? ApprovalStatus.Invalid
             : facts.IsUndone ? ApprovalStatus.Undone
@@ -445,7 +426,7 @@ internal sealed class ApprovalService : IDisposable
             return ("SignatureInvalid", $"The decision names {d.Approver}, but its signature does not verify with {approver.Id}'s key {d.KeyId}.");
         }
 
-        if (ApproverProblem(approver.Id, request.RequestedBy, request.Change) is { } problem)
+        if (ApproverProblem(approver.Id, _identities.Rules.Parties(request)) is { } problem)
         {
             return (problem.Id, problem.Message);
         }
@@ -467,6 +448,21 @@ internal sealed class ApprovalService : IDisposable
 
         return (null, null);
     }
+
+    /// <summary>The entry with the fingerprint of the policy its step runs under (every step records it).</summary>
+    internal LedgerEvent Stamp(LedgerEvent e)
+    {
+        if (e.Details.ContainsKey("policyFingerprint"))
+        {
+            return e;
+        }
+
+        var details = e.Details.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        details["policyFingerprint"] = _policy.Fingerprint;
+        return new LedgerEvent(e.Event, e.Actor, e.ChangeId, e.RequestId, details);
+    }
+
+    private void AppendLocked(IEnumerable<LedgerEvent> events) => Ledger.AppendLocked(events.Select(Stamp).ToList());
 
     /// <summary>What the ledger says about each request (or one).</summary>
     internal Dictionary<string, RequestHistory> LedgerFacts(string? requestId) => RequestHistory.Read(Ledger.Read(), requestId);

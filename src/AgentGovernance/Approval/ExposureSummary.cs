@@ -12,8 +12,9 @@ namespace AgentGovernance.Approval;
 public sealed class ExposureSummaryResource
 {
     internal ExposureSummaryResource(string resourceId, string displayName, Sensitivity sensitivity, bool personalData, int gained, int lost,
-        int members, int guests, int servicePrincipals, int agents, bool anonymous)
+        int members, int guests, int servicePrincipals, int agents, bool anonymous, ResourceAccess? access)
     {
+        Access = access;
         ResourceId = resourceId;
         DisplayName = displayName;
         Sensitivity = sensitivity;
@@ -48,6 +49,9 @@ public sealed class ExposureSummaryResource
     public int GainedAgents { get; }
 
     public bool GainedAnonymous { get; }
+
+    /// <summary>Who gains which role and which audiences widen (null in requests opened before the module recorded it).</summary>
+    public ResourceAccess? Access { get; }
 
     public override string ToString() => $"{ResourceId}: +{Gained} -{Lost}";
 }
@@ -106,7 +110,8 @@ public sealed class ExposureSummary
             r.GetProperty("id").GetString()!, r.GetProperty("displayName").GetString()!,
             (Sensitivity)Enum.Parse(typeof(Sensitivity), r.GetProperty("sensitivity").GetString()!), r.GetProperty("personalData").GetBoolean(),
             r.GetProperty("gained").GetInt32(), r.GetProperty("lost").GetInt32(), r.GetProperty("members").GetInt32(), r.GetProperty("guests").GetInt32(),
-            r.GetProperty("servicePrincipals").GetInt32(), r.GetProperty("agents").GetInt32(), r.GetProperty("anonymous").GetBoolean())).ToList();
+            r.GetProperty("servicePrincipals").GetInt32(), r.GetProperty("agents").GetInt32(), r.GetProperty("anonymous").GetBoolean(),
+            r.TryGetProperty("access", out var access) ? ResourceAccess.FromJson(access) : null)).ToList();
         Findings = json.GetProperty("findings").EnumerateArray().Select(f => new ExposureSummaryFinding(
             f.GetProperty("ruleId").GetString()!, (RiskLevel)Enum.Parse(typeof(RiskLevel), f.GetProperty("severity").GetString()!),
             f.GetProperty("resource").GetString()!, f.GetProperty("count").GetInt32(), f.GetProperty("hardDeny").GetBoolean(),
@@ -167,6 +172,7 @@ public sealed class ExposureSummary
             directory["capturedAt"] = captured;
         }
 
+        var access = ResourceAccess.Of(report);
         return new Dictionary<string, object?>
         {
             ["changeId"] = report.ChangeId,
@@ -196,6 +202,7 @@ public sealed class ExposureSummary
                 ["servicePrincipals"] = r.GainedServicePrincipals,
                 ["agents"] = r.GainedAgents,
                 ["anonymous"] = r.GainedAnonymous,
+                ["access"] = access[r.ResourceId].ToDocument(),
             }).ToList(),
             ["findings"] = report.Findings.Select(f => (object?)new Dictionary<string, object?>
             {

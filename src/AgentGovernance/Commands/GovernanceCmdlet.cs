@@ -208,6 +208,16 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>Says which inverses an undo or expiry withheld because they would widen access, and how to ask for them.</summary>
+    internal void WarnWithheld(IReadOnlyList<AccessOperation>? withheld, string requestId)
+    {
+        if (withheld is { Count: > 0 })
+        {
+            WriteWarning($"{withheld.Count} operation(s) of {requestId} were not reverted, since reverting them would widen access without approval: " +
+                string.Join("; ", withheld) + ". To restore that access, request approval for the result's FollowUpChange ($result.FollowUpChange | Request-HumanApproval).");
+        }
+    }
+
     /// <summary>After a change to the session's snapshot file, the session reads it again, so previews see the change.</summary>
     internal void RefreshSnapshot(IDirectoryProvider directory)
     {

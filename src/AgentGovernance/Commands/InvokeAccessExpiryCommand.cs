@@ -37,7 +37,9 @@ public sealed class InvokeAccessExpiryCommand : GovernanceCmdlet
                 try
                 {
                     using var prepared = apply.PrepareUndo(request.RequestId, "expiry");
-                    WriteObject(apply.ExecuteUndo(prepared, "expiry", _ => true));
+                    var result = apply.ExecuteUndo(prepared, "expiry", _ => true);
+                    WarnWithheld(result.Withheld, result.RequestId);
+                    WriteObject(result);
                     reverted++;
                 }
                 catch (GovernanceException e)

@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Management.Automation;
 using AgentGovernance.Apply;
 
@@ -24,18 +25,19 @@ public sealed class UndoApprovedChangeCommand : GovernanceCmdlet
             using var prepared = apply.PrepareUndo(RequestId, "undo", audit: !whatIf);
             if (whatIf)
             {
-                foreach (var pair in prepared.Recovering!.Applied)
+                var plan = prepared.RollBackRecovery ? null : UndoPlan.Of(prepared.Recovering!);
+                foreach (var pair in plan?.Immediate ?? prepared.Recovering!.Applied.Where(a => a.Value.Changed).ToList())
                 {
-                    if (pair.Value.Changed)
-                    {
-                        ShouldProcess($"{pair.Value.Inverse} in {directory.Location}", "Undo");
-                    }
+                    ShouldProcess($"{pair.Value.Inverse} in {directory.Location}", "Undo");
                 }
 
+                WarnWithheld(plan?.Withheld.Select(w => w.Value.Inverse!).ToList(), RequestId);
                 return false;
             }
 
-            WriteObject(apply.ExecuteUndo(prepared, "undo", op => ShouldProcess($"{op.Inverse} in {directory.Location}", "Undo")));
+            var result = apply.ExecuteUndo(prepared, "undo", op => ShouldProcess($"{op.Inverse} in {directory.Location}", "Undo"));
+            WarnWithheld(result.Withheld, RequestId);
+            WriteObject(result);
             return true;
         });
     }

@@ -118,7 +118,7 @@ public static class ExposureEngine
             return c != 0 ? c : a.Index.CompareTo(b.Index);
         });
         return new ExposureReport(change, snapshot, after, resources, findings, notes, policy.RequiredApprovals(risk),
-            distinctGained, distinctLost, byKind, now ?? DateTimeOffset.UtcNow);
+            distinctGained, distinctLost, byKind, now ?? GovernanceClock.UtcNow);
     }
 
     /// <summary>Applies one operation to the overlay, checking it against the state so far, and records the resources it can affect.</summary>

@@ -249,6 +249,36 @@ public sealed class ExposureReport
 
     public DateTimeOffset AssessedAt { get; }
 
+    /// <summary>
+    /// The role each tenant-wide audience holds on a resource before or after the change: grants to
+    /// everyone, to everyoneExceptExternal (organization links; a Public connected group gives it read),
+    /// and to anyone (anonymous links). What S5 compares besides the principals.
+    /// </summary>
+    internal (string Audience, AccessRole Role)[] AudienceRoles(ResourceExposure resource, bool after)
+    {
+        var state = after ? _after : new GraphState(Snapshot);
+        var grants = new List<GrantEntry>();
+        state.ResourceGrants(resource.Index, grants);
+        AccessRole everyone = AccessRole.None, members = AccessRole.None, anyone = AccessRole.None;
+        foreach (var g in grants)
+        {
+            switch (g.Principal)
+            {
+                case AccessSnapshot.EveryoneIndex: everyone = Roles.Max(everyone, g.Level); break;
+                case AccessSnapshot.EveryoneExceptExternalIndex: members = Roles.Max(members, g.Level); break;
+                case AccessSnapshot.AnyoneIndex: anyone = Roles.Max(anyone, g.Level); break;
+            }
+        }
+
+        var connected = Snapshot.ResourceGroup[resource.Index];
+        if (connected >= 0 && state.Visibility(connected) == GroupVisibility.Public)
+        {
+            members = Roles.Max(members, AccessRole.Read);
+        }
+
+        return new[] { (Audiences.Everyone, everyone), (Audiences.EveryoneExceptExternal, members), (Audiences.Anyone, anyone) };
+    }
+
     /// <summary>The shortest path that would give <paramref name="principalId"/> its access to <paramref name="resourceId"/> once the change is applied.</summary>
     public AccessPath? Explain(string principalId, string resourceId) => EffectiveAccess.Explain(_after, principalId, resourceId);
 

@@ -31,8 +31,9 @@ public sealed class PolicyApprover
 internal sealed class ApprovalSettings
 {
     public ApprovalSettings(IReadOnlyList<PolicyApprover> approvers, TimeSpan approvalExpiry, TimeSpan maxDuration, int breakGlassExtraApprovals,
-        bool emergencyRevocation, IReadOnlyList<PublicKey> ledgerSigners)
+        bool emergencyRevocation, IReadOnlyList<PublicKey> ledgerSigners, bool allowUnresolvedRequester = false)
     {
+        AllowUnresolvedRequester = allowUnresolvedRequester;
         Approvers = new ReadOnlyCollection<PolicyApprover>(approvers.ToArray());
         ApprovalExpiry = approvalExpiry;
         MaxDuration = maxDuration;
@@ -55,4 +56,7 @@ internal sealed class ApprovalSettings
     public bool EmergencyRevocation { get; }
 
     public IReadOnlyList<PublicKey> LedgerSigners { get; }
+
+    /// <summary>Whether a request may name a requester the directory does not know (offline planning on a partial snapshot).</summary>
+    public bool AllowUnresolvedRequester { get; }
 }

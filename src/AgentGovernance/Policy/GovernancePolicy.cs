@@ -131,6 +131,12 @@ public sealed class GovernancePolicy
     public IReadOnlyList<PublicKey> LedgerSigners => _approval.LedgerSigners;
 
     /// <summary>
+    /// Whether Request-HumanApproval accepts a requester the directory does not know. Off by default:
+    /// an unknown requester could be anyone, so S2 could not tell them from an approver.
+    /// </summary>
+    public bool AllowUnresolvedRequester => _approval.AllowUnresolvedRequester;
+
+    /// <summary>
     /// <c>sha256:</c> of every setting in canonical form: two policies with the same fingerprint decide
     /// alike, whatever their files' comments or spelling. Requests record it.
     /// </summary>
@@ -155,6 +161,7 @@ public sealed class GovernancePolicy
         ["breakGlassExtraApprovals"] = BreakGlassExtraApprovals,
         ["emergencyRevocation"] = EmergencyRevocation,
         ["ledgerSigners"] = LedgerSigners.Select(k => (object?)k.KeyId).ToList(),
+        ["allowUnresolvedRequester"] = AllowUnresolvedRequester,
     });
 
     /// <summary>The approver the policy names by this identity (case-insensitive), or null.</summary>

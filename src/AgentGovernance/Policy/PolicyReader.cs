@@ -38,6 +38,7 @@ public static class PolicyReader
     {
         "SensitiveFrom", "Rules", "HardDeny", "RequiredApprovals", "AgentIdentities",
         "Approvers", "ApprovalExpiry", "MaxDuration", "BreakGlass", "EmergencyRevocation", "LedgerSigners",
+        "AllowUnresolvedRequester",
     };
 
     private static readonly string[] ApproverKeys = { "Id", "PublicKey", "BreakGlass" };
@@ -543,6 +544,7 @@ public static class PolicyReader
         private TimeSpan _maxDuration;
         private int _breakGlassExtra;
         private bool _emergencyRevocation;
+        private bool _allowUnresolvedRequester;
         private Node? _approversNode;
 
         public SchemaReader(string? file)
@@ -608,6 +610,9 @@ public static class PolicyReader
                     case "EmergencyRevocation":
                         _emergencyRevocation = Bool(entry.Value);
                         break;
+                    case "AllowUnresolvedRequester":
+                        _allowUnresolvedRequester = Bool(entry.Value);
+                        break;
                     case "LedgerSigners":
                         foreach (var item in Items(entry.Value))
                         {
@@ -631,7 +636,7 @@ public static class PolicyReader
             return new GovernancePolicy(
                 source, _sensitiveFrom, _disabled.Keys, _broadAudiencePercent, _manyPrincipalsThreshold, _personalDataCriticalAbove,
                 _hardDeny, _approvals, _agents,
-                new ApprovalSettings(_approvers, _approvalExpiry, _maxDuration, _breakGlassExtra, _emergencyRevocation, _ledgerSigners));
+                new ApprovalSettings(_approvers, _approvalExpiry, _maxDuration, _breakGlassExtra, _emergencyRevocation, _ledgerSigners, _allowUnresolvedRequester));
         }
 
         private void ReadApprovers(Node value)
@@ -676,7 +681,7 @@ public static class PolicyReader
                     throw Invalid(_file, item, "An approver needs an Id and at least one PublicKey: @{ Id = 'carol@contoso.com'; PublicKey = '<the key New-ApproverKey printed>' }.");
                 }
 
-                if (!ids.Add(id))
+                if (!ids.Add(Approval.IdentityText.Key(id, out _)!))
                 {
                     throw Invalid(_file, item, $"The approver '{id}' is listed twice (identities are not case-sensitive).");
                 }
@@ -700,7 +705,7 @@ public static class PolicyReader
         {
             foreach (var approver in _approvers)
             {
-                if (_agents.Any(a => string.Equals(a, approver.Id, StringComparison.OrdinalIgnoreCase)))
+                if (_agents.Any(a => Approval.IdentityText.Key(a, out _) == Approval.IdentityText.Key(approver.Id, out _)))
                 {
                     throw Invalid(_file, _approversNode!, $"'{approver.Id}' is listed both as an approver and in AgentIdentities: an agent can never approve a change.");
                 }
@@ -721,6 +726,11 @@ public static class PolicyReader
             if (identity.Trim().Length == 0 || identity.Trim().Length != identity.Length)
             {
                 throw Invalid(_file, node, $"'{identity}' is not an identity: it is empty or has spaces around it.");
+            }
+
+            if (Approval.IdentityText.Key(identity, out var problem) is null)
+            {
+                throw Invalid(_file, node, $"'{Approval.IdentityText.Visible(identity)}' is not an identity: {problem}.");
             }
 
             return identity;
@@ -818,7 +828,7 @@ public static class PolicyReader
             foreach (var item in Items(value))
             {
                 var identity = Identity(item);
-                if (!seen.Add(identity))
+                if (!seen.Add(Approval.IdentityText.Key(identity, out _)!))
                 {
                     throw Invalid(_file, item, $"'{identity}' is listed twice (identities are not case-sensitive).");
                 }

@@ -144,13 +144,14 @@ public sealed class ApplyCmdletTests : ApplyTestBase
     }
 
     [Fact]
-    public void AChangeThePolicyNowBlocksIsRefused()
+    public void AChangeApprovedUnderAnotherPolicyIsRefusedEvenWhenTheNewOneWouldBlockIt()
     {
         ConnectForApply();
         var request = Approved();
         Connect(extraPolicy: "    HardDeny = @{ AG005 = 'High' }\n");
 
-        SingleError(Invoke(request.RequestId), "ChangeBlocked", Cmd, ErrorCategory.PermissionDenied);
+        var error = SingleError(Invoke(request.RequestId), "PolicyChanged", Cmd, ErrorCategory.PermissionDenied);
+        Assert.Contains(request.PolicyFingerprint, error.Exception.Message);
         Assert.False(HasGrant(Directory, "site-secret", "g-eng", "read"));
     }
 

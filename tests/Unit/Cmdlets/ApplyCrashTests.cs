@@ -114,7 +114,7 @@ public sealed class ApplyCrashTests : ApplyTestBase
         var result = Invoke(request.RequestId).Single<ApplyResult>();
 
         Assert.Equal(ApplyOutcome.RolledBack, result.Outcome);
-        Assert.Contains("ApprovalStale", result.Reason);
+        Assert.Contains("PolicyChanged", result.Reason);
         Assert.Equal(before, File.ReadAllBytes(SnapshotFile));
     }
 

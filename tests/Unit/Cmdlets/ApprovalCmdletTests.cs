@@ -444,8 +444,9 @@ public sealed class ApprovalCmdletTests : ApprovalTestBase
         string? id = null;
         for (var i = 0; i < 200 && id is null; i++)
         {
+            // Only a renamed request: the store writes a temporary ".req-….json.<random>" file first.
             Thread.Sleep(50);
-            id = System.IO.Directory.Exists(Path.Combine(store, "requests")) ? System.IO.Directory.GetFiles(Path.Combine(store, "requests")).Select(Path.GetFileNameWithoutExtension).FirstOrDefault() : null;
+            id = System.IO.Directory.Exists(Path.Combine(store, "requests")) ? System.IO.Directory.GetFiles(Path.Combine(store, "requests"), "req-*.json").Select(Path.GetFileNameWithoutExtension).FirstOrDefault() : null;
         }
 
         Assert.NotNull(id);
