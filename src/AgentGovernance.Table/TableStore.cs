@@ -247,7 +247,7 @@ internal sealed class TableStore : IGovernanceStore
 
     public void RegisterSigner(string keyId, string publicKey)
     {
-        var id = SafeId(keyId);
+        var id = SafeId(keyId.Replace("sha256:", string.Empty));
         var found = Call(Location, () => _table.GetEntityIfExists<TableEntity>(SignerPartition, id));
         if (found.HasValue)
         {
