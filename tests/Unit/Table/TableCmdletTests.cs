@@ -70,11 +70,11 @@ public sealed class TableCmdletTests : ApplyTestBase
         var table = ConnectTable();
         Temp.Write("change.json", CmdletTestData.GrantChange);
         var script = Temp.Write("worker.ps1", WorkerScript);
-        const int workers = 8, each = 3;
+        const int workers = 8, each = 2;
         var processes = Enumerable.Range(0, workers).Select(w => WorkerProcess.Start(script, new[]
         {
             SnapshotFile, Temp["policy.psd1"], _azurite.ConnectionString, table, Temp[$"worker{w}/signer.json"],
-            ApprovalTestData.Keys["carol"].Path, ApprovalTestData.Keys["erin"].Path, ApprovalTestData.Passphrase, Temp["change.json"], each.ToString(),
+            ApprovalTestData.Keys["carol@tiny.example"].Path, ApprovalTestData.Keys["erin@example.org"].Path, ApprovalTestData.Passphrase, Temp["change.json"], each.ToString(),
         })).ToList();
         try
         {
