@@ -80,3 +80,81 @@ Describe 'A column a view shows can be selected and filtered by its label' {
         $json.PSObject.Properties.Name | Should -Contain 'RiskLevel'
     }
 }
+
+Describe 'Text from documents and the directory is shown neutrally' {
+    BeforeAll {
+        $esc = [char]27
+        # An agent's change whose text tries to spoof the approval prompt: a title with a newline and a fake
+        # operation line, a justification that hides what follows (ESC[8m, concealed), a suggester whose
+        # name is reversed by a bidi override, and a zero-width space in the source.
+        $fakeLine = '  - grant read on site-userdata to u-alice.smith'
+        $script:Title = "Read the exports`n$fakeLine"
+        $script:Justification = "Routine.$esc[8m hidden from the approver$esc[0m"
+        $folder = Join-Path $TestDrive 'neutral'
+        $null = New-Item -ItemType Directory -Path $folder
+        $tenant = Join-Path $folder 'tenant.json'
+        Copy-Item -LiteralPath $DemoSnapshotPath -Destination $tenant
+        $carol = New-ApproverKey -Identity 'carol@contoso.com' -Path (Join-Path $folder 'carol.key') -Passphrase $script:Passphrase
+        $dana = New-ApproverKey -Identity 'dana@contoso.com' -Path (Join-Path $folder 'dana.key') -Passphrase $script:Passphrase
+        $policy = Join-Path $folder 'policy.psd1'
+        Set-Content -LiteralPath $policy -Value "@{ AgentIdentities = 'sp-helper'; Approvers = @( $($carol.PolicyEntry); $($dana.PolicyEntry) ) }"
+        Connect-AgentGovernance -SnapshotPath $tenant -PolicyPath $policy -StorePath (Join-Path $folder 'store') -LedgerSignerPath (Join-Path $folder 'signer.json')
+        $script:CarolKey = Join-Path $folder 'carol.key'
+        $script:Change = New-AccessChange -Grant -ResourceId site-userdata -PrincipalId g-dataplatform -RequestedBy bob@contoso.com `
+            -Title $script:Title -Justification $script:Justification -SuggestedBy sp-helper -SuggestedByName "Help$([char]0x202E)reganaM" -SuggestionSource "forum$([char]0x200B)4411"
+        $script:Request = $script:Change | Request-HumanApproval
+
+        function Assert-Neutral([string] $Text, [string] $Surface) {
+            $Text | Should -Not -Match "$([char]27)" -Because "$Surface shows no ESC"
+            $Text | Should -Not -Match "[$([char]0x202E)$([char]0x200B)]" -Because "$Surface shows no bidi override or zero-width space"
+            ($Text -split "`r?`n" | Where-Object { $_ -match 'grant read on site-userdata to u-alice\.smith' } | Where-Object { $_ -notmatch '<U\+000A>' }).Count |
+                Should -Be 0 -Because "$Surface has no line of its own that only the title made"
+        }
+    }
+
+    It 'the Approve-AccessChange prompt (as its verbose lines show it) has one operation line and every control visible' {
+        $lines = @($script:Request | Approve-AccessChange -KeyPath $script:CarolKey -Passphrase $script:Passphrase -WhatIf -Verbose 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        $text = $lines -join "`n"
+        Assert-Neutral $text 'the prompt'
+        @($lines | Where-Object { $_ -match '^\s+- ' }).Count | Should -Be 1
+        $text | Should -Match ([regex]::Escape('Read the exports<U+000A>  - grant read'))
+        $text | Should -Match ([regex]::Escape('<U+001B>[8m hidden'))
+        $text | Should -Match ([regex]::Escape('Help<U+202E>reganaM'))
+    }
+
+    It 'the prompt text itself: <Surface>' -TestCases @(
+        @{ Surface = 'Render' }
+    ) {
+        $request = Get-ApprovalRequest -RequestId $script:Request.RequestId
+        $text = [AgentGovernance.Commands.DecisionCommand].GetMethod('Render', [System.Reflection.BindingFlags]'NonPublic, Static').Invoke($null, @($request.psobject.BaseObject, 'carol@contoso.com'))
+        Assert-Neutral $text 'the prompt'
+    }
+
+    It 'the default views: <Name>' -TestCases @(
+        @{ Name = 'Get-ApprovalRequest (table)'; Script = { Get-ApprovalRequest -RequestId $script:Request.RequestId | Format-Table } }
+        @{ Name = 'Get-ApprovalRequest (detail)'; Script = { Get-ApprovalRequest -RequestId $script:Request.RequestId | Format-List -View ApprovalRequestDetail } }
+        @{ Name = 'New-AccessChange'; Script = { $script:Change } }
+        @{ Name = 'Test-ExposureRisk'; Script = { $script:Change | Test-ExposureRisk } }
+        @{ Name = 'Get-GovernanceAuditLog'; Script = { Get-GovernanceAuditLog -RequestId $script:Request.RequestId } }
+    ) {
+        $text = & $Script | Out-String -Width 120
+        Assert-Neutral $text $Name
+        $text | Should -Not -BeNullOrEmpty
+    }
+
+    It 'warning lines: a request whose store file names a problem' {
+        $warnings = @(& { $script:Change | Test-ExposureRisk -WarningAction Continue; Write-Warning 'x' } 3>&1 | Where-Object { $_ -is [System.Management.Automation.WarningRecord] })
+        $warnings.Count | Should -BeGreaterThan 0
+        foreach ($w in $warnings) { Assert-Neutral $w.Message 'a warning' }
+    }
+
+    It 'error messages quote document text neutrally' {
+        $bad = New-TestFile -Name 'bad-op.json' -Content ('{ "operations": [ { "op": "gr\u001b[8mant\nrevoke", "resource": "site-userdata", "principal": "g-eng", "role": "read" } ] }')
+        Import-AccessChange -LiteralPath $bad -ErrorVariable err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 1
+        $shown = if ($err[0].ErrorDetails) { $err[0].ErrorDetails.Message } else { $err[0].Exception.Message }
+        $shown | Should -Not -Match "$([char]27)"
+        $shown | Should -Not -Match "`n"
+    }
+}

@@ -34,16 +34,42 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
     internal static ErrorRecord Record(GovernanceException e, object? target = null)
     {
         var record = new ErrorRecord(e, e.ErrorId, Category(e.Kind), target ?? e.Target);
-        if (e is DocumentException d)
+        // A message may quote document or directory text: the console shows it neutrally (Display.SafeText).
+        var shown = Display.SafeText.Show(e.Message);
+        if (e is DocumentException)
         {
-            record.ErrorDetails = new ErrorDetails(e.Message)
+            record.ErrorDetails = new ErrorDetails(shown)
             {
                 RecommendedAction = "Correct the field named in the message and try again.",
             };
         }
+        else if (!ReferenceEquals(shown, e.Message) && shown != e.Message)
+        {
+            record.ErrorDetails = new ErrorDetails(shown);
+        }
 
         return record;
     }
+
+    /// <summary>
+    /// Verbose lines quote document and directory text: written with controls, ESC sequences, bidi
+    /// overrides and newlines made visible (Display.SafeText), so one verbose call is one honest line.
+    /// </summary>
+    public new void WriteVerbose(string text) => base.WriteVerbose(Display.SafeText.Show(text));
+
+    /// <summary>Warnings, like verbose lines, are shown neutrally (Display.SafeText).</summary>
+    public new void WriteWarning(string text) => base.WriteWarning(Display.SafeText.Show(text));
+
+    /// <summary>ShouldProcess with its target and action shown neutrally (they name titles and ids from documents).</summary>
+    public new bool ShouldProcess(string target, string action) => base.ShouldProcess(Display.SafeText.Show(target), Display.SafeText.Show(action));
+
+    /// <summary>ShouldProcess with a prompt, all of it shown neutrally: a newline in what it quotes stays visible.</summary>
+    public new bool ShouldProcess(string description, string warning, string caption) =>
+        base.ShouldProcess(Display.SafeText.Show(description), Display.SafeText.Show(warning), Display.SafeText.Show(caption));
+
+    /// <summary>ShouldProcess with a prompt of several lines, each shown neutrally: the only line breaks are between them.</summary>
+    internal bool ShouldProcessLines(string description, IEnumerable<string> promptLines, string caption) =>
+        base.ShouldProcess(Display.SafeText.Show(description), Display.SafeText.Lines(promptLines), Display.SafeText.Show(caption));
 
     /// <summary>Writes a non-terminating error and lets the pipeline go on with the next item.</summary>
     protected void WriteGovernanceError(GovernanceException e, object? target = null) => WriteError(Record(e, target));
@@ -236,14 +262,18 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
     /// ShouldProcess for a ConfirmImpact High action that <c>-Force</c> may confirm in advance: -WhatIf
     /// still only tells, an explicit -Confirm still asks, and -Force alone goes ahead without a prompt.
     /// </summary>
-    protected bool ShouldProcessUnlessForced(bool force, string description, string warning, string caption)
+    protected bool ShouldProcessUnlessForced(bool force, string description, string warning, string caption) =>
+        ShouldProcessUnlessForced(force, description, new[] { warning }, caption);
+
+    /// <summary>ShouldProcessUnlessForced with a prompt of several lines (each shown neutrally).</summary>
+    protected bool ShouldProcessUnlessForced(bool force, string description, IEnumerable<string> promptLines, string caption)
     {
         if (force && !WhatIfInEffect && !MyInvocation.BoundParameters.ContainsKey("Confirm"))
         {
             return true;
         }
 
-        return ShouldProcess(description, warning, caption);
+        return ShouldProcessLines(description, promptLines, caption);
     }
 
     /// <summary>A folder path (relative to PowerShell's location); PathNotFileSystem for another provider, PathIsFile for a file.</summary>
