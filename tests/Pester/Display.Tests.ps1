@@ -35,6 +35,21 @@ BeforeAll {
         }
     }
 
+    function Connect-DisplaySession {
+        # A copy of the demo tenant, approvers carol and dana, the agent sp-helper and a store, all under $TestDrive.
+        param([Parameter(Mandatory)] [string] $Name)
+        $folder = Join-Path $TestDrive $Name
+        $null = New-Item -ItemType Directory -Path $folder
+        $tenant = Join-Path $folder 'tenant.json'
+        Copy-Item -LiteralPath $DemoSnapshotPath -Destination $tenant
+        $carol = New-ApproverKey -Identity 'carol@contoso.com' -Path (Join-Path $folder 'carol.key') -Passphrase $script:Passphrase
+        $dana = New-ApproverKey -Identity 'dana@contoso.com' -Path (Join-Path $folder 'dana.key') -Passphrase $script:Passphrase
+        $policy = Join-Path $folder 'policy.psd1'
+        Set-Content -LiteralPath $policy -Value "@{ AgentIdentities = 'sp-helper'; Approvers = @( $($carol.PolicyEntry); $($dana.PolicyEntry) ) }"
+        Connect-AgentGovernance -SnapshotPath $tenant -PolicyPath $policy -StorePath (Join-Path $folder 'store') -LedgerSignerPath (Join-Path $folder 'signer.json')
+        [pscustomobject]@{ Folder = $folder; Tenant = $tenant; Store = Join-Path $folder 'store'; Carol = Join-Path $folder 'carol.key'; Dana = Join-Path $folder 'dana.key' }
+    }
+
     function Test-HasProperty {
         # True when the type has a public instance property of that name, or the type data (Types.ps1xml) adds one.
         param([type] $Type, [string] $Name)
@@ -90,16 +105,7 @@ Describe 'Text from documents and the directory is shown neutrally' {
         $fakeLine = '  - grant read on site-userdata to u-alice.smith'
         $script:Title = "Read the exports`n$fakeLine"
         $script:Justification = "Routine.$esc[8m hidden from the approver$esc[0m"
-        $folder = Join-Path $TestDrive 'neutral'
-        $null = New-Item -ItemType Directory -Path $folder
-        $tenant = Join-Path $folder 'tenant.json'
-        Copy-Item -LiteralPath $DemoSnapshotPath -Destination $tenant
-        $carol = New-ApproverKey -Identity 'carol@contoso.com' -Path (Join-Path $folder 'carol.key') -Passphrase $script:Passphrase
-        $dana = New-ApproverKey -Identity 'dana@contoso.com' -Path (Join-Path $folder 'dana.key') -Passphrase $script:Passphrase
-        $policy = Join-Path $folder 'policy.psd1'
-        Set-Content -LiteralPath $policy -Value "@{ AgentIdentities = 'sp-helper'; Approvers = @( $($carol.PolicyEntry); $($dana.PolicyEntry) ) }"
-        Connect-AgentGovernance -SnapshotPath $tenant -PolicyPath $policy -StorePath (Join-Path $folder 'store') -LedgerSignerPath (Join-Path $folder 'signer.json')
-        $script:CarolKey = Join-Path $folder 'carol.key'
+        $script:CarolKey = (Connect-DisplaySession -Name 'neutral').Carol
         $script:Change = New-AccessChange -Grant -ResourceId site-userdata -PrincipalId g-dataplatform -RequestedBy bob@contoso.com `
             -Title $script:Title -Justification $script:Justification -SuggestedBy sp-helper -SuggestedByName "Help$([char]0x202E)reganaM" -SuggestionSource "forum$([char]0x200B)4411"
         $script:Request = $script:Change | Request-HumanApproval
@@ -156,5 +162,45 @@ Describe 'Text from documents and the directory is shown neutrally' {
         $shown = if ($err[0].ErrorDetails) { $err[0].ErrorDetails.Message } else { $err[0].Exception.Message }
         $shown | Should -Not -Match "$([char]27)"
         $shown | Should -Not -Match "`n"
+    }
+}
+
+Describe '-Role is checked and completed; -RequestId is completed from the store' {
+    BeforeAll {
+        $null = Connect-DisplaySession -Name 'complete'
+        $script:Opened = New-AccessChange -Grant -ResourceId site-userdata -PrincipalId g-dataplatform -RequestedBy bob@contoso.com -Title 'complete me' | Request-HumanApproval -ErrorAction Stop
+        function Get-Completion([string] $Line) {
+            (TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches | ForEach-Object CompletionText
+        }
+    }
+
+    It '-Role <Role> is refused with RoleUnknown, naming the roles there are' -TestCases @(
+        @{ Role = 'reader' }, @{ Role = 'Owners' }, @{ Role = "read$([char]0x200B)" }
+    ) {
+        $err = $null
+        try { New-AccessChange -Grant -ResourceId site-userdata -PrincipalId g-eng -Role $Role -ErrorAction Stop } catch { $err = $_ }
+        $err | Should -Not -BeNullOrEmpty
+        $err | Get-ErrorId | Should -Be 'RoleUnknown'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.Exception.Message | Should -Match 'read, write or owner'
+        $err.Exception.Message | Should -Not -Match "$([char]0x200B)"
+    }
+
+    It '-Role in another case is the role itself' {
+        (New-AccessChange -Grant -ResourceId site-userdata -PrincipalId g-eng -Role Write).Operations[0].Role | Should -Be 'write'
+    }
+
+    It '-Role completes read, write and owner' {
+        Get-Completion 'New-AccessChange -Grant -ResourceId site-userdata -PrincipalId g-eng -Role ' | Should -Be @('read', 'write', 'owner')
+        Get-Completion 'New-AccessChange -Grant -ResourceId site-userdata -PrincipalId g-eng -Role o' | Should -Be @('owner')
+        Get-Completion 'New-AccessChange -CreateLink Anonymous -ResourceId site-userdata -Role ' | Should -Be @('read', 'write')
+    }
+
+    It '-RequestId of <Command> completes from the store' -TestCases @(
+        @{ Command = 'Get-ApprovalRequest' }, @{ Command = 'Approve-AccessChange' }, @{ Command = 'Invoke-ApprovedChange' }, @{ Command = 'Get-GovernanceAuditLog' }
+    ) {
+        $id = $script:Opened.RequestId
+        Get-Completion "$Command -RequestId $($id.Substring(0, 8))" | Should -Contain $id
+        Get-Completion "$Command -RequestId req-nothing-like-it" | Should -BeNullOrEmpty
     }
 }

@@ -165,6 +165,9 @@ public sealed class Grant
 /// <summary>Role-name helpers.</summary>
 public static class Roles
 {
+    /// <summary>The three role names that rank access, lowest first.</summary>
+    public static readonly string[] Names = { "read", "write", "owner" };
+
     public static AccessRole Max(AccessRole a, AccessRole b) => a > b ? a : b;
 
     public static AccessRole Level(string role)
