@@ -204,3 +204,94 @@ Describe '-Role is checked and completed; -RequestId is completed from the store
         Get-Completion "$Command -RequestId req-nothing-like-it" | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Invoke-ApprovedChange -WhatIf writes nothing; locks go away after use' {
+    BeforeAll {
+        $script:Session = Connect-DisplaySession -Name 'whatif'
+        $change = New-AccessChange -Grant -ResourceId site-userdata -PrincipalId g-dataplatform -RequestedBy bob@contoso.com -Title 'Data Platform reads the exports'
+        $script:Approved = $change | Request-HumanApproval
+        $null = $script:Approved | Approve-AccessChange -KeyPath $script:Session.Carol -Passphrase $script:Passphrase -Force
+        $null = $script:Approved | Approve-AccessChange -KeyPath $script:Session.Dana -Passphrase $script:Passphrase -Force
+
+        function Get-FolderState([string] $Folder) {
+            # Every file and folder under $Folder with its content's hash: equal states are byte-identical trees.
+            Get-ChildItem -LiteralPath $Folder -Recurse -Force | Sort-Object FullName | ForEach-Object {
+                $name = $_.FullName.Substring($Folder.Length)
+                if ($_.PSIsContainer) { "$name/" } else { "$name $((Get-FileHash -LiteralPath $_.FullName -Algorithm SHA256).Hash)" }
+            }
+        }
+    }
+
+    It 'leaves the store and the tenant byte-identical (no lock file in applying)' {
+        $store = Get-FolderState $script:Session.Store
+        $tenant = (Get-FileHash -LiteralPath $script:Session.Tenant).Hash
+        $tenantFolder = @(Get-ChildItem -LiteralPath $script:Session.Folder -Force -File).Name
+        Invoke-ApprovedChange -RequestId $script:Approved.RequestId -WhatIf
+        Get-FolderState $script:Session.Store | Should -Be $store
+        (Get-FileHash -LiteralPath $script:Session.Tenant).Hash | Should -Be $tenant
+        @(Get-ChildItem -LiteralPath $script:Session.Folder -Force -File).Name | Should -Be $tenantFolder
+        Join-Path $script:Session.Store 'applying' | Should -Not -Exist
+    }
+
+    It 'removes the request lock after the apply' {
+        $result = Invoke-ApprovedChange -RequestId $script:Approved.RequestId -Force
+        $result.Outcome | Should -Be 'Applied'
+        @(Get-ChildItem -LiteralPath $script:Session.Store -Recurse -Force -Filter '*.lock' | Where-Object Name -ne '.lock') | Should -BeNullOrEmpty
+        Join-Path $script:Session.Store 'applying' | Should -Not -Exist
+    }
+}
+
+Describe 'Write-Progress on large snapshots' {
+    BeforeAll {
+        # A generated tenant of 40,000 users in 400 groups and 2,000 resources: about 5 MB, above the 4 MB
+        # at which reading a snapshot file tells its progress (and above 20,000 entries for writing one).
+        $sb = [System.Text.StringBuilder]::new()
+        $null = $sb.Append('{ "schema": "agentgovernance/snapshot@1", "tenant": { "id": "big.example" }, "principals": [')
+        for ($i = 0; $i -lt 40000; $i++) {
+            $null = $sb.Append("{ `"id`": `"u-$i`", `"type`": `"user`", `"displayName`": `"User number $i of the generated tenant`", `"userPrincipalName`": `"user.$i@big.example`" },")
+        }
+        for ($g = 0; $g -lt 400; $g++) {
+            $members = (0..99 | ForEach-Object { "`"u-$($g * 100 + $_)`"" }) -join ', '
+            $null = $sb.Append("{ `"id`": `"g-$g`", `"type`": `"group`", `"displayName`": `"Group $g`", `"members`": [ $members ] }")
+            if ($g -lt 399) { $null = $sb.Append(',') }
+        }
+        $null = $sb.Append('], "resources": [')
+        $null = $sb.Append(((0..1999 | ForEach-Object { "{ `"id`": `"site-$_`", `"type`": `"site`", `"displayName`": `"Site $_`" }" }) -join ','))
+        $null = $sb.Append('], "grants": [')
+        $null = $sb.Append(((0..1999 | ForEach-Object { "{ `"resource`": `"site-$_`", `"principal`": `"g-$($_ % 400)`", `"role`": `"read`" }" }) -join ','))
+        $null = $sb.Append('] }')
+        $script:BigSnapshot = New-TestFile -Name 'big.snapshot.json' -Content $sb.ToString()
+
+        function Get-ProgressRecord([string] $Script) {
+            # The progress records a script writes, from a runspace of its own (the progress stream cannot be redirected).
+            $ps = [powershell]::Create()
+            try {
+                $null = $ps.AddScript("Import-Module -Name '$ModuleManifest'; `$ProgressPreference = 'Continue'; $Script").Invoke()
+                $ps.Streams.Error | Should -BeNullOrEmpty
+                @($ps.Streams.Progress)
+            } finally { $ps.Dispose() }
+        }
+    }
+
+    It 'the generated file is above the threshold' {
+        (Get-Item -LiteralPath $script:BigSnapshot).Length | Should -BeGreaterThan 4MB
+    }
+
+    It '<Command> writes progress records and completes them' -TestCases @(
+        @{ Command = 'Import-AccessSnapshot'; Script = 'Import-AccessSnapshot -LiteralPath "{0}" | Out-Null' }
+        @{ Command = 'Connect-AgentGovernance'; Script = 'Connect-AgentGovernance -SnapshotPath "{0}" -StorePath "{1}/store" -LedgerSignerPath "{1}/signer.json"' }
+        @{ Command = 'Export-AccessSnapshot'; Script = 'Import-AccessSnapshot -LiteralPath "{0}" | Export-AccessSnapshot -Path "{1}/copy.json"' }
+    ) {
+        $folder = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+        $null = New-Item -ItemType Directory -Path $folder
+        $records = Get-ProgressRecord ($Script -f $script:BigSnapshot, $folder)
+        $records.Count | Should -BeGreaterThan 2
+        @($records | Where-Object RecordType -eq 'Processing').Count | Should -BeGreaterThan 0
+        $records[-1].RecordType | Should -Be 'Completed'
+        if ($Command -eq 'Export-AccessSnapshot') { $records.Activity | Should -Contain "Writing snapshot $folder/copy.json" }
+    }
+
+    It 'a small snapshot reads without progress records' {
+        Get-ProgressRecord "Import-AccessSnapshot -LiteralPath '$DemoSnapshotPath' | Out-Null" | Should -BeNullOrEmpty
+    }
+}

@@ -71,6 +71,67 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
     internal bool ShouldProcessLines(string description, IEnumerable<string> promptLines, string caption) =>
         base.ShouldProcess(Display.SafeText.Show(description), Display.SafeText.Lines(promptLines), Display.SafeText.Show(caption));
 
+    /// <summary>A snapshot file at least this large is read with Write-Progress records.</summary>
+    internal const long ProgressFileBytes = 4L << 20;
+
+    /// <summary>A snapshot with at least this many entries (principals, resources and grants) is written with Write-Progress records.</summary>
+    internal const long ProgressEntries = 20_000;
+
+    /// <summary>Reads a snapshot file; one at least <see cref="ProgressFileBytes"/> long tells its progress.</summary>
+    internal AccessSnapshot ReadSnapshot(string path)
+    {
+        long size;
+        try
+        {
+            size = new System.IO.FileInfo(path).Length;
+        }
+        catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException)
+        {
+            size = 0;
+        }
+
+        if (size < ProgressFileBytes)
+        {
+            return SnapshotReader.ReadFile(path);
+        }
+
+        var activity = "Reading snapshot " + Display.SafeText.Show(path);
+        try
+        {
+            return SnapshotReader.ReadFile(path, (what, done, total) => WriteProgress(new ProgressRecord(0x5A47, activity, $"Reading {what}: {done >> 20} of {total >> 20} MB")
+            {
+                PercentComplete = (int)Math.Min(100, done * 100 / Math.Max(1, total)),
+            }));
+        }
+        finally
+        {
+            WriteProgress(new ProgressRecord(0x5A47, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
+    }
+
+    /// <summary>Writes a snapshot file; one of at least <see cref="ProgressEntries"/> entries tells its progress.</summary>
+    internal void WriteSnapshot(AccessSnapshot snapshot, string path, bool overwrite)
+    {
+        if ((long)snapshot.PrincipalCount + snapshot.ResourceCount + snapshot.GrantCount < ProgressEntries)
+        {
+            SnapshotWriter.WriteFile(snapshot, path, overwrite);
+            return;
+        }
+
+        var activity = "Writing snapshot " + Display.SafeText.Show(path);
+        try
+        {
+            SnapshotWriter.WriteFile(snapshot, path, overwrite, (what, done, total) => WriteProgress(new ProgressRecord(0x5A48, activity, $"Writing {what}: {done:N0} of {total:N0} entries")
+            {
+                PercentComplete = (int)Math.Min(100, done * 100 / Math.Max(1, total)),
+            }));
+        }
+        finally
+        {
+            WriteProgress(new ProgressRecord(0x5A48, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
+    }
+
     /// <summary>Writes a non-terminating error and lets the pipeline go on with the next item.</summary>
     protected void WriteGovernanceError(GovernanceException e, object? target = null) => WriteError(Record(e, target));
 
