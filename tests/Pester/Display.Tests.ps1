@@ -295,3 +295,38 @@ Describe 'Write-Progress on large snapshots' {
         Get-ProgressRecord "Import-AccessSnapshot -LiteralPath '$DemoSnapshotPath' | Out-Null" | Should -BeNullOrEmpty
     }
 }
+
+Describe 'ConvertTo-Json of what the module returns is compact' {
+    BeforeAll {
+        $snapshot = Import-AccessSnapshot -Path $DemoSnapshotPath
+        $script:Report = Get-ExampleChange -Name 'forum-4411.json' | Test-ExposureRisk -Snapshot $snapshot -Policy ([AgentGovernance.Policy.GovernancePolicy]::Default)
+        $script:Json = $script:Report | ConvertTo-Json -Depth 5 -WarningAction SilentlyContinue
+    }
+
+    It 'the incident report is under 100 KB at -Depth 5 (it carried the whole snapshot: 252,453 bytes)' {
+        $script:Json.Length | Should -BeLessThan 100000
+    }
+
+    It 'carries no snapshot, yet PowerShell still reads the report''s snapshot' {
+        ($script:Json | ConvertFrom-Json).PSObject.Properties.Name | Should -Not -Contain 'Snapshot'
+        $script:Json | Should -Not -Match '"PrincipalSlots"|"TenantDisplayName"'
+        $script:Report.Snapshot | Should -BeOfType ([AgentGovernance.Directory.AccessSnapshot])
+    }
+
+    It 'writes enums as names' {
+        $o = $script:Json | ConvertFrom-Json
+        $o.RiskLevel | Should -BeExactly 'Critical'
+        $o.Findings[0].Severity | Should -BeExactly 'Critical'
+        $o.Resources[0].Sensitivity | Should -BeExactly 'HighlyConfidential'
+        $o.Resources[0].Gained[0].Before | Should -BeExactly 'None'
+        $o.Change.Operations[0].Op | Should -BeExactly 'Grant'
+    }
+
+    It 'writes a duration once, as ISO 8601, while PowerShell still reads it as a TimeSpan' {
+        $change = New-AccessChange -Grant -ResourceId site-userdata -PrincipalId g-eng -Duration PT2H
+        $o = $change | ConvertTo-Json -Depth 4 | ConvertFrom-Json
+        $o.Duration | Should -BeExactly 'PT2H'
+        $o.PSObject.Properties.Name | Should -Not -Contain 'DurationTimeSpan'
+        $change.DurationTimeSpan | Should -Be ([TimeSpan]::FromHours(2))
+    }
+}
