@@ -256,7 +256,8 @@ public sealed class ExposureSummary
             lines.Add($"  ... and {Findings.Count - 10} more finding(s).");
         }
 
-        return string.Join(Environment.NewLine, lines);
+        // Display names and messages come from the directory: each line shown as text, never as terminal control.
+        return Display.SafeText.Lines(lines);
     }
 
     public override string ToString() => $"{RiskLevel}: {PrincipalsGained} principals gain access to {Resources.Count} resources";

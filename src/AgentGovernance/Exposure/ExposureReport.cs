@@ -207,7 +207,12 @@ public sealed class ExposureReport
 
     public AccessChange Change { get; }
 
-    public AccessSnapshot Snapshot { get; }
+    /// <summary>
+    /// The snapshot the report was made on, kept for Explain and re-assessment. Internal, so a report
+    /// never carries it into ConvertTo-Json; PowerShell reads it as the hidden property Snapshot
+    /// (AgentGovernance.Types.ps1xml, Display.ViewMembers).
+    /// </summary>
+    internal AccessSnapshot Snapshot { get; }
 
     public RiskLevel RiskLevel { get; }
 

@@ -7,6 +7,7 @@ using AgentGovernance.Json;
 
 namespace AgentGovernance.Ledger;
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum LedgerExportFormat
 {
     /// <summary>JSON lines: one entry per line, as a SIEM ingests them.</summary>

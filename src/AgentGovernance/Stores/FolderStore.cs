@@ -89,12 +89,99 @@ public sealed class FolderStore : IGovernanceStore
 
     public IDisposable Lock(TimeSpan timeout) => LockFile(Path.Combine(Location, ".lock"), timeout, "StoreBusy", $"The store '{Location}' stayed locked by another writer");
 
+    /// <summary>
+    /// The lock of one request, held while it is applied or undone, and removed when released. The lock
+    /// file is opened and removed only under the store's write lock, so no waiter can hold a file that
+    /// its holder has just removed (open and lock are two steps on Unix).
+    /// </summary>
     public IDisposable LockRequest(string requestId, TimeSpan timeout)
     {
         var folder = Path.Combine(Location, "applying");
-        System.IO.Directory.CreateDirectory(folder);
-        return LockFile(Path.Combine(folder, SafeName(requestId) + ".lock"), timeout, "RequestBusy",
-            $"Request {requestId} is being applied or undone by another process right now");
+        var path = Path.Combine(folder, SafeName(requestId) + ".lock");
+        var watch = Stopwatch.StartNew();
+        var delay = 1;
+        while (true)
+        {
+            using (Lock(timeout))
+            {
+                System.IO.Directory.CreateDirectory(folder);
+                try
+                {
+                    return new RequestLock(this, path, new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None));
+                }
+                catch (IOException e) when (watch.Elapsed >= timeout)
+                {
+                    throw new GovernanceException("RequestBusy", GovernanceErrorKind.InvalidOperation,
+                        $"Request {requestId} is being applied or undone by another process right now (waited {timeout.TotalSeconds:0.#} s); try again.", path, e);
+                }
+                catch (IOException)
+                {
+                    // Held by another process: let go of the store and try again.
+                }
+                catch (UnauthorizedAccessException e)
+                {
+                    throw new GovernanceException("StoreUnavailable", GovernanceErrorKind.PermissionDenied, $"Cannot lock '{path}': {e.Message}", path, e);
+                }
+            }
+
+            Thread.Sleep(delay + Jitter(delay));
+            delay = Math.Min(delay * 2, 50);
+        }
+    }
+
+    /// <summary>A held request lock: released by closing it and removing its file, under the store's write lock.</summary>
+    private sealed class RequestLock : IDisposable
+    {
+        private readonly FolderStore _store;
+        private readonly string _path;
+        private FileStream? _handle;
+
+        public RequestLock(FolderStore store, string path, FileStream handle)
+        {
+            _store = store;
+            _path = path;
+            _handle = handle;
+        }
+
+        public void Dispose()
+        {
+            var handle = Interlocked.Exchange(ref _handle, null);
+            if (handle is null)
+            {
+                return;
+            }
+
+            IDisposable? storeLock = null;
+            try
+            {
+                storeLock = _store.Lock(TimeSpan.FromSeconds(5));
+            }
+            catch (GovernanceException)
+            {
+                // The store stays busy: release the lock and leave its (empty) file, which the next holder removes.
+                handle.Dispose();
+                return;
+            }
+
+            try
+            {
+                handle.Dispose();
+                File.Delete(_path);
+                var folder = Path.GetDirectoryName(_path)!;
+                if (!System.IO.Directory.EnumerateFileSystemEntries(folder).Any())
+                {
+                    System.IO.Directory.Delete(folder);
+                }
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                // Left behind (another holder took it meanwhile, or the folder is read-only): harmless, reused next time.
+            }
+            finally
+            {
+                storeLock.Dispose();
+            }
+        }
     }
 
     public void CreateRequest(string requestId, byte[] document) =>
