@@ -105,7 +105,10 @@ public sealed class LedgerTests : IDisposable
 
         Assert.Equal(Json.CanonicalJson.Canonicalize(line), line);
         var without = System.Text.RegularExpressions.Regex.Replace(line, ",\"hash\":\"sha256:[0-9a-f]{64}\"", string.Empty);
+        without = System.Text.RegularExpressions.Regex.Replace(without, ",\"sig\":\"[A-Za-z0-9+/=]+\"", string.Empty);
         Assert.Equal(entry.Hash, Json.Hashing.Sha256Id(Encoding.UTF8.GetBytes(without)));
+        Assert.Contains("\"signer\":\"" + _signer.PublicKey.KeyId + "\"", line);
+        Assert.True(entry.SignedBy(_signer.PublicKey));
     }
 
     [Fact]
@@ -237,7 +240,7 @@ public sealed class LedgerTests : IDisposable
     }
 
     [Fact]
-    public void ReHashingTheTailAndDroppingItsCheckpointsIsFoundByTheWitnessAndLeavesItUnsealedElsewhere()
+    public void ReHashingTheTailAndDroppingItsCheckpointsIsFoundByTheWitnessAndByTheMissingSignaturesElsewhere()
     {
         Fill(6);
         var lines = Lines();
@@ -246,11 +249,12 @@ public sealed class LedgerTests : IDisposable
         WriteLines(lines);
         File.WriteAllText(CheckpointFile, string.Concat(File.ReadAllLines(CheckpointFile).Take(3).Select(l => l + "\n")));
 
-        Assert.Equal("LedgerRewritten", Verify().Problem);
+        Assert.Contains(Verify().Problems, p => p.Code == "LedgerRewritten");
+        // Before ledger@2 this verified elsewhere (only unsealed); now the re-hashed entries carry no signature.
         var elsewhere = Verify(withWitness: false);
-        Assert.True(elsewhere.IsValid);
-        Assert.Equal(3, elsewhere.UnsealedEntries);
-        Assert.Contains(elsewhere.Warnings, w => w.Contains("not yet sealed"));
+        Assert.False(elsewhere.IsValid);
+        Assert.Equal("EntryUnsigned", elsewhere.Problem);
+        Assert.Equal(4, elsewhere.FirstBadSequence);
     }
 
     [Fact]
@@ -275,7 +279,8 @@ public sealed class LedgerTests : IDisposable
 
         Assert.True(Verify().IsValid);
         var pinned = Verify(pinned: new[] { _signer.PublicKey });
-        Assert.Equal("CheckpointSignerUntrusted", pinned.Problem);
+        Assert.Contains(pinned.Problems, p => p.Code == "CheckpointSignerUntrusted" && p.Sequence == 3);
+        Assert.Contains(pinned.Problems, p => p.Code == "EntrySignerUntrusted" && p.Sequence == 3);
         Assert.True(Verify(pinned: new[] { _signer.PublicKey, other.PublicKey }).IsValid);
         Assert.True(Verify(pinned: new[] { _signer.PublicKey, other.PublicKey }).SignersPinned);
         Assert.Contains(Verify().Warnings, w => w.Contains("not pinned"));
