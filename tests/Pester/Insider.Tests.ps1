@@ -30,7 +30,7 @@ BeforeAll {
         $store = Join-Path $folder 'store'
         Connect-AgentGovernance -SnapshotPath $tenant -PolicyPath $policy -StorePath $store -LedgerSignerPath $signer
         [pscustomobject]@{
-            Folder = $folder; Tenant = $tenant; Keys = $keys; Store = $store
+            Folder = $folder; Tenant = $tenant; Keys = $keys; Store = $store; Policy = $policy
             Ledger = Join-Path $store 'ledger.jsonl'; Checkpoints = Join-Path $store 'checkpoints.jsonl'
         }
     }
@@ -163,5 +163,77 @@ Describe 'The insider: a store writer without approver or ledger-signer keys' {
         $problems | Get-ErrorId | Should -Be 'LedgerTampered'
         (Get-FileHash -LiteralPath $session.Ledger).Hash | Should -Be $ledger.Hash
         (Get-FileHash -LiteralPath $session.Checkpoints).Hash | Should -Be $checkpoints.Hash
+    }
+}
+
+Describe 'A rollback of the whole store, and anchors kept outside it' {
+    It 'reports a store put back from an older copy as LedgerRolledBack against an anchor, which the store alone cannot show' {
+        $session = New-PinnedSession
+        $request = New-DataPlatformChange | Request-HumanApproval
+        $null = $request | Approve-AccessChange -KeyPath $session.Keys.carol -Passphrase $script:Passphrase -Force
+        $copy = Join-Path $session.Folder 'store-copy'
+        Copy-Item -LiteralPath $session.Store -Destination $copy -Recurse
+        $null = $request | Approve-AccessChange -KeyPath $session.Keys.dana -Passphrase $script:Passphrase -Force
+        $anchor = Join-Path $session.Folder 'anchor.jsonl'
+        Export-GovernanceAuditLog -Path $anchor -Format Anchor
+        $policy = $session.Policy
+
+        # The insider puts the older copy back, ledger, checkpoints and decisions alike.
+        Remove-Item -LiteralPath $session.Store -Recurse -Force
+        Copy-Item -LiteralPath $copy -Destination $session.Store -Recurse
+        # Looked at from a machine that never signed for the store (no witness of the later entries):
+        Connect-AgentGovernance -PolicyPath $policy -StorePath $session.Store -LedgerSignerPath (Join-Path $session.Folder 'elsewhere/signer.json')
+        $inside = Test-GovernanceAuditLog -WarningAction SilentlyContinue
+        $anchored = Test-GovernanceAuditLog -Anchor $anchor -ErrorVariable problems -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+
+        $inside.IsValid | Should -BeTrue
+        $anchored.IsValid | Should -BeFalse
+        $anchored.Problem | Should -Be 'LedgerRolledBack'
+        $anchored.AnchorsChecked | Should -Be 1
+        $problems | Get-ErrorId | Should -Be 'LedgerInvalid'
+        (Get-Content -LiteralPath $anchor -Raw | ConvertFrom-Json).schema | Should -Be 'agentgovernance/checkpoint@1'
+    }
+}
+
+Describe 'A ledger line that is not an entry' {
+    It 'is tampering with its position; readers keep working read-only; emergency revocation stays possible in a new store' {
+        $session = New-PinnedSession
+        $request = New-DataPlatformChange | Request-HumanApproval
+        $null = $request | Approve-AccessChange -KeyPath $session.Keys.carol -Passphrase $script:Passphrase -Force
+        $null = $request | Approve-AccessChange -KeyPath $session.Keys.dana -Passphrase $script:Passphrase -Force
+        $null = $request | Invoke-ApprovedChange -Force
+        (Get-EffectiveAccess -ResourceId site-userdata -PrincipalId bob@contoso.com).Role | Should -Be 'Read'
+        # Line 3 gets a byte that is not UTF-8 inside a string.
+        $bytes = [System.IO.File]::ReadAllBytes($session.Ledger)
+        $starts = @(0) + @(for ($i = 0; $i -lt $bytes.Length - 1; $i++) { if ($bytes[$i] -eq 10) { $i + 1 } })
+        $at = [System.Text.Encoding]::ASCII.GetString($bytes, $starts[2], $starts[3] - $starts[2]).IndexOf('"actor":"') + 10
+        $bytes[$starts[2] + $at] = 0xFF
+        [System.IO.File]::WriteAllBytes($session.Ledger, $bytes)
+
+        $verdict = Test-GovernanceAuditLog -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $shown = Get-ApprovalRequest -WarningAction SilentlyContinue
+        $log = Get-GovernanceAuditLog -WarningVariable logWarnings -WarningAction SilentlyContinue
+        $revoke = New-AccessChange -Revoke -ResourceId site-userdata -PrincipalId g-dataplatform -Role read -Title 'Cut Data Platform off'
+        $refused = $revoke | Invoke-ApprovedChange -EmergencyRevocation -Force -ErrorVariable problems -ErrorAction SilentlyContinue
+
+        $verdict.Problem | Should -Be 'EntryUnreadable'
+        $verdict.FirstBadSequence | Should -Be 3
+        $verdict.Message | Should -Match 'Line 3'
+        $shown.RequestId | Should -Contain $request.RequestId
+        ($shown | Where-Object RequestId -eq $request.RequestId).Status | Should -Be 'Invalid'
+        $log.Count | Should -BeGreaterThan 3
+        ($logWarnings -join "`n") | Should -Match 'Line 3 of the ledger'
+        $refused | Should -BeNullOrEmpty
+        $problems | Get-ErrorId | Should -Be 'LedgerTampered'
+
+        # The documented recovery: keep the damaged store, connect a new one, revoke there.
+        $policy = $session.Policy
+        Connect-AgentGovernance -SnapshotPath $session.Tenant -PolicyPath $policy -StorePath (Join-Path $session.Folder 'recovery-store') -LedgerSignerPath (Join-Path $session.Folder 'signer.json')
+        $result = $revoke | Invoke-ApprovedChange -EmergencyRevocation -Force
+
+        $result.Outcome | Should -Be 'Applied'
+        (Get-EffectiveAccess -ResourceId site-userdata -PrincipalId bob@contoso.com) | Should -BeNullOrEmpty
+        (Get-GovernanceAuditLog -Event EmergencyRevocation).Count | Should -Be 1
+        Test-GovernanceAuditLog -Quiet -WarningAction SilentlyContinue | Should -BeTrue
     }
 }

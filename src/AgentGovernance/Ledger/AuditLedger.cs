@@ -115,6 +115,27 @@ internal sealed class AuditLedger
     }
 
     /// <summary>
+    /// An anchor line: a checkpoint of the head of the ledger, once it verifies in full, signed now. LedgerTampered
+    /// when it does not verify, LedgerEmpty when there is nothing to anchor.
+    /// </summary>
+    public byte[] Anchor()
+    {
+        using (_store.Lock(LockTimeout))
+        {
+            using var codec = new LedgerCodec();
+            var (sequence, hash) = VerifiedHead(codec);
+            if (sequence == 0)
+            {
+                throw new GovernanceException("LedgerEmpty", GovernanceErrorKind.InvalidOperation,
+                    $"The ledger in '{_store.Location}' has no entries yet: there is nothing to anchor.", _store.Location);
+            }
+
+            _store.RegisterSigner(_signer!.PublicKey.KeyId, _signer.PublicKey.Base64);
+            return LedgerCheckpoint.Create(_signer, _store.StoreId, sequence, hash, GovernanceClock.UtcNow).ToLine();
+        }
+    }
+
+    /// <summary>
     /// Every entry, in order, WITHOUT verification: for tools that look at a ledger as it is. State is never
     /// derived from this; see <see cref="ReadVerified"/>.
     /// </summary>
@@ -173,10 +194,10 @@ internal sealed class AuditLedger
             "Run Test-GovernanceAuditLog to see where the ledger was changed; about_AgentGovernance says how to recover.", result.Store);
 
     /// <summary>
-    /// The head to chain onto, once the whole ledger verifies: the prefix this writer (or this machine's
-    /// witness) verified before is found by position and its hash compared; only the tail after it has its
-    /// entries and checkpoints checked. Anything unexpected: the whole ledger is verified, and LedgerTampered
-    /// unless it is whole.
+    /// The head to chain onto, once the whole ledger verifies. A writer's first append verifies the whole
+    /// chain (signatures from where this machine's witness left off). Its later appends find the head it
+    /// verified or wrote last by position and hash and check only the entries and checkpoints after it;
+    /// anything unexpected there, and the whole ledger is verified again. LedgerTampered unless it is whole.
     /// </summary>
     private (long Sequence, string Hash) VerifiedHead(LedgerCodec codec)
     {
@@ -195,19 +216,18 @@ internal sealed class AuditLedger
 
         // Cuts off an append torn by a crash before anything is chained on.
         _store.ReadLedgerHead();
-        var prefix = _verified;
-        if (prefix is null && _witnessPath is not null && LedgerSigner.ReadWitnessFull(_witnessPath, _store.StoreId) is { Verified: true } w)
-        {
-            prefix = (w.Sequence, w.Hash);
-        }
-
-        if (prefix is { } p && p.Sequence > 0 && VerifiedTail(codec, p) is { } head)
+        if (_verified is { } p && p.Sequence > 0 && VerifiedTail(codec, p) is { } head)
         {
             _verified = head;
             return head;
         }
 
-        var result = LedgerVerifier.Verify(_store, new LedgerVerifyOptions { Pinned = _pinned, OwnKey = _signer.PublicKey, WitnessPath = _witnessPath });
+        // The first append of this writer: the whole chain, every checkpoint and the witness; the signatures of
+        // the entries this machine's witness says it verified before are not checked again.
+        var result = LedgerVerifier.Verify(_store, new LedgerVerifyOptions
+        {
+            Pinned = _pinned, OwnKey = _signer.PublicKey, WitnessPath = _witnessPath, TrustWitnessPrefix = true,
+        });
         if (!result.IsValid || result.HeadHash is null)
         {
             // Never chain onto a ledger that does not verify: that would bury the tampering under a valid-looking tail.

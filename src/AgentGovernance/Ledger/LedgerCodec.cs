@@ -190,6 +190,13 @@ internal sealed class LedgerCodec : IDisposable
         string? time = null, evt = null, actor = null, changeId = null, requestId = null, prev = null, hash = null, signer = null, sig = null;
         int detailsStart = -1, detailsEnd = -1, cutStart = -1, cutEnd = -1, cut2Start = -1, cut2End = -1;
         var span = new ReadOnlySpan<byte>(line.Array, line.Offset, line.Count);
+        if (InvalidUtf8At(line) is { } bad)
+        {
+            // Checked first: the hash of a line can match over bytes that no reader can decode.
+            problem = $"it is not valid UTF-8 (byte {bad + 1} of the line)";
+            return null;
+        }
+
         try
         {
             var reader = new Utf8JsonReader(span, new JsonReaderOptions { MaxDepth = 64 });
@@ -405,6 +412,35 @@ internal sealed class LedgerCodec : IDisposable
         }
 
         return new LedgerEntry(seq, when, evt, actor, changeId, requestId, details, prev, hash, signer, signature);
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
+    /// <summary>The offset of the first byte that is not UTF-8 (a lone surrogate's encoding included), or null.</summary>
+    internal static int? InvalidUtf8At(ArraySegment<byte> line)
+    {
+        var a = line.Array!;
+        var end = line.Offset + line.Count;
+        var i = line.Offset;
+        while (i < end && a[i] < 0x80)
+        {
+            i++;
+        }
+
+        if (i == end)
+        {
+            return null;
+        }
+
+        try
+        {
+            StrictUtf8.GetCharCount(a, i, end - i);
+            return null;
+        }
+        catch (DecoderFallbackException e)
+        {
+            return (i - line.Offset) + Math.Max(0, e.Index);
+        }
     }
 
     public void Dispose() => _sha.Dispose();

@@ -20,7 +20,7 @@ public sealed class LedgerProblem
     /// <summary>
     /// EntryUnreadable, EntryEdited, EntriesMissing, EntriesReordered, ChainBroken, EntryUnsigned, EntrySignerUntrusted,
     /// EntrySignatureInvalid, LedgerTruncated, LedgerRewritten, LedgerRolledBack, CheckpointForged, CheckpointSignerUntrusted,
-    /// CheckpointUnreadable, AnchorUnreadable, AnchorForged, AnchorSignerUntrusted.
+    /// CheckpointUnreadable, AnchorInvalid, AnchorForged, AnchorSignerUntrusted.
     /// </summary>
     public string Code { get; }
 
@@ -365,7 +365,7 @@ internal static class LedgerVerifier
             var c = LedgerCheckpoint.TryParse(line, out var problem);
             if (c is null)
             {
-                Fail(problems, "AnchorUnreadable", 0, $"Anchor line {n} cannot be read: {problem}.");
+                Fail(problems, "AnchorInvalid", 0, $"Anchor line {n} cannot be read: {problem}.");
                 continue;
             }
 
