@@ -247,4 +247,20 @@ public sealed class InsiderAttackTests : ApplyTestBase
         Assert.Equal(ledger, File.ReadAllBytes(LedgerFile));
         Assert.Equal(checkpoints, File.ReadAllBytes(CheckpointFile));
     }
+
+    [Fact]
+    public void EveryStepOfAnApplyAndItsUndoRecordsThePolicyItRanUnderSignedWithTheEntry()
+    {
+        ConnectPinned();
+        var request = Approved();
+        Assert.Empty(Invoke(request.RequestId).Errors);
+        var undo = Run("Undo-ApprovedChange $args[0]", request.RequestId);
+        Assert.True(undo.Errors.Count == 0, string.Join("; ", undo.Errors));
+
+        var entries = Entries().Where(e => e.RequestId == request.RequestId).ToList();
+        Assert.Contains(entries, e => e.Event == LedgerEvents.UndoCompleted);
+        Assert.All(entries, e => Assert.Equal(request.PolicyFingerprint, e.Details["policyFingerprint"]));
+        using var signer = LedgerSigner.OpenOrCreate(Temp["keys/signer.json"]);
+        Assert.All(entries, e => Assert.Equal(signer.PublicKey.KeyId, e.Signer));
+    }
 }
