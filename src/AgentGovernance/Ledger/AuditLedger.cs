@@ -90,6 +90,9 @@ internal sealed class AuditLedger
             lastHash = hash;
         }
 
+        // Registered before its first entry is written, so that a reader that trusts the registered signers
+        // (no LedgerSigners pinned) never sees an entry of a signer it cannot know yet.
+        _store.RegisterSigner(_signer!.PublicKey.KeyId, _signer.PublicKey.Base64);
         _store.AppendLedger(lines, durable: true);
         _verified = (lastSeq, lastHash);
         if (checkpoint)
