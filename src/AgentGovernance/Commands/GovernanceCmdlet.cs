@@ -231,7 +231,8 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
         var store = FolderStore.Open(session.StorePath);
         var signer = writes ? LedgerSigner.OpenOrCreate(session.LedgerSignerPath) : null;
         WriteVerbose($"Store {store.Location} (id {store.StoreId}){(signer is null ? string.Empty : "; ledger signer " + signer.PublicKey.KeyId)}.");
-        return new ApprovalService(store, signer, CurrentPolicy(policy), snapshot ?? session.Snapshot);
+        var witness = LedgerSigner.WitnessPathFor(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(session.LedgerSignerPath))!, store.StoreId);
+        return new ApprovalService(store, signer, CurrentPolicy(policy), snapshot ?? session.Snapshot, witness);
     }
 
     /// <summary>

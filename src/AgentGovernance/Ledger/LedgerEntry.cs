@@ -79,8 +79,10 @@ public sealed class LedgerEntry
     private OrderedDictionary? _details;
 
     internal LedgerEntry(long sequence, DateTimeOffset time, string eventType, string actor, string? changeId, string? requestId,
-        string detailsJson, string previousHash, string hash)
+        string detailsJson, string previousHash, string hash, string? signer = null, byte[]? signature = null)
     {
+        Signer = signer;
+        Signature = signature;
         Sequence = sequence;
         Time = time;
         Event = eventType;
@@ -117,6 +119,15 @@ public sealed class LedgerEntry
     public string PreviousHash { get; }
 
     public string Hash { get; }
+
+    /// <summary>The key id of the ledger signer that signed the entry (ledger@2), or null for an unsigned ledger@1 entry.</summary>
+    public string? Signer { get; }
+
+    internal byte[]? Signature { get; }
+
+    /// <summary>Whether <paramref name="key"/> signed this entry.</summary>
+    internal bool SignedBy(Approval.PublicKey key) =>
+        Signature is not null && Signer == key.KeyId && key.Verify(LedgerCodec.SignedStatement(Hash), Signature);
 
     public override string ToString() => $"#{Sequence} {Event} {Actor} {Summary}".TrimEnd();
 
