@@ -79,6 +79,7 @@ public sealed class SuggestionFinding
     {
         SuggestionFindingKind.UnresolvedName => "SuggestionUnresolvedName",
         SuggestionFindingKind.AmbiguousName => "SuggestionAmbiguousName",
+        SuggestionFindingKind.DynamicValue => "SuggestionUnresolvedValue",
         _ => "SuggestionRefused",
     };
 
