@@ -219,8 +219,10 @@ public static class SuggestionConverter
         }
 
         var lines = MarkdownReader.SplitLines(unit.Text);
-        foreach (var (number, line) in lines)
+        foreach (var (number, raw) in lines)
         {
+            // PowerShell drops a backtick before an ordinary letter, so New-Mg`GroupMember is New-MgGroupMember.
+            var line = raw.Replace("`", string.Empty);
             string? reason = null;
             var column = 1;
             var word = VerbNounWord.Matches(line).Cast<Match>().FirstOrDefault(m => CommandCatalog.Find(m.Value) is not null || CommandCatalog.IsCodeRunner(m.Value, out _));
