@@ -20,7 +20,20 @@ public static class ChangeReader
 
     public static AccessChange ReadFile(string path) => Parse(DocumentFile.ReadAllBytes(path, "Change"), path);
 
-    public static AccessChange ParseText(string json, string? source = null) => Parse(Encoding.UTF8.GetBytes(json), source);
+    public static AccessChange ParseText(string json, string? source = null)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = Json.Utf8Input.Encode(json);
+        }
+        catch (JsonException e)
+        {
+            throw NotJson(e, source);
+        }
+
+        return Parse(bytes, source);
+    }
 
     public static AccessChange Parse(byte[] utf8, string? source = null)
     {
