@@ -92,4 +92,16 @@ public sealed class EncodingTests
 
         Assert.Equal(("ChangeInvalid", 2L), (e.ErrorId, e.Line));
     }
+
+    [Fact]
+    public void AChangeDocumentLargerThanOneMebibyteIsChangeInvalid()
+    {
+        var big = Change.Replace("TITLE", new string('a', ChangeReader.MaxBytes), StringComparison.Ordinal);
+        var justRight = Change.Replace("TITLE", new string('a', ChangeReader.MaxBytes - Change.Length), StringComparison.Ordinal);
+
+        var e = Assert.Throws<DocumentException>(() => ChangeReader.ParseText(big, "c.json"));
+        Assert.Equal("ChangeInvalid", e.ErrorId);
+        Assert.Contains("at most 1048576 bytes", e.Message, StringComparison.Ordinal);
+        Assert.Equal(ChangeReader.MaxBytes - Change.Length, ChangeReader.ParseText(justRight).Title!.Length);
+    }
 }
