@@ -29,7 +29,20 @@ public static class SnapshotReader
 
     public static AccessSnapshot Parse(byte[] utf8, string? source = null) => new Parser(utf8, source).Run();
 
-    public static AccessSnapshot ParseText(string json, string? source = null) => Parse(Encoding.UTF8.GetBytes(json), source);
+    public static AccessSnapshot ParseText(string json, string? source = null)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = Json.Utf8Input.Encode(json);
+        }
+        catch (JsonException e)
+        {
+            throw new DocumentException(ErrorId, source, null, (e.LineNumber ?? -1) + 1, (e.BytePositionInLine ?? -1) + 1, e.Message, e);
+        }
+
+        return Parse(bytes, source);
+    }
 
     private enum RefKind : byte
     {
@@ -113,6 +126,7 @@ public static class SnapshotReader
             var r = new Utf8JsonReader(span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 });
             try
             {
+                Json.Utf8Input.Check(span);
                 ReadDocument(ref r);
             }
             catch (JsonException e)

@@ -82,6 +82,7 @@ public sealed class SuggestionFinding
     {
         SuggestionFindingKind.UnresolvedName => "SuggestionUnresolvedName",
         SuggestionFindingKind.AmbiguousName => "SuggestionAmbiguousName",
+        SuggestionFindingKind.DynamicValue => "SuggestionUnresolvedValue",
         _ => "SuggestionRefused",
     };
 
