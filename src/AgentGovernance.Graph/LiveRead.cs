@@ -107,6 +107,7 @@ internal sealed class LiveRead
     private readonly Dictionary<string, JsonElement> _groups = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, LiveResourceState> _resources = new(StringComparer.Ordinal);
     private readonly List<string> _notes = new();
+    private readonly List<string> _gaps = new();
     private readonly Dictionary<string, int> _skipped = new(StringComparer.Ordinal);
     private int? _enabledUsers;
     private bool _allUsers;
@@ -193,6 +194,7 @@ internal sealed class LiveRead
         await ResourcesAsync(found.Where(r => !_resources.ContainsKey(r.Id)).ToList(), named: false).ConfigureAwait(false);
         if (membership.Count > 0)
         {
+            _gaps.Add("permissions on SharePoint and OneDrive items given to the changed groups or the groups above them (Graph has no reverse lookup)");
             _notes.Add("Live read: permissions on SharePoint and OneDrive items given directly to the changed groups (or groups above them) cannot be listed from Graph without reading every site; " +
                        "the preview covers the resources the change names, directory roles, app roles and the groups' own sites. For a whole-tenant answer preview on a snapshot (Export-AccessSnapshot -FromGraph).");
         }
@@ -256,6 +258,7 @@ internal sealed class LiveRead
             {
                 if (required) throw answer.ToException(write: false);
                 _notes.Add($"Live read: could not read {answer.Request.What} ({answer.Status} {answer.ErrorCode}); the preview cannot tell whether they gain access.");
+                _gaps.Add($"{answer.Request.What} (HTTP {answer.Status})");
                 continue;
             }
 
@@ -302,6 +305,7 @@ internal sealed class LiveRead
             if (!answer.Ok || answer.Body is not { } body)
             {
                 if (required) throw answer.ToException(write: false);
+                _gaps.Add($"whether {p.Id} is a guest or disabled (HTTP {answer.Status})");
                 _notes.Add($"Live read: could not read whether {Name(p.Id)} is a guest or disabled (HTTP {answer.Status} {answer.ErrorCode}; needs User.Read.All); the preview counts them as an enabled member.");
                 p.Partial = false;
                 continue;
@@ -769,10 +773,12 @@ internal sealed class LiveRead
         else if (identity.Obj("siteGroup") is { } siteGroup)
         {
             Skip($"SharePoint groups (such as '{siteGroup.Str("displayName")}') on {state.Id}, whose members Graph does not list");
+            _gaps.Add($"the members of SharePoint groups on {state.Id}");
         }
         else if (identity.Obj("siteUser") is { } siteUser)
         {
             Skip($"SharePoint-only users (such as '{siteUser.Str("displayName")}') on {state.Id}");
+            _gaps.Add($"SharePoint-only users on {state.Id}");
         }
     }
 
@@ -845,6 +851,7 @@ internal sealed class LiveRead
                 {
                     if (page.Failure!.Status == 403)
                     {
+                        _gaps.Add($"the members of group {level[i]} (HTTP 403)");
                         _notes.Add($"Live read: the members of group {Name(level[i])} could not be read ({page.Failure.ErrorCode}: hidden membership needs Member.Read.Hidden, otherwise GroupMember.Read.All); the preview counts none of them.");
                         continue;
                     }
@@ -870,8 +877,11 @@ internal sealed class LiveRead
 
     private string Name(string id) => _principals.TryGetValue(id, out var p) && p.Name is not null ? $"'{p.Name}' ({id})" : id;
 
-    private void Note(GraphResponse failure) =>
+    private void Note(GraphResponse failure)
+    {
+        _gaps.Add($"{failure.Request.What} (HTTP {failure.Status})");
         _notes.Add($"Live read: could not read {failure.Request.What} (HTTP {failure.Status} {failure.ErrorCode}; needs {failure.Request.Permission}); what it would add is not in the preview.");
+    }
 
     private void Skip(string what) => _skipped[what] = _skipped.TryGetValue(what, out var n) ? n + 1 : 1;
 
@@ -956,6 +966,7 @@ internal sealed class LiveRead
                 else
                 {
                     Skip($"grants on {r.Id} to principals Graph could not read");
+                    _gaps.Add($"grantees on {r.Id} that could not be read");
                 }
             }
         }
@@ -966,6 +977,7 @@ internal sealed class LiveRead
         }
 
         b.Notes.AddRange(_notes.Distinct());
+        b.CoverageGaps.AddRange(_gaps.Distinct());
         foreach (var (what, n) in _skipped.OrderBy(s => s.Key, StringComparer.Ordinal))
         {
             b.Notes.Add($"Live read: left out {n} {what}.");
