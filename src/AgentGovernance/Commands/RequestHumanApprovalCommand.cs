@@ -133,7 +133,7 @@ public sealed class RequestHumanApprovalCommand : GovernanceCmdlet
     /// <summary>The current policy decides how many approvals and whether it is blocked, even for a report made under another.</summary>
     private static ExposureReport Strictest(ExposureReport report, GovernancePolicy policy)
     {
-        var blocked = report.Findings.Any(f => policy.HardDenyAt(f.RuleId) is { } at && f.Severity >= at);
+        var blocked = report.Findings.Any(f => f.RuleId != ExposureReport.CoverageRuleId && policy.HardDenyAt(f.RuleId) is { } at && f.Severity >= at);
         var required = Math.Max(report.RequiredApprovals, policy.RequiredApprovals(report.RiskLevel));
         return blocked == report.Blocked && required == report.RequiredApprovals ? report : ExposureEngine.Assess(report.Snapshot, report.Change, policy, report.AssessedAt);
     }

@@ -109,6 +109,16 @@ public static class ExposureEngine
         }
 
         var findings = Rules.Evaluate(ctx, resources);
+        var coverage = snapshot.CoverageGaps.Count == 0 ? Coverage.Complete : Coverage.Partial;
+        if (coverage != Coverage.Complete && CanWiden(change))
+        {
+            // What could not be read may be exactly what the change opens: never "None" for that reason.
+            findings.Add(new Finding(ExposureReport.CoverageRuleId, policy.IncompleteCoverageRisk, "*",
+                $"Coverage is {coverage}: the preview could not see everything this change reaches ({string.Join("; ", snapshot.CoverageGaps)}). " +
+                $"A change that can widen access is at least {policy.IncompleteCoverageRisk} until it is previewed with full coverage (policy IncompleteCoverageRisk).",
+                0, hardDeny: false));
+        }
+
         var risk = findings.Count == 0 ? RiskLevel.None : findings.Max(f => f.Severity);
         resources.Sort((a, b) =>
         {
@@ -118,8 +128,16 @@ public static class ExposureEngine
             return c != 0 ? c : a.Index.CompareTo(b.Index);
         });
         return new ExposureReport(change, snapshot, after, resources, findings, notes, policy.RequiredApprovals(risk),
-            distinctGained, distinctLost, byKind, now ?? GovernanceClock.UtcNow);
+            distinctGained, distinctLost, byKind, now ?? GovernanceClock.UtcNow)
+        {
+            Coverage = coverage,
+            CoverageReasons = snapshot.CoverageGaps,
+        };
     }
+
+    /// <summary>Whether any operation can give access: a grant, a member added, a sharing link, a visibility change (Public opens connected resources).</summary>
+    internal static bool CanWiden(AccessChange change) =>
+        change.Operations.Any(op => op.Op is OperationKind.Grant or OperationKind.AddMember or OperationKind.CreateLink or OperationKind.SetVisibility);
 
     /// <summary>Applies one operation to the overlay, checking it against the state so far, and records the resources it can affect.</summary>
     private static void ApplyOperation(GraphState after, AccessOperation op, List<string> notes, Affected affected, GraphState before)

@@ -38,7 +38,7 @@ public static class PolicyReader
     {
         "SensitiveFrom", "Rules", "HardDeny", "RequiredApprovals", "AgentIdentities",
         "Approvers", "ApprovalExpiry", "MaxDuration", "BreakGlass", "EmergencyRevocation", "LedgerSigners",
-        "AllowUnresolvedRequester",
+        "AllowUnresolvedRequester", "IncompleteCoverageRisk",
     };
 
     private static readonly string[] ApproverKeys = { "Id", "PublicKey", "BreakGlass" };
@@ -542,6 +542,7 @@ public static class PolicyReader
         private readonly List<PublicKey> _ledgerSigners = new();
         private TimeSpan _approvalExpiry;
         private TimeSpan _maxDuration;
+        private RiskLevel _incompleteCoverageRisk = GovernancePolicy.DefaultIncompleteCoverageRisk;
         private int _breakGlassExtra;
         private bool _emergencyRevocation;
         private bool _allowUnresolvedRequester;
@@ -613,6 +614,9 @@ public static class PolicyReader
                     case "AllowUnresolvedRequester":
                         _allowUnresolvedRequester = Bool(entry.Value);
                         break;
+                    case "IncompleteCoverageRisk":
+                        _incompleteCoverageRisk = (RiskLevel)Enum.Parse(typeof(RiskLevel), OneOf(entry.Value, RiskLevelNames.Where(n => n != nameof(RiskLevel.None)).ToArray(), "a risk level (Low to Critical)"));
+                        break;
                     case "LedgerSigners":
                         foreach (var item in Items(entry.Value))
                         {
@@ -636,7 +640,10 @@ public static class PolicyReader
             return new GovernancePolicy(
                 source, _sensitiveFrom, _disabled.Keys, _broadAudiencePercent, _manyPrincipalsThreshold, _personalDataCriticalAbove,
                 _hardDeny, _approvals, _agents,
-                new ApprovalSettings(_approvers, _approvalExpiry, _maxDuration, _breakGlassExtra, _emergencyRevocation, _ledgerSigners, _allowUnresolvedRequester));
+                new ApprovalSettings(_approvers, _approvalExpiry, _maxDuration, _breakGlassExtra, _emergencyRevocation, _ledgerSigners, _allowUnresolvedRequester))
+            {
+                IncompleteCoverageRisk = _incompleteCoverageRisk,
+            };
         }
 
         private void ReadApprovers(Node value)
