@@ -75,8 +75,11 @@ internal sealed class Notifier : IDisposable
         _settings = settings;
         _ledger = ledger;
         _mailer = mailer;
-        _http = http ?? new HttpDelivery();
+        _http = http ?? Deliveries();
     }
+
+    /// <summary>Makes the HTTP delivery of a notifier (tests shorten its backoff; one process-wide factory, like the clock).</summary>
+    internal static Func<HttpDelivery> Deliveries { get; set; } = () => new HttpDelivery();
 
     public void Dispose() => _http.Dispose();
 
