@@ -243,8 +243,12 @@ public sealed class NotificationTests : ApprovalTestBase, IDisposable
             Assert.DoesNotContain("https://evil", rendered, StringComparison.Ordinal);
             Assert.DoesNotContain("www.evil", rendered, StringComparison.Ordinal);
             Assert.DoesNotContain("mailto:x", rendered, StringComparison.Ordinal);
-            Assert.DoesNotContain("<img", rendered, StringComparison.Ordinal);
         }
+
+        // The subject is plain text (no client renders it as HTML), one line.
+        var subject = (string)((Dictionary<string, object?>)mailPayload["message"]!)["subject"]!;
+        Assert.DoesNotContain("\n", subject, StringComparison.Ordinal);
+        Assert.DoesNotContain("https://", subject, StringComparison.Ordinal);
 
         // In the card, the title is only ever in a TextRun (no markdown there), never in a TextBlock or a fact.
         using var doc = JsonDocument.Parse(card);
@@ -261,6 +265,12 @@ public sealed class NotificationTests : ApprovalTestBase, IDisposable
             {
                 Assert.DoesNotContain("Approve now", e.GetRawText(), StringComparison.Ordinal);
             }
+
+            // Cards render no HTML; a tag is shown as the text it is, and only ever inside a TextRun.
+            if (type != "RichTextBlock")
+            {
+                Assert.DoesNotContain("<img", e.GetRawText(), StringComparison.Ordinal);
+            }
         }
 
         Assert.Contains(body.EnumerateArray(), e => e.GetProperty("type").GetString() == "RichTextBlock" && e.GetRawText().Contains("[Approve now](https[:]//evil.example/ok)", StringComparison.Ordinal));
@@ -268,6 +278,7 @@ public sealed class NotificationTests : ApprovalTestBase, IDisposable
         // In the mail, it is HTML-encoded text.
         var html = (string)((Dictionary<string, object?>)((Dictionary<string, object?>)mailPayload["message"]!)["body"]!)["content"]!;
         Assert.Contains("&lt;img src=x onerror=alert(1)&gt;", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<img", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<a ", html, StringComparison.Ordinal);
     }
 
@@ -521,7 +532,7 @@ public sealed class NotificationTests : ApprovalTestBase, IDisposable
         var outcome = RunClean("Send-ApprovalNotification -RequestId $args[0]", request.RequestId).Single<NotificationResult>();
         Assert.Equal("Outcome:Approved", outcome.Key);
         Assert.Empty(RunClean("Send-ApprovalNotification").Objects<NotificationResult>());
-        Assert.Equal(4, teams.Requests.Count);
+        Assert.Equal(3, teams.Requests.Count);
         Assert.Equal(new[] { "Requested", "Requested", "Progress:1", "Outcome:Approved" }, Log("-Event NotificationSent").Select(e => (string)e.Details["key"]!));
         Assert.Empty(Run("Test-GovernanceAuditLog").Errors);
     }
