@@ -1,5 +1,5 @@
 # A Teams Workflows webhook for the notification examples: a loopback HTTP server on 127.0.0.1 (a thread
-# job with an HttpListener that answers 202 Accepted, as Workflows does, for two minutes), its URL in
+# job with an HttpListener that answers 202 Accepted, as Workflows does, for 30 seconds: the runspace waits for it when it ends), its URL in
 # ./teams-webhook.url readable by its owner only, and the approval policy with a Notifications section
 # that names that file. Dot-sourced after approval.ps1.
 $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
@@ -9,7 +9,7 @@ $webhook = Start-ThreadJob -ArgumentList $port -ScriptBlock {
     $listener = [System.Net.HttpListener]::new()
     $listener.Prefixes.Add("http://127.0.0.1:$Port/")
     $listener.Start()
-    $deadline = [DateTime]::UtcNow.AddMinutes(2)
+    $deadline = [DateTime]::UtcNow.AddSeconds(30)
     try {
         while ([DateTime]::UtcNow -lt $deadline) {
             $next = $listener.GetContextAsync()
