@@ -9,7 +9,7 @@
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Core', 'Desktop')
     TypesToProcess       = @('AgentGovernance.Types.ps1xml')
-    FormatsToProcess     = @('AgentGovernance.Format.ps1xml', 'AgentGovernance.Approval.Format.ps1xml', 'AgentGovernance.Suggestions.Format.ps1xml')
+    FormatsToProcess     = @('AgentGovernance.Format.ps1xml', 'AgentGovernance.Approval.Format.ps1xml', 'AgentGovernance.Suggestions.Format.ps1xml', 'AgentGovernance.Notifications.Format.ps1xml')
     CmdletsToExport      = @(
         'Approve-AccessChange'
         'Connect-AgentGovernance'
@@ -29,6 +29,7 @@
         'New-AccessChange'
         'New-ApproverKey'
         'Request-HumanApproval'
+        'Send-ApprovalNotification'
         'Test-ExposureRisk'
         'Test-GovernanceAuditLog'
         'Undo-ApprovedChange'

@@ -37,11 +37,14 @@ public static class LedgerEvents
     public const string UndoStarted = "UndoStarted";
     public const string UndoCompleted = "UndoCompleted";
 
+    /// <summary>A notification was sent, or could not be (channel, recipients, content hash, status): one entry per channel tried.</summary>
+    public const string NotificationSent = "NotificationSent";
+
     public static IReadOnlyList<string> All { get; } = new[]
     {
         ChangeProposed, RiskAssessed, ApprovalRequested, BreakGlassRequested, Approved, Denied, ApprovalRefused, Expired,
         ApplyStarted, OperationApplied, ApplyCompleted, ApplyFailed, OperationReverted, ApplyRolledBack, ApplyRecovered, ApplyRefused,
-        EmergencyRevocation, UndoStarted, UndoCompleted,
+        EmergencyRevocation, UndoStarted, UndoCompleted, NotificationSent,
     };
 }
 

@@ -173,6 +173,12 @@ public sealed class GovernancePolicy
         ["allowUnresolvedRequester"] = AllowUnresolvedRequester,
     }.With(IncompleteCoverageRisk != DefaultIncompleteCoverageRisk, "incompleteCoverageRisk", IncompleteCoverageRisk.ToString()));
 
+    /// <summary>
+    /// Where approvers and requesters hear about requests (Teams, mail). Not part of <see cref="Fingerprint"/>:
+    /// who is told does not change what is decided.
+    /// </summary>
+    public Notifications.NotificationSettings Notifications { get; internal set; } = AgentGovernance.Notifications.NotificationSettings.None;
+
     /// <summary>The approver the policy names by this identity (case-insensitive), or null.</summary>
     public PolicyApprover? FindApprover(string identity) =>
         Approvers.FirstOrDefault(a => string.Equals(a.Id, identity, StringComparison.OrdinalIgnoreCase));
@@ -215,7 +221,10 @@ public sealed class GovernancePolicy
 
     internal GovernancePolicy WithSource(string? source) => new(
         source, SensitiveFrom, _disabled, BroadAudiencePercent, ManyPrincipalsThreshold, PersonalDataCriticalAbove,
-        _hardDeny, _approvals, AgentIdentities, _approval);
+        _hardDeny, _approvals, AgentIdentities, _approval)
+    {
+        Notifications = Notifications,
+    };
 
     /// <summary>The canonical spelling of a known rule id (matched case-insensitively), or null.</summary>
     internal static string? FindRuleId(string ruleId) =>

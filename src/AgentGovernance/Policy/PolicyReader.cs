@@ -20,7 +20,7 @@ namespace AgentGovernance.Policy;
 /// Every problem is a <see cref="DocumentException"/> with ErrorId <c>PolicyInvalid</c> that names
 /// the file, line, column and key path (e.g. <c>Rules.AG003.Threshold</c>).
 /// </summary>
-public static class PolicyReader
+public static partial class PolicyReader
 {
     public const string InvalidErrorId = "PolicyInvalid";
     public const string NotFoundErrorId = "PolicyNotFound";
@@ -38,7 +38,7 @@ public static class PolicyReader
     {
         "SensitiveFrom", "Rules", "HardDeny", "RequiredApprovals", "AgentIdentities",
         "Approvers", "ApprovalExpiry", "MaxDuration", "BreakGlass", "EmergencyRevocation", "LedgerSigners",
-        "AllowUnresolvedRequester", "IncompleteCoverageRisk",
+        "AllowUnresolvedRequester", "IncompleteCoverageRisk", "Notifications",
     };
 
     private static readonly string[] ApproverKeys = { "Id", "PublicKey", "BreakGlass" };
@@ -524,7 +524,7 @@ public static class PolicyReader
     }
 
     /// <summary>Maps the literal tree onto the policy's keys, merging over <see cref="GovernancePolicy.Default"/>.</summary>
-    private sealed class SchemaReader
+    private sealed partial class SchemaReader
     {
         private readonly string? _file;
         private readonly GovernancePolicy _defaults = GovernancePolicy.Default;
@@ -617,6 +617,9 @@ public static class PolicyReader
                     case "IncompleteCoverageRisk":
                         _incompleteCoverageRisk = (RiskLevel)Enum.Parse(typeof(RiskLevel), OneOf(entry.Value, RiskLevelNames.Where(n => n != nameof(RiskLevel.None)).ToArray(), "a risk level (Low to Critical)"));
                         break;
+                    case "Notifications":
+                        _notifications = ReadNotifications(Table(entry.Value));
+                        break;
                     case "LedgerSigners":
                         foreach (var item in Items(entry.Value))
                         {
@@ -643,6 +646,7 @@ public static class PolicyReader
                 new ApprovalSettings(_approvers, _approvalExpiry, _maxDuration, _breakGlassExtra, _emergencyRevocation, _ledgerSigners, _allowUnresolvedRequester))
             {
                 IncompleteCoverageRisk = _incompleteCoverageRisk,
+                Notifications = _notifications,
             };
         }
 
