@@ -28,6 +28,7 @@
         'New-AccessChange'
         'New-ApproverKey'
         'Request-HumanApproval'
+        'Start-AgentGovernanceMcpServer'
         'Test-ExposureRisk'
         'Test-GovernanceAuditLog'
         'Undo-ApprovedChange'
