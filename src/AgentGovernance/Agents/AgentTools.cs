@@ -236,6 +236,11 @@ internal sealed class AgentTools : IAgentToolHost
         }
 
         var format = Text(args, "format", 20) ?? "Auto";
+        if (!Enum.TryParse<SuggestionInputFormat>(format, true, out var parsed) || !Enum.IsDefined(typeof(SuggestionInputFormat), parsed) || format.Any(char.IsDigit))
+        {
+            throw new GovernanceException("McpArgumentsInvalid", GovernanceErrorKind.InvalidArgument, "'format' is Auto, Script, Markdown or Json.");
+        }
+
         string text;
         if (hasOps)
         {
@@ -244,17 +249,17 @@ internal sealed class AgentTools : IAgentToolHost
                 throw new GovernanceException("McpArgumentsInvalid", GovernanceErrorKind.InvalidArgument, "'operations' must be an array of operation objects.");
             }
 
+            if (parsed != SuggestionInputFormat.Auto && parsed != SuggestionInputFormat.Json)
+            {
+                throw new GovernanceException("McpArgumentsInvalid", GovernanceErrorKind.InvalidArgument, "'operations' are JSON: 'format' goes with 'script'.");
+            }
+
             text = ops.GetRawText();
-            format = "Json";
+            parsed = SuggestionInputFormat.Json;
         }
         else
         {
             text = script!;
-        }
-
-        if (!Enum.TryParse<SuggestionInputFormat>(format, true, out var parsed) || !Enum.IsDefined(typeof(SuggestionInputFormat), parsed) || format.Any(char.IsDigit))
-        {
-            throw new GovernanceException("McpArgumentsInvalid", GovernanceErrorKind.InvalidArgument, "'format' is Auto, Script, Markdown or Json.");
         }
 
         var justification = Text(args, "justification", 4000);

@@ -42,9 +42,17 @@ public sealed class McpServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         File.Copy(Repo.DemoSnapshot, SnapshotPath);
-        File.Copy(Path.Combine(Repo.Examples, "policy.psd1"), PolicyPath);
+        File.WriteAllText(PolicyPath, Policy(), new UTF8Encoding(false));
         Client = await McpServerTests.Connect(this, $"Start-AgentGovernanceMcpServer -AgentId {Agent} -RequestedBy {Requester}", Stderr);
     }
+
+    /// <summary>Three approvers of the demo tenant (with the test keys of carol, erin and frank), and sp-helper an agent.</summary>
+    public static string Policy() =>
+        "@{\n    AgentIdentities = @('sp-helper')\n    Approvers = @(\n" +
+        string.Concat(Approvers.Select(a => $"        @{{ Id = '{a.Id}'; PublicKey = '{ApprovalTestData.Keys[a.Key].Key.Base64}' }}\n")) +
+        "    )\n}\n";
+
+    public static readonly (string Id, string Key)[] Approvers = { ("dana.gupta@contoso.com", "carol@tiny.example"), ("margaret.chen@contoso.com", "erin@example.org"), ("david.okafor@contoso.com", "frank@example.org") };
 
     public string Setup =>
         $"Import-Module '{Repo.ModuleManifest}'; Connect-AgentGovernance -SnapshotPath '{SnapshotPath}' -PolicyPath '{PolicyPath}' -StorePath '{Store}' -LedgerSignerPath '{Dir["ledger.key"]}'";
@@ -120,7 +128,7 @@ public sealed class McpServerTests : IClassFixture<McpServerFixture>
         var tools = await _server.Client.ListToolsAsync();
         Assert.Equal(Expected, tools.Select(t => t.Name).OrderBy(n => n, StringComparer.Ordinal));
         Assert.DoesNotContain(tools, t => t.Name.Contains("approve") || t.Name.Contains("apply") || t.Name.Contains("deny") || t.Name.Contains("policy"));
-        Assert.Equal("AgentGovernance", _server.Client.ServerInfo.Name);
+        Assert.Equal("AgentGovernance", _server.Client.ServerInfo!.Name);
     }
 
     [Fact]
@@ -151,7 +159,7 @@ public sealed class McpServerTests : IClassFixture<McpServerFixture>
         Assert.Equal("preview_change", last.Details["tool"]);
         Assert.Equal("ok", last.Details["outcome"]);
         Assert.Matches("^sha256:[0-9a-f]{64}$", (string)last.Details["argumentsHash"]!);
-        Assert.Empty(Directory.GetFiles(_server.Store, "req-*.json", SearchOption.AllDirectories));
+        Assert.Empty(System.IO.Directory.GetFiles(_server.Store, "req-*.json", SearchOption.AllDirectories));
     }
 
     [Fact]
@@ -215,6 +223,88 @@ public sealed class McpServerTests : IClassFixture<McpServerFixture>
         Assert.False(statusError);
         Assert.Equal("Pending", status.GetProperty("status").GetString());
         Assert.Equal(0, status.GetProperty("approvals").GetInt32());
+
+        // A person approves with their own key, outside the server; the agent sees it, and still cannot apply.
+        using (var decide = new ApprovalService(FolderStore.Open(_server.Store), LedgerSigner.OpenOrCreate(_server.Dir["ledger.key"]), PolicyReader.ReadFile(_server.PolicyPath), SnapshotReader.ReadFile(_server.SnapshotPath)))
+        using (var key = ApproverKeyFile.Open(ApprovalTestData.Keys["carol@tiny.example"].Path, Encoding.UTF8.GetBytes(ApprovalTestData.Passphrase)))
+        {
+            decide.Decide(id, key, DecisionKind.Approve, "looked at it");
+        }
+
+        var (after, _) = await Call("request_status", new() { ["requestId"] = id });
+        Assert.Equal(1, after.GetProperty("approvals").GetInt32());
+        Assert.False(after.GetProperty("changed").GetBoolean());
+    }
+
+    [Fact]
+    public async Task An_agent_identity_the_policy_lists_as_an_approver_is_refused_at_start()
+    {
+        var p = Pwsh(_server.Setup + "; Start-AgentGovernanceMcpServer -AgentId ' DANA.GUPTA@contoso.com' -RequestedBy alice@contoso.com");
+        var (code, stdout, stderr) = await RunRaw(p, string.Empty, TimeSpan.FromMinutes(3));
+        Assert.NotEqual(0, code);
+        Assert.Contains("McpAgentIsApprover", stderr);
+        Assert.Equal(string.Empty, stdout.Trim());
+    }
+
+    [Fact]
+    public async Task Stdout_carries_only_protocol_messages_even_with_verbose_and_information_on()
+    {
+        var p = Pwsh(_server.Setup.Replace("Import-Module", "$VerbosePreference = 'Continue'; $InformationPreference = 'Continue'; $DebugPreference = 'Continue'; Import-Module") +
+            " -Verbose:$false; Start-AgentGovernanceMcpServer -AgentId sp-helper -RequestedBy alice@contoso.com -Verbose");
+        var input = string.Join("\n",
+            """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""",
+            """{"jsonrpc":"2.0","method":"notifications/initialized"}""",
+            """{"jsonrpc":"2.0","id":2,"method":"tools/list"}""",
+            """{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"preview_change","arguments":{"operations":[{"op":"grant","resource":"site-support-kb","principal":"u-alice","role":"read"}]}}}""",
+            """{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"approve","arguments":{}}}""",
+            "this is not json",
+            """{"jsonrpc":"2.0","id":5,"method":"tools/list"}""") + "\n";
+        var (code, stdout, stderr) = await RunRaw(p, input, TimeSpan.FromMinutes(3), expectResponses: 5);
+        _log.WriteLine(stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length >= 5, stdout);
+        foreach (var line in lines)
+        {
+            using var doc = JsonDocument.Parse(line);
+            Assert.Equal("2.0", doc.RootElement.GetProperty("jsonrpc").GetString());
+        }
+
+        var ids = lines.Select(l => JsonDocument.Parse(l).RootElement).Where(e => e.TryGetProperty("id", out _)).Select(e => e.GetProperty("id").GetInt32()).ToList();
+        Assert.Equal(new[] { 1, 2, 3, 4, 5 }, ids.OrderBy(i => i));
+        Assert.Equal(0, code);
+    }
+
+    /// <summary>Runs the server as a process, writes <paramref name="input"/>, waits for that many responses on stdout, then closes stdin and waits for the exit.</summary>
+    private static async Task<(int Code, string Stdout, string Stderr)> RunRaw(ProcessStartInfoLike p, string input, TimeSpan timeout, int expectResponses = 0)
+    {
+        var info = new ProcessStartInfo(p.Command) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repo.Root };
+        foreach (var a in p.Arguments) info.ArgumentList.Add(a);
+        foreach (var (k, v) in Environment) info.Environment[k] = v;
+        using var process = Process.Start(info)!;
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        var responses = 0;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) { stdout.Append(e.Data).Append('\n'); if (e.Data.Contains("\"id\"")) responses++; } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await process.StandardInput.WriteAsync(input);
+        await process.StandardInput.FlushAsync();
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < timeout && !process.HasExited)
+        {
+            lock (stdout)
+            {
+                if (responses >= expectResponses && expectResponses > 0) break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        process.StandardInput.Close();
+        using var cts = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cts.Token);
+        lock (stdout) lock (stderr) return (process.ExitCode, stdout.ToString(), stderr.ToString());
     }
 
     [Fact]
