@@ -50,7 +50,7 @@ internal sealed class AgentToolsConfig
 /// </summary>
 internal sealed class AgentTools : IAgentToolHost
 {
-    public const string ToolCalled = "AgentToolCalled";
+    public const string ToolCalled = LedgerEvents.AgentToolCalled;
     public const string Preview = "preview_change";
     public const string Explain = "explain_access";
     public const string Propose = "propose_change";
@@ -85,7 +85,7 @@ internal sealed class AgentTools : IAgentToolHost
             ChangeSchema(false)),
         new AgentToolDefinition(Explain, "Explain someone's access",
             "Who reaches a resource, what a principal reaches, or how one principal reaches one resource (the path of grants and groups).",
-            """{"type":"object","properties":{"principalId":{"type":"string","maxLength":256,"description":"A principal's id."},"resourceId":{"type":"string","maxLength":256,"description":"A resource's id."}},"additionalProperties":false}"""),
+            """{"type":"object","properties":{"principalId":{"type":"string","maxLength":256,"description":"A principal's id, or a user's user principal name."},"resourceId":{"type":"string","maxLength":256,"description":"A resource's id."}},"additionalProperties":false}"""),
         new AgentToolDefinition(Propose, "Propose an access change for human approval",
             "Opens an approval request for the change, suggested by this server's agent identity. Nothing changes until people approve it and an operator applies it.",
             ChangeSchema(true)),
@@ -367,11 +367,6 @@ internal sealed class AgentTools : IAgentToolHost
         if (resource.Length > 0 && snapshot.FindResource(resource) is null)
         {
             throw new GovernanceException("UnknownResource", GovernanceErrorKind.ObjectNotFound, $"{IdentityText.Visible(resource)} is not a resource in the directory.");
-        }
-
-        if (principal.Length > 0 && snapshot.FindPrincipal(principal) is null)
-        {
-            throw new GovernanceException("UnknownPrincipal", GovernanceErrorKind.ObjectNotFound, $"{IdentityText.Visible(principal)} is not a principal in the directory (give its id).");
         }
 
         var entries = principal.Length == 0

@@ -37,11 +37,14 @@ public static class LedgerEvents
     public const string UndoStarted = "UndoStarted";
     public const string UndoCompleted = "UndoCompleted";
 
+    /// <summary>An agent called a tool of the MCP server (Start-AgentGovernanceMcpServer): the tool, the hash of its arguments, the outcome.</summary>
+    public const string AgentToolCalled = "AgentToolCalled";
+
     public static IReadOnlyList<string> All { get; } = new[]
     {
         ChangeProposed, RiskAssessed, ApprovalRequested, BreakGlassRequested, Approved, Denied, ApprovalRefused, Expired,
         ApplyStarted, OperationApplied, ApplyCompleted, ApplyFailed, OperationReverted, ApplyRolledBack, ApplyRecovered, ApplyRefused,
-        EmergencyRevocation, UndoStarted, UndoCompleted,
+        EmergencyRevocation, UndoStarted, UndoCompleted, AgentToolCalled,
     };
 }
 

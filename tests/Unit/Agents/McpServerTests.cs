@@ -239,18 +239,19 @@ public sealed class McpServerTests : IClassFixture<McpServerFixture>
     [Fact]
     public async Task An_agent_identity_the_policy_lists_as_an_approver_is_refused_at_start()
     {
-        var p = Pwsh(_server.Setup + "; Start-AgentGovernanceMcpServer -AgentId ' DANA.GUPTA@contoso.com' -RequestedBy alice@contoso.com");
+        var p = Pwsh(_server.Setup + "; try { Start-AgentGovernanceMcpServer -AgentId ' DANA.GUPTA@contoso.com' -RequestedBy alice@contoso.com } catch { [Console]::Error.WriteLine($_.FullyQualifiedErrorId); exit 3 }");
         var (code, stdout, stderr) = await RunRaw(p, string.Empty, TimeSpan.FromMinutes(3));
-        Assert.NotEqual(0, code);
-        Assert.Contains("McpAgentIsApprover", stderr);
+        Assert.Equal(3, code);
+        Assert.StartsWith("McpAgentIsApprover,", stderr.Trim());
         Assert.Equal(string.Empty, stdout.Trim());
     }
 
     [Fact]
     public async Task Stdout_carries_only_protocol_messages_even_with_verbose_and_information_on()
     {
-        var p = Pwsh(_server.Setup.Replace("Import-Module", "$VerbosePreference = 'Continue'; $InformationPreference = 'Continue'; $DebugPreference = 'Continue'; Import-Module") +
-            " -Verbose:$false; Start-AgentGovernanceMcpServer -AgentId sp-helper -RequestedBy alice@contoso.com -Verbose");
+        // Every stream the server's own run could write to is on; what ran before it (Import-Module, Connect) is the caller's.
+        var p = Pwsh(_server.Setup + "; $VerbosePreference = 'Continue'; $InformationPreference = 'Continue'; $DebugPreference = 'Continue'; $WarningPreference = 'Continue'; " +
+            "Start-AgentGovernanceMcpServer -AgentId sp-helper -RequestedBy alice@contoso.com -Verbose; Write-Output 'after the server: the caller may write again'");
         var input = string.Join("\n",
             """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}""",
             """{"jsonrpc":"2.0","method":"notifications/initialized"}""",
@@ -261,10 +262,13 @@ public sealed class McpServerTests : IClassFixture<McpServerFixture>
             """{"jsonrpc":"2.0","id":5,"method":"tools/list"}""") + "\n";
         var (code, stdout, stderr) = await RunRaw(p, input, TimeSpan.FromMinutes(3), expectResponses: 5);
         _log.WriteLine(stderr);
-        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length >= 5, stdout);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+        Assert.Equal("after the server: the caller may write again", lines[^1]);
+        lines.RemoveAt(lines.Count - 1);
+        Assert.True(lines.Count >= 5, stdout);
         foreach (var line in lines)
         {
+            Assert.True(line.StartsWith('{'), "Not a protocol message on stdout: " + line);
             using var doc = JsonDocument.Parse(line);
             Assert.Equal("2.0", doc.RootElement.GetProperty("jsonrpc").GetString());
         }
