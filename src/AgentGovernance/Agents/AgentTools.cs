@@ -274,7 +274,8 @@ internal sealed class AgentTools : IAgentToolHost
             SuggestedBy = _config.AgentId,
             SuggestedByType = "agent",
             Source = "mcp",
-            RequestedBy = _config.RequestedBy,
+            // Always set, so a change document the agent sends can never name the requester (and with it who may not approve).
+            RequestedBy = _config.RequestedBy ?? Identities.CurrentUser,
             Title = Text(args, "title", 200),
             Justification = justification,
             Duration = Text(args, "duration", 40),

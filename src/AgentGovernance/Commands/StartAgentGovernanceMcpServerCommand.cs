@@ -16,7 +16,6 @@ namespace AgentGovernance.Commands;
 /// the policy. The agent's identity is this cmdlet's -AgentId, never something the agent sends.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "AgentGovernanceMcpServer")]
-[OutputType(typeof(void))]
 public sealed class StartAgentGovernanceMcpServerCommand : GovernanceCmdlet
 {
     private CancellationTokenSource? _stopping;
