@@ -30,6 +30,7 @@
         'New-ApproverKey'
         'Request-HumanApproval'
         'Send-ApprovalNotification'
+        'Start-AgentGovernanceMcpServer'
         'Test-ExposureRisk'
         'Test-GovernanceAuditLog'
         'Undo-ApprovedChange'

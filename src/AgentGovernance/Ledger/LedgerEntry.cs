@@ -40,11 +40,14 @@ public static class LedgerEvents
     /// <summary>A notification was sent, or could not be (channel, recipients, content hash, status): one entry per channel tried.</summary>
     public const string NotificationSent = "NotificationSent";
 
+    /// <summary>An agent called a tool of the MCP server (Start-AgentGovernanceMcpServer): the tool, the hash of its arguments, the outcome.</summary>
+    public const string AgentToolCalled = "AgentToolCalled";
+
     public static IReadOnlyList<string> All { get; } = new[]
     {
         ChangeProposed, RiskAssessed, ApprovalRequested, BreakGlassRequested, Approved, Denied, ApprovalRefused, Expired,
         ApplyStarted, OperationApplied, ApplyCompleted, ApplyFailed, OperationReverted, ApplyRolledBack, ApplyRecovered, ApplyRefused,
-        EmergencyRevocation, UndoStarted, UndoCompleted, NotificationSent,
+        EmergencyRevocation, UndoStarted, UndoCompleted, NotificationSent, AgentToolCalled,
     };
 }
 
