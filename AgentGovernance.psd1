@@ -14,6 +14,7 @@
         'Approve-AccessChange'
         'Connect-AgentGovernance'
         'ConvertFrom-AgentSuggestion'
+        'Copy-GovernanceStore'
         'Deny-AccessChange'
         'Export-AccessChange'
         'Export-AccessSnapshot'

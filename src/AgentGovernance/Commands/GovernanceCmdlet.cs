@@ -228,7 +228,7 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
     internal ApprovalService OpenApprovals(GovernancePolicy? policy = null, AccessSnapshot? snapshot = null, bool writes = true)
     {
         var session = Session;
-        var store = FolderStore.Open(session.StorePath);
+        var store = session.OpenStore();
         var signer = writes ? LedgerSigner.OpenOrCreate(session.LedgerSignerPath) : null;
         WriteVerbose($"Store {store.Location} (id {store.StoreId}){(signer is null ? string.Empty : "; ledger signer " + signer.PublicKey.KeyId)}.");
         var witness = LedgerSigner.WitnessPathFor(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(session.LedgerSignerPath))!, store.StoreId);

@@ -61,9 +61,24 @@ internal sealed class AuditLedger
     public IReadOnlyList<LedgerEntry> AppendLocked(IReadOnlyList<LedgerEvent> events, bool checkpoint = true)
     {
         using var codec = new LedgerCodec();
-        var (lastSeq, lastHash) = VerifiedHead(codec);
-        return AppendLocked(codec, events, lastSeq, lastHash, checkpoint);
+        for (var attempt = 1; ; attempt++)
+        {
+            var (lastSeq, lastHash) = VerifiedHead(codec);
+            try
+            {
+                return AppendLocked(codec, events, lastSeq, lastHash, checkpoint);
+            }
+            catch (GovernanceException e) when (e.ErrorId == "StoreConflict" && attempt < MaxConflictRetries)
+            {
+                // A store whose lock does not reach other processes (a table) refuses an append at a taken
+                // sequence: re-read the new head, verify it, and chain onto it.
+                System.Threading.Thread.Sleep(new Random(Guid.NewGuid().GetHashCode()).Next(1, 10 * Math.Min(attempt, 10)));
+            }
+        }
     }
+
+    /// <summary>How many times an append whose sequence another writer took is chained again before the StoreConflict stands.</summary>
+    public const int MaxConflictRetries = 50;
 
     /// <summary>
     /// Checks, under the lock, that the ledger can be written to (it verifies in full: chain, every entry's

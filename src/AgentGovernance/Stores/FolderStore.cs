@@ -54,7 +54,10 @@ public sealed class FolderStore : IGovernanceStore
         "AgentGovernance", "store");
 
     /// <summary>Opens the store in <paramref name="folder"/>, creating the folder and the store's id the first time.</summary>
-    public static FolderStore Open(string folder)
+    public static FolderStore Open(string folder) => Open(folder, null);
+
+    /// <summary>As <see cref="Open(string)"/>; a store created now gets <paramref name="storeIdForNew"/> (Copy-GovernanceStore keeps the source's id, which the ledger's first entry is chained to).</summary>
+    public static FolderStore Open(string folder, string? storeIdForNew)
     {
         var root = Path.GetFullPath(folder);
         try
@@ -78,7 +81,7 @@ public sealed class FolderStore : IGovernanceStore
                 id = ReadStoreId(marker);
                 if (id is null)
                 {
-                    id = Guid.NewGuid().ToString("D");
+                    id = storeIdForNew ?? Guid.NewGuid().ToString("D");
                     AtomicFile.WriteText(marker, $"{{\"id\":\"{id}\",\"schema\":\"{StoreSchema}\"}}\n", overwrite: false);
                 }
             }
