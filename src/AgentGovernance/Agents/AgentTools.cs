@@ -310,6 +310,8 @@ internal sealed class AgentTools : IAgentToolHost
         ["gainedAnonymous"] = report.GainedAnonymous,
         ["resourcesAffected"] = report.ResourcesAffected,
         ["sensitiveResourcesAffected"] = report.SensitiveResourcesAffected,
+        ["coverage"] = report.Coverage.ToString(),
+        ["coverageReasons"] = report.CoverageReasons.Select(r => (object?)IdentityText.Visible(r)).ToList(),
         ["findings"] = report.Findings.Select(f => (object?)new Dictionary<string, object?>
         {
             ["rule"] = f.RuleId,

@@ -151,6 +151,7 @@ public sealed class McpServerTests : IClassFixture<McpServerFixture>
         Assert.Equal(report.RiskLevel.ToString(), body.GetProperty("risk").GetString());
         Assert.Equal(report.PrincipalsGained, body.GetProperty("principalsGained").GetInt32());
         Assert.Equal(report.RequiredApprovals, body.GetProperty("requiredApprovals").GetInt32());
+        Assert.Equal(report.Coverage.ToString(), body.GetProperty("coverage").GetString());
 
         var calls = _server.ToolCalls();
         Assert.Equal(before + 1, calls.Count);
