@@ -18,12 +18,37 @@ public static class ChangeReader
 {
     public const string ErrorId = "ChangeInvalid";
 
+    /// <summary>The largest change document or operation list read, in bytes (1 MiB, as for policies and suggestions).</summary>
+    public const int MaxBytes = 1024 * 1024;
+
+    private static void CheckSize(byte[] utf8, string? source)
+    {
+        if (utf8.Length > MaxBytes)
+        {
+            throw new DocumentException(ErrorId, source, null, 0, 0, $"the document is {utf8.Length.ToString(CultureInfo.InvariantCulture)} bytes; a change document may be at most {MaxBytes.ToString(CultureInfo.InvariantCulture)} bytes");
+        }
+    }
+
     public static AccessChange ReadFile(string path) => Parse(DocumentFile.ReadAllBytes(path, "Change"), path);
 
-    public static AccessChange ParseText(string json, string? source = null) => Parse(Encoding.UTF8.GetBytes(json), source);
+    public static AccessChange ParseText(string json, string? source = null)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = Json.Utf8Input.Encode(json);
+        }
+        catch (JsonException e)
+        {
+            throw NotJson(e, source);
+        }
+
+        return Parse(bytes, source);
+    }
 
     public static AccessChange Parse(byte[] utf8, string? source = null)
     {
+        CheckSize(utf8, source);
         JsonTree root;
         try
         {
@@ -43,6 +68,7 @@ public static class ChangeReader
     /// </summary>
     public static IReadOnlyList<AccessOperation> ParseOperations(byte[] utf8, string? source = null)
     {
+        CheckSize(utf8, source);
         JsonTree root;
         try
         {

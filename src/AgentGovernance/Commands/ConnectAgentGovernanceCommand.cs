@@ -63,7 +63,7 @@ public sealed partial class ConnectAgentGovernanceCommand : GovernanceCmdlet
                 }
 
                 WriteVerbose($"Reading snapshot {path}");
-                snapshot = SnapshotReader.ReadFile(path);
+                snapshot = ReadSnapshot(path);
             }
 
             var previous = GovernanceSession.Current;

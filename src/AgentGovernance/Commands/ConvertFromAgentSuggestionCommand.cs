@@ -130,7 +130,17 @@ public sealed class ConvertFromAgentSuggestionCommand : GovernanceCmdlet
                 }
                 catch (DecoderFallbackException e)
                 {
-                    throw new GovernanceException("SuggestionUnreadable", GovernanceErrorKind.ReadError, $"Suggestion file '{file}' is not valid UTF-8; save it as UTF-8.", file, e);
+                    var where = string.Empty;
+                    try
+                    {
+                        Json.Utf8Input.Check(bytes);
+                    }
+                    catch (System.Text.Json.JsonException position)
+                    {
+                        where = $" (line {(position.LineNumber ?? 0) + 1}, byte {(position.BytePositionInLine ?? 0) + 1}: {position.Message})";
+                    }
+
+                    throw new GovernanceException("SuggestionUnreadable", GovernanceErrorKind.ReadError, $"Suggestion file '{file}' is not valid UTF-8{where}; save it as UTF-8.", file, e);
                 }
 
                 Convert(text, Hashing.Sha256Id(bytes), file, ByExtension(file));

@@ -37,6 +37,7 @@ internal sealed class JsonTree
     public static JsonTree Parse(byte[] utf8)
     {
         var offset = utf8.Length >= 3 && utf8[0] == 0xEF && utf8[1] == 0xBB && utf8[2] == 0xBF ? 3 : 0;
+        Utf8Input.Check(new ReadOnlySpan<byte>(utf8, offset, utf8.Length - offset));
         var lines = new LineMap(utf8, offset);
         var r = new Utf8JsonReader(new ReadOnlySpan<byte>(utf8, offset, utf8.Length - offset), new JsonReaderOptions { MaxDepth = 64 });
         if (!r.Read())

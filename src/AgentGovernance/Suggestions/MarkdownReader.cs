@@ -120,7 +120,8 @@ internal static class MarkdownReader
                     : PowerShellLabels.Contains(label, StringComparer.OrdinalIgnoreCase) ? UnitKind.PowerShellBlock
                     : HttpLabels.Contains(label, StringComparer.OrdinalIgnoreCase) ? UnitKind.HttpBlock
                     : UnitKind.OtherBlock;
-                units.Add(new CodeUnit(kind, string.Join("\n", body), lines[i].Number + 1, shifts.ToArray(), label.Length == 0 ? null : label));
+                units.Add(Transcript(body, shifts, lines[i].Number + 1, label.Length == 0 ? null : label)
+                    ?? new CodeUnit(kind, string.Join("\n", body), lines[i].Number + 1, shifts.ToArray(), label.Length == 0 ? null : label));
                 i = j + 1;
                 previousBlank = true;
                 previousProse = null;
@@ -139,7 +140,8 @@ internal static class MarkdownReader
                     shifts.Add(shift);
                 }
 
-                units.Add(new CodeUnit(UnitKind.UnlabelledBlock, string.Join("\n", body), lines[i].Number, shifts.ToArray(), null));
+                units.Add(Transcript(body, shifts, lines[i].Number, null)
+                    ?? new CodeUnit(UnitKind.UnlabelledBlock, string.Join("\n", body), lines[i].Number, shifts.ToArray(), null));
                 i = j;
                 previousBlank = false;
                 continue;
@@ -163,6 +165,54 @@ internal static class MarkdownReader
         }
 
         return units;
+    }
+
+    // A PowerShell prompt: "PS>", "PS C:\>", "PS /home/me>", "[DBG]: PS C:\>", and the ">>" of a continued line.
+    private static readonly Regex Prompt = new(@"^\s*(?:\[[^\]\r\n]*\]:?\s*)?PS(?:\s+[^>\r\n]*)?>\s?", RegexOptions.CultureInvariant);
+    private static readonly Regex Continuation = new(@"^\s*>>\s?", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// A block (whatever its label, powershell included) with PowerShell prompts is a console transcript:
+    /// its commands are the text after each prompt and the ">>" lines that continue it; the other lines
+    /// are output, kept as empty lines so that lines and columns still point into the answer. The result
+    /// is read as PowerShell that must parse (a command that does not refuses the answer). Null when the
+    /// block has no prompt.
+    /// </summary>
+    private static CodeUnit? Transcript(List<string> body, List<int> shifts, int firstLine, string? label)
+    {
+        if (!body.Any(l => Prompt.IsMatch(l)))
+        {
+            return null;
+        }
+
+        var text = new List<string>();
+        var columns = new List<int>();
+        var inCommand = false;
+        for (var k = 0; k < body.Count; k++)
+        {
+            var line = body[k];
+            var prompt = Prompt.Match(line);
+            var more = inCommand ? Continuation.Match(line) : Match.Empty;
+            if (prompt.Success)
+            {
+                inCommand = true;
+                text.Add(line.Substring(prompt.Length));
+                columns.Add(shifts[k] + prompt.Length);
+            }
+            else if (more.Success)
+            {
+                text.Add(line.Substring(more.Length));
+                columns.Add(shifts[k] + more.Length);
+            }
+            else
+            {
+                inCommand = false;
+                text.Add(string.Empty);
+                columns.Add(0);
+            }
+        }
+
+        return new CodeUnit(UnitKind.PowerShellBlock, string.Join("\n", text), firstLine, columns.ToArray(), (label ?? "unlabelled") + " transcript");
     }
 
     /// <summary>True when the text has inline code that starts with a command.</summary>

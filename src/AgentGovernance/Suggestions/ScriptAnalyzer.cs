@@ -43,6 +43,12 @@ internal sealed class ScriptAnalyzer
     private Value? _item;
     private int _steps;
 
+    /// <summary>Set when the script reaches variables by name (Get-Variable, variable:, [ref], dot-sourcing...): then no variable is known.</summary>
+    private string? _dynamicAccess;
+
+    /// <summary>Set when the script changes a hashtable, list or object in place: then no such value read from a variable is known.</summary>
+    private string? _writeThrough;
+
     public ScriptAnalyzer(DirectoryNames names, string? source)
     {
         _names = names;
@@ -112,6 +118,7 @@ internal sealed class ScriptAnalyzer
     /// </summary>
     private void Poison(ScriptBlockAst root)
     {
+        Aliasing(root);
         foreach (var a in root.FindAll(x => x is AssignmentStatementAst, true).Cast<AssignmentStatementAst>())
         {
             var topLevel = a.Parent is NamedBlockAst nb && nb.Parent == root;
@@ -165,6 +172,194 @@ internal sealed class ScriptAnalyzer
                 }
             }
         }
+    }
+
+    // ---- aliasing: what a write through another reference could change ---------------------------
+
+    private static readonly string[] VariableCommands = { "Get-Variable", "Set-Variable", "New-Variable", "Clear-Variable", "Remove-Variable" };
+
+    private static readonly string[] ItemCommands =
+    {
+        "Get-Item", "Set-Item", "New-Item", "Remove-Item", "Clear-Item", "Copy-Item", "Move-Item", "Rename-Item", "Get-ChildItem",
+        "Set-ItemProperty", "New-ItemProperty", "Clear-ItemProperty", "Set-Content", "Add-Content", "Clear-Content",
+    };
+
+    /// <summary>An argument of an item command that is computed, or names the variable: drive (also as Variable::x).</summary>
+    private static bool MayNameAVariable(CommandElementAst e) => e switch
+    {
+        CommandParameterAst { Argument: { } arg } => MayNameAVariable(arg),
+        CommandParameterAst => false,
+        StringConstantExpressionAst s => s.Value.IndexOf("variable:", StringComparison.OrdinalIgnoreCase) >= 0,
+        ConstantExpressionAst or ScriptBlockExpressionAst => false,
+        _ => true,
+    };
+
+    /// <summary>
+    /// The sound rule of issue 11 item 5, kept simple rather than chasing each alias: PowerShell's
+    /// hashtables, arrays and objects are references, so once the script changes any of them in place
+    /// (through a member or an index, a method, Add-Member), a value of that kind read from any variable
+    /// may have been changed through another reference ($h2 = $h, $_, a foreach variable, a function's
+    /// parameter, a list element) and is not known. Reaching variables by name (Get-Variable, the
+    /// variable: drive, [ref], $ExecutionContext, dot-sourcing, code that is not read) may change any
+    /// variable, so then none is known. Variables assigned inside a script block that may run in the
+    /// script's own scope at a time the walk does not follow (Where-Object, Sort-Object...) are never known.
+    /// </summary>
+    private void Aliasing(ScriptBlockAst root)
+    {
+        string At(Ast a) => $"line {_unit.Map(a.Extent.StartLineNumber, a.Extent.StartColumnNumber).Line} ({Shorten(a.Extent.Text)})";
+
+        foreach (var a in root.FindAll(x => x is AssignmentStatementAst, true).Cast<AssignmentStatementAst>())
+        {
+            if (_writeThrough is null && InPlace(a.Left))
+            {
+                _writeThrough = At(a);
+            }
+        }
+
+        foreach (var u in root.FindAll(x => x is UnaryExpressionAst, true).Cast<UnaryExpressionAst>())
+        {
+            if (_writeThrough is null && u.TokenKind is TokenKind.PlusPlus or TokenKind.MinusMinus or TokenKind.PostfixPlusPlus or TokenKind.PostfixMinusMinus && InPlace(u.Child))
+            {
+                _writeThrough = At(u);
+            }
+        }
+
+        foreach (var call in root.FindAll(x => x is InvokeMemberExpressionAst, true).Cast<InvokeMemberExpressionAst>())
+        {
+            if (call.Member is not StringConstantExpressionAst m || !CommandCatalog.IsPureMethod(m.Value))
+            {
+                _writeThrough ??= At(call);
+                if (call.Member is StringConstantExpressionAst invoke && invoke.Value.StartsWith("Invoke", StringComparison.OrdinalIgnoreCase))
+                {
+                    _dynamicAccess ??= At(call);
+                }
+            }
+        }
+
+        foreach (var v in root.FindAll(x => x is VariableExpressionAst, true).Cast<VariableExpressionAst>())
+        {
+            if (MapContext.Is(Name(v.VariablePath), "ExecutionContext", "PSCmdlet"))
+            {
+                _dynamicAccess ??= At(v);
+            }
+        }
+
+        foreach (var t in root.FindAll(x => x is TypeExpressionAst || x is ConvertExpressionAst, true))
+        {
+            var type = t is ConvertExpressionAst c ? c.Type.TypeName.FullName : ((TypeExpressionAst)t).TypeName.FullName;
+            if (MapContext.Is(type, "ref", "System.Management.Automation.PSReference", "Management.Automation.PSReference", "PSReference", "PSVariable", "System.Management.Automation.PSVariable"))
+            {
+                _dynamicAccess ??= At(t);
+            }
+        }
+
+        foreach (var c in root.FindAll(x => x is CommandAst, true).Cast<CommandAst>())
+        {
+            var first = c.CommandElements[0];
+            var name = c.InvocationOperator is TokenKind.Ampersand or TokenKind.Dot
+                ? (first as StringConstantExpressionAst)?.Value
+                : c.GetCommandName();
+            if (c.InvocationOperator == TokenKind.Dot && first is not ScriptBlockExpressionAst)
+            {
+                // A dot-sourced function, script or script block variable runs in the script's own scope.
+                _dynamicAccess ??= At(c);
+                continue;
+            }
+
+            if (name is null)
+            {
+                if (first is not ScriptBlockExpressionAst)
+                {
+                    _dynamicAccess ??= At(c);
+                }
+
+                continue;
+            }
+
+            var slash = name.LastIndexOf('\\');
+            if (slash > 0 && slash < name.Length - 1)
+            {
+                name = name.Substring(slash + 1);
+            }
+
+            var canonical = CommandCatalog.Aliases.TryGetValue(name, out var target) ? target : name;
+            if (VariableCommands.Any(v => MapContext.Is(canonical, v)) || CommandCatalog.IsCodeRunner(canonical, out _) || IsPath(canonical) || CommandCatalog.IsInterpreter(canonical))
+            {
+                _dynamicAccess ??= At(c);
+            }
+            else if (MapContext.Is(canonical, "New-PSDrive") || (ItemCommands.Any(i => MapContext.Is(canonical, i)) && c.CommandElements.Skip(1).Any(MayNameAVariable)))
+            {
+                // A path that is computed, or that is on the variable: drive, may name a variable.
+                _dynamicAccess ??= At(c);
+            }
+            else if (MapContext.Is(canonical, "Add-Member"))
+            {
+                _writeThrough ??= At(c);
+            }
+            else if (MapContext.Is(canonical, "ForEach-Object") && c.CommandElements.Skip(1).Any(e => e is StringConstantExpressionAst || (e is CommandParameterAst p && p.ParameterName.Length >= 3 && "MemberName".StartsWith(p.ParameterName, StringComparison.OrdinalIgnoreCase))))
+            {
+                _writeThrough ??= At(c);
+            }
+        }
+
+        // A script block that is not run where it stands (& { } and . { } are, ForEach-Object's are in turn)
+        // may run in the script's scope at any time: what it assigns is never known.
+        foreach (var sb in root.FindAll(x => x is ScriptBlockExpressionAst, true).Cast<ScriptBlockExpressionAst>())
+        {
+            if (RunWhereItStands(sb))
+            {
+                continue;
+            }
+
+            foreach (var a in sb.ScriptBlock.FindAll(x => x is AssignmentStatementAst, true).Cast<AssignmentStatementAst>())
+            {
+                foreach (var target in Targets(a.Left))
+                {
+                    _poisoned.Add(target.Name);
+                }
+            }
+        }
+    }
+
+    private static bool RunWhereItStands(ScriptBlockExpressionAst sb)
+    {
+        var parent = sb.Parent is CommandParameterAst p ? p.Parent : sb.Parent;
+        if (parent is not CommandAst c)
+        {
+            return false;
+        }
+
+        if (c.CommandElements[0] == sb)
+        {
+            return c.InvocationOperator is TokenKind.Ampersand or TokenKind.Dot;
+        }
+
+        var name = c.GetCommandName();
+        return name is not null && (CommandCatalog.Aliases.TryGetValue(name, out var t) ? t : name).Equals("ForEach-Object", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Whether an assignment target changes a value in place (a member or an index) rather than a variable.</summary>
+    private static bool InPlace(ExpressionAst left) => left switch
+    {
+        VariableExpressionAst => false,
+        ConvertExpressionAst c => InPlace(c.Child),
+        AttributedExpressionAst at => InPlace(at.Child),
+        ArrayLiteralAst a => a.Elements.Any(InPlace),
+        _ => true,
+    };
+
+    /// <summary>A hashtable, list or object: a reference that other variables may share.</summary>
+    private static bool IsMutable(Value v) => v is TableValue or ListValue or EntityValue;
+
+    /// <summary>What a variable read yields once the rules above apply.</summary>
+    private Value Shared(string name, Value value, VariableExpressionAst v)
+    {
+        if (_writeThrough is not null && IsMutable(value))
+        {
+            return new UnknownValue($"${name} holds {(value is TableValue ? "a hashtable" : value is ListValue ? "a list" : "an object")}, and the script changes such values in place at {_writeThrough}, possibly through another reference to the same one, so what ${name} holds at line {Where(v).Line} is not known", v.Extent);
+        }
+
+        return value;
     }
 
     private static readonly string[] VariableParameters =
@@ -1407,22 +1602,27 @@ internal sealed class ScriptAnalyzer
             return NullValue.Instance;
         }
 
+        if (_dynamicAccess is not null)
+        {
+            return new UnknownValue($"the script reaches variables by name or runs code that is not read at {_dynamicAccess}, which can change any variable through another reference to it, so ${name} is not known at line {Where(v).Line}", v.Extent);
+        }
+
         if (MapContext.Is(name, "_", "PSItem"))
         {
-            return _item ?? new UnknownValue("$_ is only known when the script runs", v.Extent);
+            return _item is { } item ? Shared(name, item, v) : new UnknownValue("$_ is only known when the script runs", v.Extent);
         }
 
         for (var i = _loopVars.Count - 1; i >= 0; i--)
         {
             if (string.Equals(_loopVars[i].Key, name, StringComparison.OrdinalIgnoreCase))
             {
-                return _loopVars[i].Value;
+                return Shared(name, _loopVars[i].Value, v);
             }
         }
 
         if (_vars.TryGetValue(name, out var value))
         {
-            return value;
+            return Shared(name, value, v);
         }
 
         var line = Where(v).Line;

@@ -13,6 +13,7 @@ using AgentGovernance.Json;
 namespace AgentGovernance.Suggestions;
 
 /// <summary>How to read a suggestion's text.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum SuggestionInputFormat
 {
     /// <summary>JSON when it is JSON; a markdown answer when it has code blocks; otherwise a script.</summary>
@@ -219,8 +220,10 @@ public static class SuggestionConverter
         }
 
         var lines = MarkdownReader.SplitLines(unit.Text);
-        foreach (var (number, line) in lines)
+        foreach (var (number, raw) in lines)
         {
+            // PowerShell drops a backtick before an ordinary letter, so New-Mg`GroupMember is New-MgGroupMember.
+            var line = raw.Replace("`", string.Empty);
             string? reason = null;
             var column = 1;
             var word = VerbNounWord.Matches(line).Cast<Match>().FirstOrDefault(m => CommandCatalog.Find(m.Value) is not null || CommandCatalog.IsCodeRunner(m.Value, out _));
@@ -288,7 +291,12 @@ public static class SuggestionConverter
     {
         try
         {
-            JsonTree.Parse(Encoding.UTF8.GetBytes(text));
+            JsonTree.Parse(Utf8Input.Encode(text));
+            return true;
+        }
+        catch (JsonEncodingException)
+        {
+            // JSON whose text is not clean Unicode is still JSON: it is refused as such, with the position.
             return true;
         }
         catch (JsonException)
@@ -300,7 +308,16 @@ public static class SuggestionConverter
     /// <summary>A change document or an operation list: strict reading, then names resolved in the directory.</summary>
     private static SuggestionResult FromJson(string text, string textHash, string? file, SuggestionOptions options, DirectoryNames names)
     {
-        var bytes = Encoding.UTF8.GetBytes(text);
+        byte[] bytes;
+        try
+        {
+            bytes = Utf8Input.Encode(text);
+        }
+        catch (JsonException e)
+        {
+            throw new DocumentException(ChangeReader.ErrorId, file, null, (e.LineNumber ?? -1) + 1, (e.BytePositionInLine ?? -1) + 1, e.Message, e);
+        }
+
         var trimmed = text.TrimStart();
         AccessChange? document = null;
         IReadOnlyList<AccessOperation> ops;
