@@ -115,20 +115,19 @@ public sealed class TableStoreTests : IDisposable
     public void An_append_at_a_taken_sequence_is_a_conflict_and_the_ledger_chains_onto_the_new_head()
     {
         Fill(2);
-        // Another writer takes #3 between our head read and our insert: the store refuses ours, writes nothing.
+        // Another writer takes #3 (a signed entry) between our head read and our insert: the store refuses ours, writes nothing.
         var head = _store.ReadLedgerHead()!;
         using var codec = new LedgerCodec();
         var entry = codec.Decode(new ArraySegment<byte>(head), out _, out _)!;
-        var line = codec.Encode(3, GovernanceClock.Format(GovernanceClock.UtcNow), Event(3), "{}", entry.Hash, out _);
         using var other = Open(new TableStoreOptions { ConnectionString = _azurite.ConnectionString, Table = _table });
-        other.ReadLedgerHead();
-        other.AppendLedger(new[] { line }, durable: true);
+        new AuditLedger(other, _signer).Append(Event(3));
         var mine = codec.Encode(3, GovernanceClock.Format(GovernanceClock.UtcNow), Event(30), "{}", entry.Hash, out _);
         var e = Assert.Throws<GovernanceException>(() => _store.AppendLedger(new[] { mine }, durable: true));
         Assert.Equal("StoreConflict", e.ErrorId);
 
         // The same insert again (a retry whose first answer was lost) is not a conflict.
-        other.AppendLedger(new[] { line }, durable: true);
+        var taken = other.ReadLedgerHead()!;
+        other.AppendLedger(new[] { taken.Concat(new[] { (byte)'\n' }).ToArray() }, durable: true);
 
         // The ledger re-reads the head and chains after it.
         var appended = _ledger.Append(Event(4));
@@ -184,7 +183,8 @@ public sealed class TableStoreTests : IDisposable
         // A read-only SAS cannot append at all: StoreAccessDenied, nothing written.
         var readOnly = Insider.GenerateSasUri(TableSasPermissions.Read, DateTimeOffset.UtcNow.AddHours(1)).Query;
         using var reader = Open(new TableStoreOptions { Credential = TableCredentialKind.Sas, Endpoint = new Uri(_azurite.Endpoint), Table = _table, SasToken = readOnly });
-        var e = Assert.Throws<GovernanceException>(() => new AuditLedger(reader, null).Append(Event(4)));
+        using var readerSigner = LedgerSigner.OpenOrCreate(_temp["keys/reader.json"]);
+        var e = Assert.Throws<GovernanceException>(() => new AuditLedger(reader, readerSigner).Append(Event(4)));
         Assert.Equal("StoreAccessDenied", e.ErrorId);
         Assert.Contains("Storage Table Data Contributor", e.Message);
         Assert.True(Verify().IsValid, Verify().Message);
