@@ -57,7 +57,8 @@ public sealed class NotificationTests : ApprovalTestBase, IDisposable
     private (Notifier Notifier, AuditLedger Ledger, IGovernanceStore Store) NewNotifier(NotificationSettings settings, IGraphMailer? mailer)
     {
         var store = FolderStore.Open(StorePath);
-        var ledger = new AuditLedger(store, null);
+        // The session's own ledger signer: every ledger@2 entry is signed, so a writer needs it.
+        var ledger = new AuditLedger(store, LedgerSigner.OpenOrCreate(Temp["keys/signer.json"]));
         return (new Notifier(settings, ledger, mailer), ledger, store);
     }
 
