@@ -186,12 +186,16 @@ Describe '-Role is checked and completed; -RequestId is completed from the store
         $err.Exception.Message | Should -Not -Match "$([char]0x200B)"
     }
 
+    It '-Role member (a directory role) is accepted' {
+        (New-AccessChange -Grant -ResourceId site-userdata -PrincipalId g-eng -Role member).Operations[0].Role | Should -Be 'member'
+    }
+
     It '-Role in another case is the role itself' {
         (New-AccessChange -Grant -ResourceId site-userdata -PrincipalId g-eng -Role Write).Operations[0].Role | Should -Be 'write'
     }
 
-    It '-Role completes read, write and owner' {
-        Get-Completion 'New-AccessChange -Grant -ResourceId site-userdata -PrincipalId g-eng -Role ' | Should -Be @('read', 'write', 'owner')
+    It '-Role completes read, write, owner and member' {
+        Get-Completion 'New-AccessChange -Grant -ResourceId site-userdata -PrincipalId g-eng -Role ' | Select-Object -First 4 | Should -Be @('read', 'write', 'owner', 'member')
         Get-Completion 'New-AccessChange -Grant -ResourceId site-userdata -PrincipalId g-eng -Role o' | Should -Be @('owner')
         Get-Completion 'New-AccessChange -CreateLink Anonymous -ResourceId site-userdata -Role ' | Should -Be @('read', 'write')
     }

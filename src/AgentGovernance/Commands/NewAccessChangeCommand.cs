@@ -145,12 +145,13 @@ public sealed class NewAccessChangeCommand : GovernanceCmdlet
     }
 
     /// <summary>
-    /// read, write or owner (in any case), or a role name the connected directory grants. Another name
-    /// would silently count as read, so a typo (reader, Owners) is RoleUnknown.
+    /// read, write or owner (in any case), member (a directory role's membership, as Microsoft Graph
+    /// reads and writes it), or a role name the connected directory grants. Another name would
+    /// silently count as read, so a typo (reader, Owners) is RoleUnknown.
     /// </summary>
     internal static string CheckRole(string role, string? resourceId)
     {
-        var known = Array.Find(Roles.Names, r => string.Equals(r, role, StringComparison.OrdinalIgnoreCase));
+        var known = Array.Find(RoleCompleter.Known, r => string.Equals(r, role, StringComparison.OrdinalIgnoreCase));
         if (known is not null)
         {
             return known;
@@ -162,9 +163,9 @@ public sealed class NewAccessChangeCommand : GovernanceCmdlet
             return role;
         }
 
-        var others = granted.Except(Roles.Names, StringComparer.Ordinal).Take(10).ToList();
+        var others = granted.Except(RoleCompleter.Known, StringComparer.Ordinal).Take(10).ToList();
         throw new GovernanceException("RoleUnknown", GovernanceErrorKind.InvalidArgument,
-            $"-Role '{Display.SafeText.Show(role)}' is not a role: give read, write or owner" +
+            $"-Role '{Display.SafeText.Show(role)}' is not a role: give read, write or owner (member for a directory role)" +
             (others.Count > 0 ? $", or a role the connected directory grants ({string.Join(", ", others.Select(Display.SafeText.Show))})" : string.Empty) +
             ". Another name would count as read.", role);
     }
