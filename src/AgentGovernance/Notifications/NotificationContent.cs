@@ -102,9 +102,12 @@ internal sealed class NotificationContent
             content.Untrusted.Add(($"{f.RuleId} {f.Severity}{(f.HardDeny ? " (blocks)" : string.Empty)}", f.Message));
         }
 
+        // What the preview could see: Complete, or Partial with what it could not (Unknown: a request
+        // opened before coverage was recorded).
+        content.Untrusted.Add(("Coverage", e.Coverage + (e.CoverageReasons.Count > 0 ? ": " + string.Join("; ", e.CoverageReasons.Take(3)) : string.Empty)));
         foreach (var note in e.Notes.Take(2))
         {
-            content.Untrusted.Add(("Coverage", note));
+            content.Untrusted.Add(("Note", note));
         }
 
         content.Facts.Add(("Request", request.RequestId));

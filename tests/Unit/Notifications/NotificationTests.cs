@@ -224,6 +224,7 @@ public sealed class NotificationTests : ApprovalTestBase, IDisposable
         Assert.Contains(GovernanceClock.Format(request.ExpiresAt).Replace("-", "\\\\-", StringComparison.Ordinal).Replace(".", "\\\\.", StringComparison.Ordinal), json, StringComparison.Ordinal);
         Assert.Contains(request.Exposure.Findings.OrderByDescending(f => f.Severity).First().RuleId, json, StringComparison.Ordinal);
         Assert.Contains(content.Facts, f => f.Title == "Gain access" && f.Value.StartsWith($"{request.Exposure.PrincipalsGained} principal(s): {request.Exposure.GainedMembers} member(s)", StringComparison.Ordinal));
+        Assert.Contains(content.Untrusted, u => u.Label == "Coverage" && u.Value.StartsWith(request.Exposure.Coverage.ToString(), StringComparison.Ordinal));
     }
 
     // ---- escaping ----------------------------------------------------------------------------------
