@@ -220,6 +220,15 @@ internal static class LedgerVerifier
                 else if (count > skipSignaturesTo)
                 {
                     var signer = trusted.FirstOrDefault(k => k.KeyId == entry.Signer);
+                    if (signer is null && !pinned)
+                    {
+                        // A writer registers its signer before it writes its first entry, but that can be after
+                        // this read of the registered signers began (a store whose writers do not share one lock,
+                        // such as a table): read them again before calling the entry's signer unknown.
+                        trusted = Trusted(store, options.Pinned, options.OwnKey, new List<string>());
+                        signer = trusted.FirstOrDefault(k => k.KeyId == entry.Signer);
+                    }
+
                     if (signer is null)
                     {
                         chainIntact = Fail(problems, "EntrySignerUntrusted", count,
