@@ -8,11 +8,13 @@
     Description          = 'Puts every permission change an AI agent suggests through preview, human approval, apply and audit. Previews who would newly reach what, how bad it is, and why.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Core', 'Desktop')
-    FormatsToProcess     = @('AgentGovernance.Format.ps1xml', 'AgentGovernance.Approval.Format.ps1xml', 'AgentGovernance.Suggestions.Format.ps1xml')
+    TypesToProcess       = @('AgentGovernance.Types.ps1xml')
+    FormatsToProcess     = @('AgentGovernance.Format.ps1xml', 'AgentGovernance.Approval.Format.ps1xml', 'AgentGovernance.Suggestions.Format.ps1xml', 'AgentGovernance.Notifications.Format.ps1xml')
     CmdletsToExport      = @(
         'Approve-AccessChange'
         'Connect-AgentGovernance'
         'ConvertFrom-AgentSuggestion'
+        'Copy-GovernanceStore'
         'Deny-AccessChange'
         'Export-AccessChange'
         'Export-AccessSnapshot'
@@ -28,6 +30,8 @@
         'New-AccessChange'
         'New-ApproverKey'
         'Request-HumanApproval'
+        'Send-ApprovalNotification'
+        'Start-AgentGovernanceMcpServer'
         'Test-ExposureRisk'
         'Test-GovernanceAuditLog'
         'Undo-ApprovedChange'

@@ -9,7 +9,7 @@
 
     Build    dotnet build -c Release: the whole module in out/AgentGovernance (assembly, manifest, format
              files, the Graph part in graph/, help in en-US/, the demo tenant in examples/).
-    Test     Build, then every test: the xunit suite (dotnet test), the Pester suite against the built
+    Test     Build, install Azurite (npm ci in tests/Azurite, pinned), then every test: the xunit suite (dotnet test), the Pester suite against the built
              module, and the package test (Package, install into an empty module path, import it in a
              fresh pwsh, run the Pester suite against the installed module). Ends with one line,
              "N passed, N failed", over all of them; exits 1 when anything failed.
@@ -120,6 +120,15 @@ function Invoke-Build {
     Write-Host "Module laid out in $moduleOut"
 }
 
+function Install-Azurite {
+    # Azurite (the Azure Storage emulator) for the table store's tests and bench: npm azurite, pinned in
+    # tests/Azurite/package-lock.json, installed there from the npm registry once. Needs node and npm.
+    $folder = Join-Path $root 'tests/Azurite'
+    if (Test-Path -LiteralPath (Join-Path $folder 'node_modules/azurite/dist/src/table/main.js')) { return }
+    if (-not (Get-Command npm -ErrorAction SilentlyContinue)) { throw 'The table store tests need node and npm (Debian: apt-get install -y nodejs npm).' }
+    Invoke-Native npm @('ci', '--prefix', $folder, '--no-audit', '--no-fund', '--loglevel', 'error') | Out-Host
+}
+
 function Invoke-Xunit {
     $trx = 'xunit.trx'
     Remove-Item -LiteralPath (Join-Path $resultsFolder $trx) -ErrorAction SilentlyContinue
@@ -196,6 +205,7 @@ foreach ($t in $Task) {
         }
         'Test' {
             Invoke-Build
+            Install-Azurite
             $results = @(
                 Invoke-Xunit
                 Invoke-PesterSuite -Name 'built' -Module (Join-Path $moduleOut 'AgentGovernance.psd1')

@@ -20,8 +20,18 @@ internal static class ChangeCatalog
     public const string PublicSwitch = "setVisibility Public";
     public const string Revoke = "revoke";
     public const string RemoveFromBig = "removeMember (from big group)";
+    public const string NestHugeIntoTop = "addMember (10k+ group under the most-granted big group)";
+    public const string NestLargestIntoTop = "addMember (the group nearest 64k under a big group)";
+    public const string RemoveDivision = "removeMember (largest division from the largest group)";
+    public const string PublicMany = "setVisibility Public (most connected resources)";
+    public const string OrgLinks20 = "createLink organization × 20 (one change)";
+    public const string MultiOp = "multi-operation (grant, link, revoke, add, remove, visibility)";
 
-    public static readonly string[] Kinds = [SmallGrant, NestIntoBig, OrgLink, AnonLink, PublicSwitch, Revoke, RemoveFromBig];
+    public static readonly string[] Kinds = [SmallGrant, NestIntoBig, OrgLink, AnonLink, PublicSwitch, Revoke, RemoveFromBig,
+        NestHugeIntoTop, NestLargestIntoTop, RemoveDivision, PublicMany, OrgLinks20, MultiOp];
+
+    /// <summary>Kinds whose changes touch one resource (the p50 ≤ 10 ms goal).</summary>
+    public static readonly string[] SingleResourceKinds = [SmallGrant, OrgLink, AnonLink, Revoke];
 
     /// <summary>Up to perKind changes of each kind, interleaved by kind.</summary>
     public static List<BenchChange> Pick(AccessSnapshot s, int perKind, ulong seed, TextWriter log)
@@ -130,6 +140,105 @@ internal static class ChangeCatalog
                 $"{s.PrincipalId(m)} ({s.Types[m]}) from {s.PrincipalId(target)}");
         }
 
+        // 8. A group of 10,000+ principals nested under the big group with the most grants above it.
+        var sizes = groups.Select(g => (Group: g, Size: closure.Size(g))).ToList();
+        var huge = sizes.Where(x => x.Size >= 10_000).Select(x => x.Group).ToList();
+        for (var i = 0; i < perKind && huge.Count > 0 && big.Count > 0; i++)
+        {
+            var target = big[0].Group;
+            var g = huge[rng.NextInt(huge.Count)];
+            if (g == target || s.MembersOf(target).IndexOf(g) >= 0)
+            {
+                continue;
+            }
+
+            Add(perKindLists, NestHugeIntoTop, AccessOperation.AddMember(s.PrincipalId(target), s.PrincipalId(g)),
+                $"{s.PrincipalId(g)} ({closure.Size(g):N0} principals) into {s.PrincipalId(target)}");
+        }
+
+        // 9. The groups nearest 64,000 principals, each nested under a big group.
+        var near64k = sizes.OrderBy(x => Math.Abs(x.Size - 64_000)).ThenBy(x => x.Group).Select(x => x.Group).Take(4 * perKind).ToList();
+        for (int i = 0, j = 0; i < perKind && j < near64k.Count && big.Count > 0; j++)
+        {
+            var target = big[i % big.Count].Group;
+            var g = near64k[j];
+            if (g == target || s.MembersOf(target).IndexOf(g) >= 0)
+            {
+                continue;
+            }
+
+            Add(perKindLists, NestLargestIntoTop, AccessOperation.AddMember(s.PrincipalId(target), s.PrincipalId(g)),
+                $"{s.PrincipalId(g)} ({closure.Size(g):N0} principals) into {s.PrincipalId(target)}");
+            i++;
+        }
+
+        // 10. The largest nested members (divisions) removed from the largest group (All Staff).
+        var largest = sizes.OrderByDescending(x => x.Size).ThenBy(x => x.Group).First().Group;
+        var divisions = s.MembersOf(largest).ToArray().Where(m => s.Types[m] == PrincipalType.Group)
+            .OrderByDescending(m => closure.Size(m)).ThenBy(m => m).Take(perKind).ToList();
+        foreach (var d in divisions)
+        {
+            Add(perKindLists, RemoveDivision, AccessOperation.RemoveMember(s.PrincipalId(largest), s.PrincipalId(d)),
+                $"{s.PrincipalId(d)} ({closure.Size(d):N0} principals) from {s.PrincipalId(largest)} ({closure.Size(largest):N0})");
+        }
+
+        // 11. The Private groups with the most connected resources made Public.
+        foreach (var g in connectable.OrderByDescending(g => s.ConnectedOf(g).Length).ThenBy(g => g).Take(perKind))
+        {
+            Add(perKindLists, PublicMany, AccessOperation.SetVisibility(s.PrincipalId(g), GroupVisibility.Public),
+                $"{s.PrincipalId(g)} ({s.ConnectedOf(g).Length} connected)");
+        }
+
+        // 12. Twenty organization links in one change.
+        for (var i = 0; i < perKind && sensitive.Count >= 20; i++)
+        {
+            var ops = new List<AccessOperation>();
+            var picked = new HashSet<int>();
+            while (picked.Count < 20)
+            {
+                picked.Add(sensitive[rng.NextInt(sensitive.Count)]);
+            }
+
+            foreach (var r in picked.Order())
+            {
+                ops.Add(AccessOperation.CreateLink(s.ResourceIds[r], LinkScope.Organization, "read"));
+            }
+
+            AddMany(perKindLists, OrgLinks20, ops, $"20 links, first {s.ResourceIds[picked.Min()]}");
+        }
+
+        // 13. Multi-operation changes: a grant, an anonymous link, a revoke, a group nested into a big
+        //     group, a member removed from another big group, and a Private group made Public.
+        for (var i = 0; i < perKind && big.Count > 1 && connectable.Count > 0 && s.GrantCount > 0; i++)
+        {
+            var u = enabledMembers[rng.NextInt(enabledMembers.Count)];
+            var r1 = rng.NextInt(s.ResourceCount);
+            var r2 = rng.NextInt(s.ResourceCount);
+            var gi = rng.NextInt(s.GrantCount);
+            var into = big[i % big.Count].Group;
+            var from = big[(i + 1) % big.Count].Group;
+            int nest;
+            do
+            {
+                nest = groups[rng.NextInt(groups.Count)];
+            }
+            while (nest == into || s.MembersOf(into).IndexOf(nest) >= 0 || closure.Size(nest) < 100);
+
+            var fromMembers = s.MembersOf(from).ToArray();
+            var removed = fromMembers[rng.NextInt(fromMembers.Length)];
+            var pub = connectable[rng.NextInt(connectable.Count)];
+            var ops = new List<AccessOperation>
+            {
+                AccessOperation.Grant(s.ResourceIds[r1], s.PrincipalId(u), "write"),
+                AccessOperation.CreateLink(s.ResourceIds[r2], LinkScope.Anonymous, "read"),
+                AccessOperation.Revoke(s.ResourceIds[s.GrantResource[gi]], s.PrincipalId(s.GrantPrincipal[gi]), s.RoleNames[s.GrantRoleName[gi]]),
+                AccessOperation.AddMember(s.PrincipalId(into), s.PrincipalId(nest)),
+                AccessOperation.RemoveMember(s.PrincipalId(from), s.PrincipalId(removed)),
+                AccessOperation.SetVisibility(s.PrincipalId(pub), GroupVisibility.Public),
+            };
+            AddMany(perKindLists, MultiOp, ops, $"6 ops: +{s.PrincipalId(nest)} into {s.PrincipalId(into)}, -{s.PrincipalId(removed)} from {s.PrincipalId(from)}, {s.PrincipalId(pub)} Public, ...");
+        }
+
         // Interleave the kinds so that measurement rounds mix them.
         var all = new List<BenchChange>();
         for (var i = 0; i < perKind; i++)
@@ -148,6 +257,9 @@ internal static class ChangeCatalog
 
     private static void Add(Dictionary<string, List<BenchChange>> lists, string kind, AccessOperation op, string description) =>
         lists[kind].Add(new BenchChange(kind, new AccessChange([op], title: $"bench: {kind}: {description}"), description));
+
+    private static void AddMany(Dictionary<string, List<BenchChange>> lists, string kind, List<AccessOperation> ops, string description) =>
+        lists[kind].Add(new BenchChange(kind, new AccessChange(ops, title: $"bench: {kind}: {description}"), description));
 
     /// <summary>Grants held by the group and by every group that contains it, through any nesting.</summary>
     private static int AncestorGrants(AccessSnapshot s, int group)

@@ -26,11 +26,11 @@ internal static class Program
                                   the tenant to generate (default 300,000 / 50,000 / 100,000 / 42);
                                   written once to bench/data/ and reused
           --snapshot PATH         use this snapshot file instead (not generated)
-          --per-kind N            changes per kind (default 8; 7 kinds)
+          --per-kind N            changes per kind (default 4; 13 kinds)
           --rounds N              measured rounds over all changes (default 7; warm-up 3 more)
           --load-reps N           measured snapshot loads (default 5; warm-up 1 more)
           --naive-per-kind N      changes per kind timed with the naive baseline and verified
-                                  (default 1; --quick: all)
+                                  against it (default: all; the targeted baseline always runs on all)
           --memory-runs N         fresh processes per peak-memory measurement (default 3)
           --markdown PATH         also write the result tables to PATH
           --detail                print every change
@@ -104,11 +104,11 @@ internal sealed class Options
     public int Resources = 100_000;
     public ulong Seed = 42;
     public string? Snapshot;
-    public int PerKind = 8;
+    public int PerKind = 4;
     public int Rounds = 7;
     public int WarmupRounds = 3;
     public int LoadReps = 5;
-    public int NaivePerKind = 1;
+    public int NaivePerKind = int.MaxValue;
     public int MemoryRuns = 3;
     public string? Markdown;
     public readonly List<string> Args = new();
@@ -553,6 +553,19 @@ internal sealed class Runner
         public double? NaiveMs { get; set; }
 
         public string? Verified { get; set; }
+
+        /// <summary>(resource, principal) entries in the diff: Gained plus Lost over all resources.</summary>
+        public long Entries { get; set; }
+
+        public double TargetedMs { get; set; }
+
+        public double TargetedCpuMs { get; set; }
+
+        public string TargetedVerified { get; set; } = "";
+
+        public double Median => Bench.Median(Samples);
+
+        public double VsTargeted => TargetedMs / Bench.Median(Samples);
     }
 
     private void AssessBenchmark(AccessSnapshot s)
@@ -571,6 +584,7 @@ internal sealed class Runner
                 {
                     Change = c, Resources = report.ResourcesAffected, Gained = report.PrincipalsGained, Lost = report.PrincipalsLost,
                     Risk = report.RiskLevel, Anonymous = report.GainedAnonymous,
+                    Entries = report.Resources.Sum(x => (long)x.Gained.Count + x.Lost.Count),
                 });
             }
             catch (AgentGovernance.GovernanceException e)
@@ -603,7 +617,33 @@ internal sealed class Runner
 
         var load1 = LoadAverage();
 
-        // The naive baseline on the first N changes of each kind (after one warm-up run), each also verified.
+        // The targeted baseline on every change (after one warm-up run; median of 3), each also verified against it.
+        Console.WriteLine("(measuring the targeted baseline)");
+        Targeted.Diff(s, changes[0].Change.Change);
+        foreach (var m in changes)
+        {
+            var wall = new List<double>();
+            var cpu = new List<double>();
+            Naive.Result? result = null;
+            for (var i = 0; i < 3; i++)
+            {
+                Bench.FullCollect();
+                var t = Timings.Start();
+                result = Targeted.Diff(s, m.Change.Change);
+                var (w, c) = Timings.Elapsed(t);
+                wall.Add(w);
+                cpu.Add(c);
+            }
+
+            m.TargetedMs = Bench.Median(wall);
+            m.TargetedCpuMs = Bench.Median(cpu);
+            m.TargetedVerified = Verify(s, m.Change, result!);
+            Console.WriteLine($"  targeted {F(m.TargetedMs)} (engine {F(m.Median)}, {X(m.VsTargeted)}): {m.Change.Kind}: {m.Change.Description}: {m.TargetedVerified}");
+        }
+
+        var load2 = LoadAverage();
+
+        // The naive baseline on the first N changes of each kind (default: all; after one warm-up run), each also verified.
         Console.WriteLine("(measuring the naive baseline; it is slow)");
         var naive = changes.GroupBy(m => m.Change.Kind).SelectMany(g => g.Take(_o.NaivePerKind)).ToList();
         Bench.FullCollect();
@@ -623,12 +663,14 @@ internal sealed class Runner
         var all = changes.SelectMany(m => m.Samples).ToList();
         Line($"{changes.Count} changes ({_o.PerKind} per kind, picked deterministically from the tenant, seed {_o.Seed}), each a one-operation change; " +
              $"{_o.WarmupRounds} warm-up rounds excluded, then {_o.Rounds} measured rounds over all changes (kinds interleaved, no forced GC: collections the engine causes are in the figures; " +
-             $"{changes.Sum(m => m.Gen2)} of the {all.Count} samples saw a gen-2 collection). Load average {load0} before, {load1} after. " +
+             $"{changes.Sum(m => m.Gen2)} of the {all.Count} samples saw a gen-2 collection). Load average {load0} before, {load1} after the engine's rounds, {load2} after the targeted baseline, {LoadAverage()} after the naive one. " +
              $"p50 and p95 over all samples of a kind, worst is the slowest single sample. " +
              $"Naive: two full copies of the tenant (before, and after with the change applied), the effective access of every resource in both " +
              $"(each group's transitive membership computed once per copy; resources evaluated one at a time) and the diff, " +
              $"run once per sampled change ({(_o.NaivePerKind >= _o.PerKind ? "every change" : $"the first {_o.NaivePerKind} of each kind")}, after one warm-up run); " +
-             $"speedup = naive time / the engine's median on the same change (wall; CPU in brackets). CPU = CPU time of the process during the call (all threads, GC included).");
+             $"speedup = naive time / the engine's median on the same change (wall; CPU in brackets). CPU = CPU time of the process during the call (all threads, GC included). " +
+             $"Targeted: a plain recompute of exactly the resources the change can touch (Targeted.cs; median of 3 runs after a full GC, on every change); " +
+             $"vs targeted = targeted time / the engine's median on the same change, min and median over the kind's changes. Entries: (resource, principal) entries in the diff.");
         Line();
 
         var rows = new List<string[]>();
@@ -644,7 +686,8 @@ internal sealed class Runner
         }
 
         rows.Add(KindRow("all kinds", changes));
-        Table(["change kind", "changes", "resources affected (median)", "principals gained / lost (max)", "p50", "p95", "worst", "CPU p50", "CPU worst", "naive (median)", "speedup (min)", "verified"], rows);
+        Table(["change kind", "changes", "resources affected (median)", "principals gained / lost (max)", "entries (max)", "p50", "p95", "worst", "CPU p50", "CPU worst",
+            "targeted (median)", "vs targeted (min / median)", "naive (median)", "speedup (min)", "verified (targeted / naive)"], rows);
 
         {
             Line("Naive baseline and verification, per sampled change:");
@@ -658,13 +701,12 @@ internal sealed class Runner
                 }));
         }
 
-        if (_o.Detail)
         {
-            Line("Every change:");
+            Line("Every change, against the targeted baseline:");
             Line();
-            Table(["change", "risk", "resources", "principals gained / lost", "median", "worst", "CPU median", "CPU worst"],
-                changes.Select(m => new[] { $"{m.Change.Kind}: {m.Change.Description}", m.Risk.ToString(), N(m.Resources), m.GainedLost,
-                    F(Bench.Median(m.Samples)), F(m.Samples.Max()), F(Bench.Median(m.CpuSamples)), F(m.CpuSamples.Max()) }));
+            Table(["change", "risk", "resources", "principals gained / lost", "entries", "median", "worst", "CPU median", "targeted", "targeted CPU", "vs targeted", "targeted diff = engine diff"],
+                changes.Select(m => new[] { $"{m.Change.Kind}: {m.Change.Description}", m.Risk.ToString(), N(m.Resources), m.GainedLost, N(m.Entries),
+                    F(m.Median), F(m.Samples.Max()), F(Bench.Median(m.CpuSamples)), F(m.TargetedMs), F(m.TargetedCpuMs), X(m.VsTargeted), m.TargetedVerified }));
         }
 
         var allCpu = changes.SelectMany(m => m.CpuSamples).ToList();
@@ -682,6 +724,35 @@ internal sealed class Runner
             $"wall: min {X(speedups.Min())}, median {X(Bench.Median(speedups))}; CPU: min {X(speedupsCpu.Min())}; over {speedups.Count} changes", speedups.Min() >= 100, speedupsCpu.Min() >= 100));
         var mismatches = naive.Count(m => !m.Verified!.StartsWith("yes", StringComparison.Ordinal));
         _goals.Add(("engine Gained/Lost = naive diff exactly", $"{naive.Count - mismatches} of {naive.Count} sampled changes", mismatches == 0, mismatches == 0));
+        var tMismatches = changes.Count(m => !m.TargetedVerified.StartsWith("yes", StringComparison.Ordinal));
+        _goals.Add(("engine Gained/Lost = targeted diff exactly (every change)", $"{changes.Count - tMismatches} of {changes.Count} changes", tMismatches == 0, tMismatches == 0));
+
+        // Issue 16: never slower than the targeted recompute; >= 3x on the median change of each kind.
+        var slowest = changes.OrderBy(m => m.VsTargeted).First();
+        _goals.Add(("never slower than targeted (every change, engine median)", $"min {X(slowest.VsTargeted)} ({slowest.Change.Kind}: {slowest.Change.Description})",
+            slowest.VsTargeted >= 1, changes.All(m => m.TargetedCpuMs >= Bench.Median(m.CpuSamples))));
+        var kindMedians = changes.GroupBy(m => m.Change.Kind).Select(g => (Kind: g.Key, Ratio: Bench.Median(g.Select(m => m.VsTargeted).ToList()))).OrderBy(x => x.Ratio).ToList();
+        _goals.Add(("≥ 3× faster than targeted on the median change of each kind", $"lowest kind median {X(kindMedians[0].Ratio)} ({kindMedians[0].Kind})", kindMedians[0].Ratio >= 3, kindMedians[0].Ratio >= 3));
+        var single = changes.Where(m => ChangeCatalog.SingleResourceKinds.Contains(m.Change.Kind)).SelectMany(m => m.Samples).ToList();
+        if (single.Count > 0)
+        {
+            _goals.Add(("p50 ≤ 10 ms for single-resource changes", F(Bench.Median(single)), Bench.Median(single) <= 10, true));
+        }
+
+        var small = changes.Where(m => m.Entries <= 100_000).ToList();
+        if (small.Count > 0)
+        {
+            var w = small.OrderByDescending(m => m.Samples.Max()).First();
+            _goals.Add(("worst ≤ 100 ms for diffs ≤ 100,000 entries", $"{F(w.Samples.Max())} ({w.Change.Kind}: {w.Change.Description}, {N(w.Entries)} entries)", w.Samples.Max() <= 100, true));
+        }
+
+        var large = changes.Where(m => m.Entries > 100_000).ToList();
+        if (large.Count > 0)
+        {
+            var w = large.OrderByDescending(m => m.Samples.Max() / m.Entries).First();
+            var per100k = w.Samples.Max() / w.Entries * 100_000;
+            _goals.Add(("linear beyond: worst ≤ 100 ms per 100,000 entries", $"{F(per100k)} per 100k ({w.Change.Kind}: {N(w.Entries)} entries, worst {F(w.Samples.Max())})", per100k <= 100, true));
+        }
     }
 
     private static string[] KindRow(string kind, List<Measured> ms)
@@ -690,13 +761,17 @@ internal sealed class Runner
         var cpu = ms.SelectMany(m => m.CpuSamples).ToList();
         var naive = ms.Where(m => m.NaiveMs is not null).ToList();
         var speedup = naive.Count == 0 ? "–" : X(naive.Min(m => m.NaiveMs!.Value / Bench.Median(m.Samples)));
-        var verified = naive.Count == 0 ? "–" : $"{naive.Count(m => m.Verified!.StartsWith("yes", StringComparison.Ordinal))}/{naive.Count}";
+        var verified = $"{ms.Count(m => m.TargetedVerified.StartsWith("yes", StringComparison.Ordinal))}/{ms.Count} / " +
+                       (naive.Count == 0 ? "–" : $"{naive.Count(m => m.Verified!.StartsWith("yes", StringComparison.Ordinal))}/{naive.Count}");
         return
         [
             kind, ms.Count.ToString(CultureInfo.InvariantCulture),
             N((long)Bench.Median(ms.Select(m => (double)m.Resources).ToList())),
             $"{N(ms.Max(m => m.Gained))}{(ms.Any(m => m.Anonymous) ? " + anyone" : string.Empty)} / {N(ms.Max(m => m.Lost))}",
+            N(ms.Max(m => m.Entries)),
             F(Bench.Median(samples)), F(Bench.Percentile(samples, 95)), F(samples.Max()), F(Bench.Median(cpu)), F(cpu.Max()),
+            F(Bench.Median(ms.Select(m => m.TargetedMs).ToList())),
+            $"{X(ms.Min(m => m.VsTargeted))} / {X(Bench.Median(ms.Select(m => m.VsTargeted).ToList()))}",
             naive.Count == 0 ? "–" : $"{F(Bench.Median(naive.Select(m => m.NaiveMs!.Value).ToList()))} (n={naive.Count})",
             speedup, verified,
         ];
@@ -750,7 +825,7 @@ internal sealed class Runner
         }
 
         _mismatch = true;
-        Console.WriteLine($"MISMATCH on {c.Kind}: {c.Change.Operations[0]}:");
+        Console.WriteLine($"MISMATCH on {c.Kind}: {string.Join("; ", c.Change.Operations)}:");
         foreach (var p in problems.Take(20))
         {
             Console.WriteLine("    " + p);

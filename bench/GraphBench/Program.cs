@@ -48,7 +48,7 @@ foreach (var objects in sizes)
 
     static int Batches(int n) => (n + 19) / 20;
     var minimum = graph.DeltaPages("users") + graph.DeltaPages("groups") + graph.DeltaPages("servicePrincipals")
-        + 1 + Batches(t.RoleDefinitions.Count) + Batches(t.ServicePrincipals.Values.Count(s => s.AppRoles.Count > 0)) + Batches(t.GroupSites.Count);
+        + 1 + Batches(t.RoleDefinitions.Count) + Batches(t.ServicePrincipals.Values.Count(s => s.AppRoles.Count > 0)) + 2 * Batches(t.GroupSites.Count); // each group's site, then its application permissions
 
     before = graph.RequestCount;
     var members = await PerGroupCrawl.RunAsync(graph.BaseUrl, graph.Token);

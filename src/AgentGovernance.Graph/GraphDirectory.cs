@@ -29,7 +29,7 @@ namespace AgentGovernance.Graph;
 /// </list>
 /// "Already a member" (400), "already gone" (404) and an existing link (200) are done, not failures.
 /// </summary>
-public sealed class GraphDirectory : IGraphDirectory
+public sealed class GraphDirectory : IGraphDirectory, IGraphMailer
 {
     private readonly Transport _t;
     private readonly GraphConnectionOptions _options;
@@ -74,6 +74,23 @@ public sealed class GraphDirectory : IGraphDirectory
     }
 
     public IDisposable BeginCommand() => _t.BeginScope();
+
+    /// <summary>The connection's bearer token for a URL on its Graph host (mail notifications send through sendMail with it).</summary>
+    public string? Authorization(Uri url)
+    {
+        if (!string.Equals(url.Host, Endpoint.Host, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException($"Only the connection's Graph host ({Endpoint.Host}) gets its token.");
+        }
+
+        var info = new Microsoft.Kiota.Abstractions.RequestInformation { HttpMethod = Microsoft.Kiota.Abstractions.Method.POST, URI = url };
+        Transport.Run(async () =>
+        {
+            await _t.Authentication.AuthenticateRequestAsync(info).ConfigureAwait(false);
+            return 0;
+        });
+        return info.Headers.TryGetValue("Authorization", out var values) ? values.FirstOrDefault() : null;
+    }
 
     public AccessSnapshot ReadState(AccessChange change) => LiveRead.ForChange(_t, TenantId, change);
 

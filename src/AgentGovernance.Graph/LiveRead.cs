@@ -33,6 +33,9 @@ internal sealed class LivePrincipal
 
     public GroupVisibility Visibility { get; set; }
 
+    /// <summary>A user read through getByIds, which in v1.0 gives only the default property set: userType and accountEnabled are still to be read.</summary>
+    public bool Partial { get; set; }
+
     public static LivePrincipal? From(JsonElement e)
     {
         var id = e.Str("id");
@@ -79,6 +82,9 @@ internal sealed class LiveResourceState
     public string? Group { get; set; }
 
     public List<(string Principal, string Role)> Grants { get; } = new();
+
+    /// <summary>The owners of the connected group, for a group's site.</summary>
+    public List<string> Owners { get; } = new();
 }
 
 /// <summary>
@@ -101,6 +107,7 @@ internal sealed class LiveRead
     private readonly Dictionary<string, JsonElement> _groups = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, LiveResourceState> _resources = new(StringComparer.Ordinal);
     private readonly List<string> _notes = new();
+    private readonly List<string> _gaps = new();
     private readonly Dictionary<string, int> _skipped = new(StringComparer.Ordinal);
     private int? _enabledUsers;
     private bool _allUsers;
@@ -123,7 +130,7 @@ internal sealed class LiveRead
     private async Task<AccessSnapshot> ResourceAsync(string resourceId)
     {
         await ResourcesAsync(new[] { LiveResource.Parse(resourceId) }, named: true).ConfigureAwait(false);
-        _allUsers = _resources.Values.Any(r => r.Grants.Any(g => Audiences.IsAudience(g.Principal)));
+        _allUsers |= _resources.Values.Any(r => r.Grants.Any(g => Audiences.IsAudience(g.Principal)));
         await ClosuresAsync(Enumerable.Empty<string>()).ConfigureAwait(false);
         return await BuildAsync().ConfigureAwait(false);
     }
@@ -187,6 +194,7 @@ internal sealed class LiveRead
         await ResourcesAsync(found.Where(r => !_resources.ContainsKey(r.Id)).ToList(), named: false).ConfigureAwait(false);
         if (membership.Count > 0)
         {
+            _gaps.Add("permissions on SharePoint and OneDrive items given to the changed groups or the groups above them (Graph has no reverse lookup)");
             _notes.Add("Live read: permissions on SharePoint and OneDrive items given directly to the changed groups (or groups above them) cannot be listed from Graph without reading every site; " +
                        "the preview covers the resources the change names, directory roles, app roles and the groups' own sites. For a whole-tenant answer preview on a snapshot (Export-AccessSnapshot -FromGraph).");
         }
@@ -250,6 +258,7 @@ internal sealed class LiveRead
             {
                 if (required) throw answer.ToException(write: false);
                 _notes.Add($"Live read: could not read {answer.Request.What} ({answer.Status} {answer.ErrorCode}); the preview cannot tell whether they gain access.");
+                _gaps.Add($"{answer.Request.What} (HTTP {answer.Status})");
                 continue;
             }
 
@@ -257,10 +266,14 @@ internal sealed class LiveRead
             {
                 if (LivePrincipal.From(item.Kind().Length == 0 && answer.Request.ObjectType is { } type ? WithType(item, type) : item) is { } p)
                 {
+                    // getByIds answers users with the default property set (no userType, no accountEnabled, and no $select): read those next.
+                    p.Partial = p.Type == PrincipalType.User && answer.Request.ObjectType is null && !(item.Has("userType") && item.Has("accountEnabled"));
                     Add(p);
                 }
             }
         }
+
+        await CompleteUsersAsync(required).ConfigureAwait(false);
 
         foreach (var m in missing.Where(m => Find(m) is null))
         {
@@ -271,6 +284,38 @@ internal sealed class LiveRead
             }
 
             _notes.Add($"Live read: '{m}' was not found in tenant {_tenant}.");
+        }
+    }
+
+    /// <summary>Reads userType and accountEnabled of the users getByIds gave only in part ($select on users/{id}, 20 per $batch).</summary>
+    private async Task CompleteUsersAsync(bool required)
+    {
+        var partial = _principals.Values.Where(p => p.Partial).OrderBy(p => p.Id, StringComparer.Ordinal).ToList();
+        if (partial.Count == 0)
+        {
+            return;
+        }
+
+        var requests = partial.Select(p => new GraphRequest(C.Users[p.Id].ToGetRequestInformation(rc => rc.QueryParameters.Select = UserSelect), $"the user {p.Id}", "User.Read.All") { ObjectType = "user" }).ToList();
+        var answers = await _t.BatchAsync(requests, _cancel).ConfigureAwait(false);
+        for (var i = 0; i < answers.Count; i++)
+        {
+            var p = partial[i];
+            var answer = answers[i];
+            if (!answer.Ok || answer.Body is not { } body)
+            {
+                if (required) throw answer.ToException(write: false);
+                _gaps.Add($"whether {p.Id} is a guest or disabled (HTTP {answer.Status})");
+                _notes.Add($"Live read: could not read whether {Name(p.Id)} is a guest or disabled (HTTP {answer.Status} {answer.ErrorCode}; needs User.Read.All); the preview counts them as an enabled member.");
+                p.Partial = false;
+                continue;
+            }
+
+            p.Guest = string.Equals(body.Str("userType"), "Guest", StringComparison.OrdinalIgnoreCase);
+            p.Enabled = body.Bool("accountEnabled") ?? true;
+            p.Upn ??= body.Str("userPrincipalName");
+            p.Mail ??= body.Str("mail");
+            p.Partial = false;
         }
     }
 
@@ -377,6 +422,7 @@ internal sealed class LiveRead
         var sites = unified.Select(g => new GraphRequest(C.Groups[g].Sites["root"].ToGetRequestInformation(rc => rc.QueryParameters.Select = new[] { "id", "displayName", "webUrl" }),
             $"the site of group {g}", "Sites.Read.All")).ToList();
         var answers = await _t.BatchAsync(sites, _cancel).ConfigureAwait(false);
+        var connected = new List<(LiveResourceState, string, bool)>();
         for (var i = 0; i < answers.Count; i++)
         {
             var answer = answers[i];
@@ -387,14 +433,13 @@ internal sealed class LiveRead
             }
 
             var site = answer.Body!.Value;
-            var group = _groups[unified[i]];
             var state = Resource(LiveResource.Site(site.Str("id")!), "site");
             state.Name = site.Str("displayName");
             state.WebUrl = site.Str("webUrl");
-            state.Group = unified[i];
-            state.Sensitivity = Label(group);
-            state.Grants.Add((unified[i], "write"));
+            connected.Add((state, unified[i], true));
         }
+
+        await ConnectAsync(connected).ConfigureAwait(false);
 
         return found.GroupBy(r => r.Id).Select(r => r.First()).ToList();
     }
@@ -430,7 +475,7 @@ internal sealed class LiveRead
     private async Task ResourcesAsync(IReadOnlyList<LiveResource> resources, bool named)
     {
         var requests = new List<GraphRequest>();
-        var owners = new List<(LiveResource Resource, bool Grants)>();
+        var owners = new List<(LiveResource Resource, Part Part)>();
         foreach (var r in resources.GroupBy(r => r.Id).Select(g => g.First()))
         {
             switch (r.Kind)
@@ -438,45 +483,69 @@ internal sealed class LiveRead
                 case LiveResourceKind.DirectoryRole:
                     requests.Add(new GraphRequest(C.RoleManagement.Directory.RoleDefinitions[r.First].ToGetRequestInformation(rc => rc.QueryParameters.Select = new[] { "id", "displayName" }),
                         $"the directory role {r.First}", "RoleManagement.Read.Directory"));
-                    owners.Add((r, false));
+                    owners.Add((r, Part.Properties));
                     requests.Add(new GraphRequest(C.RoleManagement.Directory.RoleAssignments.ToGetRequestInformation(rc =>
                     {
                         rc.QueryParameters.Filter = $"roleDefinitionId eq '{r.First}'";
                         rc.QueryParameters.Select = new[] { "id", "principalId", "roleDefinitionId", "directoryScopeId" };
                     }), $"who holds the directory role {r.First}", "RoleManagement.Read.Directory"));
-                    owners.Add((r, true));
+                    owners.Add((r, Part.Grants));
                     break;
                 case LiveResourceKind.Application:
                     requests.Add(new GraphRequest(C.ServicePrincipals[r.First].ToGetRequestInformation(rc => rc.QueryParameters.Select = new[] { "id", "displayName", "appId" }),
                         $"the application {r.First}", "Application.Read.All"));
-                    owners.Add((r, false));
+                    owners.Add((r, Part.Properties));
                     requests.Add(new GraphRequest(C.ServicePrincipals[r.First].AppRoleAssignedTo.ToGetRequestInformation(rc => rc.QueryParameters.Top = 999),
                         $"who holds app roles of {r.First}", "Application.Read.All"));
-                    owners.Add((r, true));
+                    owners.Add((r, Part.Grants));
                     break;
                 case LiveResourceKind.Site:
                     requests.Add(new GraphRequest(C.Sites[r.First].ToGetRequestInformation(rc => rc.QueryParameters.Select = new[] { "id", "displayName", "webUrl" }),
                         $"the site {r.First}", "Sites.Read.All"));
-                    owners.Add((r, false));
+                    owners.Add((r, Part.Properties));
                     requests.Add(new GraphRequest(C.Sites[r.First].Permissions.ToGetRequestInformation(), $"the application permissions of site {r.First}", "Sites.FullControl.All"));
-                    owners.Add((r, true));
+                    owners.Add((r, Part.Grants));
+                    // A group-connected site's document library is owned by its Microsoft 365 group (drive.owner.group).
+                    requests.Add(new GraphRequest(C.Sites[r.First].Drive.ToGetRequestInformation(rc => rc.QueryParameters.Select = new[] { "id", "owner" }), $"the document library of site {r.First}", "Sites.Read.All"));
+                    owners.Add((r, Part.Drive));
                     break;
                 default:
                     requests.Add(new GraphRequest(C.Drives[r.First].Items[r.Second!].ToGetRequestInformation(rc => rc.QueryParameters.Select = new[] { "id", "name", "webUrl" }),
                         $"the item {r.Id}", "Files.Read.All"));
-                    owners.Add((r, false));
+                    owners.Add((r, Part.Properties));
                     requests.Add(new GraphRequest(C.Drives[r.First].Items[r.Second!].Permissions.ToGetRequestInformation(), $"the permissions of {r.Id}", "Files.Read.All"));
-                    owners.Add((r, true));
+                    owners.Add((r, Part.Grants));
+                    // A file in a group's document library is connected to the group (team files).
+                    requests.Add(new GraphRequest(C.Drives[r.First].ToGetRequestInformation(rc => rc.QueryParameters.Select = new[] { "id", "owner" }), $"the drive {r.First}", "Files.Read.All"));
+                    owners.Add((r, Part.Drive));
                     break;
             }
         }
 
         var pages = await _t.PagesAsync(requests, _cancel).ConfigureAwait(false);
         var appIds = new List<(LiveResourceState, string, string)>();
+        var connected = new List<(LiveResourceState State, string Group, bool Site)>();
         for (var i = 0; i < pages.Count; i++)
         {
-            var (r, isGrants) = owners[i];
+            var (r, part) = owners[i];
             var page = pages[i];
+            if (part == Part.Drive)
+            {
+                if (!page.Ok)
+                {
+                    // A site without a document library (404) has no group to find; anything else is a fact the preview could not read.
+                    if (page.Failure!.Status != 404) Note(page.Failure!);
+                    continue;
+                }
+
+                if (_resources.TryGetValue(r.Id, out var drived) && page.Single?.Obj("owner")?.Obj("group")?.Str("id") is { } ownerGroup)
+                {
+                    connected.Add((drived, ownerGroup, r.Kind == LiveResourceKind.Site));
+                }
+
+                continue;
+            }
+
             if (!page.Ok)
             {
                 if (named || page.Failure!.Status != 403) throw page.Failure!.ToException(write: false);
@@ -486,7 +555,7 @@ internal sealed class LiveRead
             }
 
             var state = Resource(r.Id, r.Type);
-            if (!isGrants)
+            if (part == Part.Properties)
             {
                 if (page.Single is { } one)
                 {
@@ -545,9 +614,99 @@ internal sealed class LiveRead
         }
 
         await AppsAsync(appIds).ConfigureAwait(false);
+        await ConnectAsync(connected).ConfigureAwait(false);
     }
 
-    private static IEnumerable<string> Roles(JsonElement permission)
+    private enum Part
+    {
+        Properties,
+        Grants,
+        Drive,
+    }
+
+    /// <summary>
+    /// Resources connected to a Microsoft 365 group: a group's site gives its members write and its
+    /// owners owner, with the group's sensitivity label; a file in the group's library is connected
+    /// (so a Public group opens it to every enabled member user, as formats.md says).
+    /// </summary>
+    private async Task ConnectAsync(List<(LiveResourceState State, string Group, bool Site)> connected)
+    {
+        if (connected.Count == 0)
+        {
+            return;
+        }
+
+        var groups = connected.Select(c => c.Group).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        await ResolveAsync(groups, required: false).ConfigureAwait(false);
+        groups = groups.Where(g => Find(g)?.Type == PrincipalType.Group).ToList();
+        await GroupsAsync(groups).ConfigureAwait(false);
+        var owners = await OwnersAsync(connected.Where(c => c.Site).Select(c => c.Group).Distinct(StringComparer.OrdinalIgnoreCase).Where(groups.Contains).ToList()).ConfigureAwait(false);
+        foreach (var (state, group, site) in connected)
+        {
+            if (!groups.Contains(group, StringComparer.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            state.Group = group;
+            if (_principals.TryGetValue(group, out var p) && p.Visibility == GroupVisibility.Public)
+            {
+                _allUsers = true; // every enabled member user reads it: who they are is part of the answer
+            }
+
+            if (!site)
+            {
+                continue;
+            }
+
+            if (_groups.TryGetValue(group, out var g))
+            {
+                state.Sensitivity = Label(g);
+            }
+
+            state.Grants.Add((group, "write"));
+            if (owners.TryGetValue(group, out var list))
+            {
+                foreach (var o in list)
+                {
+                    state.Grants.Add((o, "owner"));
+                    state.Owners.Add(o);
+                }
+            }
+        }
+    }
+
+    /// <summary>The owners of groups (users and service principals), by group.</summary>
+    private async Task<Dictionary<string, List<string>>> OwnersAsync(List<string> groups)
+    {
+        var result = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
+        var requests = groups.Select(g => new GraphRequest(C.Groups[g].Owners.ToGetRequestInformation(rc => { rc.QueryParameters.Select = UserSelect; rc.QueryParameters.Top = 999; }),
+            $"the owners of group {g}", "GroupMember.Read.All")).ToList();
+        var pages = await _t.PagesAsync(requests, _cancel).ConfigureAwait(false);
+        for (var i = 0; i < pages.Count; i++)
+        {
+            if (!pages[i].Ok)
+            {
+                Note(pages[i].Failure!);
+                continue;
+            }
+
+            var list = result[groups[i]] = new List<string>();
+            foreach (var item in pages[i].Items)
+            {
+                if (LivePrincipal.From(item) is { } p)
+                {
+                    Add(p);
+                    list.Add(p.Id);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The module's role names for a permission's roles (a site's application permission may be read, write, manage or fullControl).</summary>
+    internal static IEnumerable<string> Roles(JsonElement permission)
     {
         foreach (var r in permission.Arr("roles"))
         {
@@ -557,7 +716,7 @@ internal sealed class LiveRead
             {
                 "read" => "read",
                 "write" => "write",
-                "owner" or "sp.full control" => "owner",
+                "owner" or "sp.full control" or "fullcontrol" or "manage" => "owner",
                 _ => role,
             };
         }
@@ -614,10 +773,12 @@ internal sealed class LiveRead
         else if (identity.Obj("siteGroup") is { } siteGroup)
         {
             Skip($"SharePoint groups (such as '{siteGroup.Str("displayName")}') on {state.Id}, whose members Graph does not list");
+            _gaps.Add($"the members of SharePoint groups on {state.Id}");
         }
         else if (identity.Obj("siteUser") is { } siteUser)
         {
             Skip($"SharePoint-only users (such as '{siteUser.Str("displayName")}') on {state.Id}");
+            _gaps.Add($"SharePoint-only users on {state.Id}");
         }
     }
 
@@ -690,6 +851,7 @@ internal sealed class LiveRead
                 {
                     if (page.Failure!.Status == 403)
                     {
+                        _gaps.Add($"the members of group {level[i]} (HTTP 403)");
                         _notes.Add($"Live read: the members of group {Name(level[i])} could not be read ({page.Failure.ErrorCode}: hidden membership needs Member.Read.Hidden, otherwise GroupMember.Read.All); the preview counts none of them.");
                         continue;
                     }
@@ -715,8 +877,11 @@ internal sealed class LiveRead
 
     private string Name(string id) => _principals.TryGetValue(id, out var p) && p.Name is not null ? $"'{p.Name}' ({id})" : id;
 
-    private void Note(GraphResponse failure) =>
+    private void Note(GraphResponse failure)
+    {
+        _gaps.Add($"{failure.Request.What} (HTTP {failure.Status})");
         _notes.Add($"Live read: could not read {failure.Request.What} (HTTP {failure.Status} {failure.ErrorCode}; needs {failure.Request.Permission}); what it would add is not in the preview.");
+    }
 
     private void Skip(string what) => _skipped[what] = _skipped.TryGetValue(what, out var n) ? n + 1 : 1;
 
@@ -787,6 +952,11 @@ internal sealed class LiveRead
         foreach (var r in _resources.Values.OrderBy(r => r.Id, StringComparer.Ordinal))
         {
             var ri = b.AddResource(r.Id, r.Type, r.Name, r.Sensitivity, false, r.Group is { } g && index.TryGetValue(g, out var gi) ? gi : -1, r.WebUrl);
+            foreach (var o in r.Owners.Distinct(StringComparer.OrdinalIgnoreCase))
+            {
+                if (index.TryGetValue(o, out var oi)) b.AddOwner(ri, oi);
+            }
+
             foreach (var (principal, role) in r.Grants.Distinct())
             {
                 if (index.TryGetValue(principal, out var pi))
@@ -796,6 +966,7 @@ internal sealed class LiveRead
                 else
                 {
                     Skip($"grants on {r.Id} to principals Graph could not read");
+                    _gaps.Add($"grantees on {r.Id} that could not be read");
                 }
             }
         }
@@ -806,6 +977,7 @@ internal sealed class LiveRead
         }
 
         b.Notes.AddRange(_notes.Distinct());
+        b.CoverageGaps.AddRange(_gaps.Distinct());
         foreach (var (what, n) in _skipped.OrderBy(s => s.Key, StringComparer.Ordinal))
         {
             b.Notes.Add($"Live read: left out {n} {what}.");

@@ -287,9 +287,13 @@ internal sealed class TenantExport
         }
     }
 
-    /// <summary>Every Microsoft 365 group's site: connected to the group (members write, owners own), with the group's sensitivity label.</summary>
+    /// <summary>
+    /// Every Microsoft 365 group's site: connected to the group (members write, owners own), with the
+    /// group's sensitivity label, and the site's application permissions (Sites.Selected), as the live preview reads them.
+    /// </summary>
     private async Task SitesAsync(SnapshotBuilder b, Dictionary<string, int> index)
     {
+        var siteIds = new List<(string Site, int Resource)>();
         var unified = _groups.Where(g => g.Value.IsUnified()).Select(g => g.Key).ToList();
         var pages = await ManyAsync("group sites", unified.Select(g => new GraphRequest(
             C.Groups[g].Sites["root"].ToGetRequestInformation(rc => rc.QueryParameters.Select = new[] { "id", "displayName", "webUrl" }), $"the site of group {g}", "Sites.Read.All")).ToList()).ConfigureAwait(false);
@@ -313,6 +317,7 @@ internal sealed class TenantExport
             var gi = index[unified[i]];
             var r = b.AddResource(LiveResource.Site(site.Str("id")!), "site", site.Str("displayName"), sensitivity ?? Sensitivity.General, false, gi, site.Str("webUrl"));
             if (r < 0) continue;
+            siteIds.Add((site.Str("id")!, r));
             b.AddGrant(r, gi, "write");
             if (_owners.TryGetValue(unified[i], out var owners))
             {
@@ -325,6 +330,59 @@ internal sealed class TenantExport
                     }
                 }
             }
+        }
+
+        await SitePermissionsAsync(b, index, siteIds).ConfigureAwait(false);
+    }
+
+    /// <summary>Application permissions on sites (GET sites/{id}/permissions; Sites.FullControl.All): each names the app's appId, granted to its service principal.</summary>
+    private async Task SitePermissionsAsync(SnapshotBuilder b, Dictionary<string, int> index, List<(string Site, int Resource)> sites)
+    {
+        if (sites.Count == 0)
+        {
+            return;
+        }
+
+        var byAppId = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (id, sp) in _sps)
+        {
+            if (sp.Str("appId") is { } appId) byAppId[appId] = id;
+        }
+
+        var pages = await ManyAsync("site application permissions", sites.Select(x => new GraphRequest(C.Sites[x.Site].Permissions.ToGetRequestInformation(),
+            $"the application permissions of site {x.Site}", "Sites.FullControl.All")).ToList()).ConfigureAwait(false);
+        var unknown = 0;
+        for (var i = 0; i < sites.Count; i++)
+        {
+            if (!pages[i].Ok)
+            {
+                Note(pages[i]);
+                continue;
+            }
+
+            foreach (var permission in pages[i].Items)
+            {
+                foreach (var role in LiveRead.Roles(permission))
+                {
+                    foreach (var identity in permission.Arr("grantedToIdentitiesV2"))
+                    {
+                        if (identity.Obj("application")?.Str("id") is not { } appId) continue;
+                        if (byAppId.TryGetValue(appId, out var sp) && index.TryGetValue(sp, out var pi))
+                        {
+                            b.AddGrant(sites[i].Resource, pi, role);
+                        }
+                        else
+                        {
+                            unknown++;
+                        }
+                    }
+                }
+            }
+        }
+
+        if (unknown > 0)
+        {
+            _notes.Add($"{unknown} site application permissions name an application with no service principal in the tenant; they are not in the snapshot.");
         }
     }
 

@@ -328,6 +328,7 @@ internal sealed class Transport
         foreach (var index in chunk)
         {
             var message = await _client.RequestAdapter.ConvertToNativeRequestAsync<HttpRequestMessage>(requests[index].Info, cancel).ConfigureAwait(false);
+            message!.RequestUri = ForBatch(message.RequestUri!);
             var id = (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
             List<string>? after = dependsOn is not null && dependsOn.TryGetValue(index, out var previous) && chunk.Contains(previous)
                 ? new List<string> { (previous + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) }
@@ -385,6 +386,24 @@ internal sealed class Transport
         }
 
         return answers;
+    }
+
+    /// <summary>
+    /// The URL to give the SDK for a $batch step. The SDK writes a step's URL as the message's path and
+    /// query percent-decoded (Uri.UnescapeDataString), so an encoded '#' (a guest's UPN,
+    /// name_domain#EXT#@tenant) would reach Graph raw, start a fragment, and name another object or none.
+    /// Escaping '%' once more makes the decoded text exactly the encoded URL. A raw '#' (a fragment) is
+    /// never meant: it is encoded too.
+    /// </summary>
+    internal static Uri ForBatch(Uri uri)
+    {
+        if (!uri.IsAbsoluteUri)
+        {
+            return uri;
+        }
+
+        var pathAndQuery = uri.PathAndQuery + uri.Fragment.Replace("#", "%23", StringComparison.Ordinal);
+        return new Uri(uri.GetLeftPart(UriPartial.Authority) + pathAndQuery.Replace("%", "%25", StringComparison.Ordinal));
     }
 
     private async Task<GraphResponse> SendSingleAsync(GraphRequest request, CancellationToken cancel)

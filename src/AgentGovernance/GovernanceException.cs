@@ -3,6 +3,7 @@ using System;
 namespace AgentGovernance;
 
 /// <summary>What kind of failure a <see cref="GovernanceException"/> is; cmdlets map it onto an ErrorCategory.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum GovernanceErrorKind
 {
     InvalidData,

@@ -57,6 +57,7 @@ public static class Fabrikam
         payroll.Permissions.Add(new FakePermission { Id = "p-carol", Role = "write", User = Carol });
         payroll.Permissions.Add(new FakePermission { Id = "p-data", Role = "read", Group = Data });
         t.Items[$"{Drive}/{Payroll}"] = payroll;
+        t.Drives[Drive] = Carol; // payroll.xlsx and roadmap.docx are in Carol's OneDrive
         var roadmap = new FakeItem(Drive, Roadmap, "roadmap.docx");
         roadmap.Permissions.Add(new FakePermission { Id = "p-sg", Role = "read", SiteGroup = "Roadmap Visitors" });
         roadmap.Permissions.Add(new FakePermission { Id = "p-erin", Role = "read", User = Erin, Inherited = true });

@@ -91,7 +91,16 @@ public sealed class FakeGraph : IDisposable
     {
         _stop.Cancel();
         try { _listener.Stop(); } catch (ObjectDisposedException) { }
-        _listener.Close();
+        try
+        {
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // The managed HttpListener looks its endpoint up again to remove the prefix and, when another
+            // test's server (Azurite, a loopback webhook) has meanwhile bound that port, throws "Address
+            // already in use" from Close. The fake is stopped either way; the test's assertions have run.
+        }
     }
 
     private static int FreePort()
@@ -263,6 +272,10 @@ public sealed class FakeGraph : IDisposable
             var id = r!["id"]!.GetValue<string>();
             var method = r["method"]!.GetValue<string>();
             var rel = r["url"]!.GetValue<string>();
+            // A raw '#' starts a URL's fragment (RFC 3986), which Graph never sees: a guest's UPN
+            // (name_domain#EXT#@tenant) must reach it percent-encoded, or the request names someone else.
+            var hash = rel.IndexOf('#');
+            if (hash >= 0) rel = rel.Substring(0, hash);
             var url = "/v1.0" + (rel.StartsWith('/') ? rel : "/" + rel);
             Steps.Enqueue($"{method} {Uri.UnescapeDataString(url)}");
             var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -370,6 +383,7 @@ public sealed class FakeGraph : IDisposable
         var s = route.Trim('/').Split('/');
         var T = Tenant;
         query.TryGetValue("$filter", out var filter);
+        query.TryGetValue("$select", out var select);
 
         if (method == "GET" && route == "/organization")
         {
@@ -385,7 +399,7 @@ public sealed class FakeGraph : IDisposable
         // ---- users -------------------------------------------------------------------------
         if (s[0] == "users")
         {
-            if (s.Length == 1 && method == "GET") return Page(T.Users.Values.OrderBy(u => u.Id).Select(u => (JsonNode)u.Json()).ToList(), query, url);
+            if (s.Length == 1 && method == "GET") return Page(T.Users.Values.OrderBy(u => u.Id).Select(u => (JsonNode)u.Json(select)).ToList(), query, url);
             if (s.Length == 2 && s[1] == "$count")
             {
                 if (!headers.ContainsKey("ConsistencyLevel")) return Error(400, "Request_UnsupportedQuery", "Count is only supported with ConsistencyLevel: eventual.");
@@ -397,7 +411,7 @@ public sealed class FakeGraph : IDisposable
             if (s.Length == 2)
             {
                 var u = T.Users.Values.FirstOrDefault(x => x.Id.Equals(s[1], StringComparison.OrdinalIgnoreCase) || x.Upn.Equals(s[1], StringComparison.OrdinalIgnoreCase));
-                return u is null ? Error(404, "Request_ResourceNotFound", $"Resource '{s[1]}' does not exist.") : Ok(u.Json());
+                return u is null ? Error(404, "Request_ResourceNotFound", $"Resource '{s[1]}' does not exist.") : Ok(u.Json(select));
             }
         }
 
@@ -419,7 +433,7 @@ public sealed class FakeGraph : IDisposable
             {
                 case "members" when s.Length == 3 && method == "GET":
                     if (g.MembersHidden) return Error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
-                    var members = g.Members.Select(T.Principal).Where(p => p is not null).Select(p => (JsonNode)p!).ToList();
+                    var members = g.Members.Select(m => T.Principal(m, select)).Where(p => p is not null).Select(p => (JsonNode)p!).ToList();
                     if (filter is not null)
                     {
                         if (!headers.ContainsKey("ConsistencyLevel") || !query.ContainsKey("$count")) return Error(400, "Request_UnsupportedQuery", "$filter on members needs ConsistencyLevel: eventual and $count=true.");
@@ -453,6 +467,10 @@ public sealed class FakeGraph : IDisposable
                     return Page(T.Ancestors(g.Id).Select(a => (JsonNode)T.Groups[a].Json()).ToList(), query, url);
                 case "appRoleAssignments":
                     return Page(T.AppRoleAssignments.Where(a => a.PrincipalId.Equals(g.Id, StringComparison.OrdinalIgnoreCase)).Select(AppRoleJson).ToList(), query, url);
+                case "owners" when s.Length == 3 && method == "GET":
+                    return Page(g.Owners.Select(o => T.Principal(o, select)).Where(p => p is not null).Select(p => (JsonNode)p!).ToList(), query, url);
+                case "drive" when s.Length == 3 && method == "GET":
+                    return T.GroupSites.TryGetValue(g.Id, out var groupSite) ? Ok(DriveJson(T.SiteDrive(groupSite))) : Error(404, "itemNotFound", "The group has no drive.");
                 case "sites" when s.Length == 4 && s[3] == "root":
                     return T.GroupSites.TryGetValue(g.Id, out var site) ? Ok(SiteJson(site)) : Error(404, "itemNotFound", "The group has no site.");
             }
@@ -534,6 +552,7 @@ public sealed class FakeGraph : IDisposable
             var site = T.GroupSites.Values.FirstOrDefault(x => x.Id == s[1]);
             if (site is null) return Error(404, "itemNotFound", "No such site.");
             if (s.Length == 2) return Ok(SiteJson(site));
+            if (s[2] == "drive" && s.Length == 3) return Ok(DriveJson(T.SiteDrive(site)));
             if (s[2] == "permissions")
             {
                 return Page(site.AppPermissions.Select((p, i) => (JsonNode)new JsonObject
@@ -543,6 +562,11 @@ public sealed class FakeGraph : IDisposable
                     ["grantedToIdentitiesV2"] = new JsonArray(new JsonObject { ["application"] = new JsonObject { ["id"] = p.AppId, ["displayName"] = p.AppId } }),
                 }).ToList(), query, url);
             }
+        }
+
+        if (s[0] == "drives" && s.Length == 2 && method == "GET")
+        {
+            return T.Drives.ContainsKey(s[1]) ? Ok(DriveJson(s[1])) : Error(404, "itemNotFound", "The drive could not be found.");
         }
 
         if (s[0] == "drives" && s.Length >= 4 && s[2] == "items")
@@ -599,19 +623,35 @@ public sealed class FakeGraph : IDisposable
         ["id"] = a.Id, ["principalId"] = a.PrincipalId, ["roleDefinitionId"] = a.RoleDefinitionId, ["directoryScopeId"] = a.DirectoryScopeId,
     };
 
+    /// <summary>A drive as drive-get documents it: id, driveType, name, and the owner identitySet (a group's document library is owned by the group).</summary>
+    private JsonObject DriveJson(string driveId)
+    {
+        var owner = Tenant.Drives[driveId];
+        var who = Tenant.Groups.TryGetValue(owner, out var g)
+            ? new JsonObject { ["group"] = new JsonObject { ["id"] = g.Id, ["displayName"] = g.Name } }
+            : new JsonObject { ["user"] = new JsonObject { ["id"] = owner, ["displayName"] = Tenant.Users.TryGetValue(owner, out var u) ? u.Name : owner } };
+        return new JsonObject
+        {
+            ["id"] = driveId,
+            ["driveType"] = Tenant.Groups.ContainsKey(owner) ? "documentLibrary" : "business",
+            ["name"] = Tenant.Groups.ContainsKey(owner) ? "Documents" : "OneDrive",
+            ["owner"] = who,
+        };
+    }
+
     private static JsonObject SiteJson(FakeSite site) => new() { ["id"] = site.Id, ["displayName"] = site.Name, ["webUrl"] = "https://fabrikam.example/sites/" + site.Name };
 
     // ---- delta -------------------------------------------------------------------------------------
 
     /// <summary>Everything a first delta round returns, in page order: objects, later parts of large groups, then what was removed meanwhile.</summary>
-    public List<JsonObject> DeltaItems(string kind)
+    public List<JsonObject> DeltaItems(string kind, string? select = null)
     {
         var T = Tenant;
         var items = new List<JsonObject>();
         switch (kind)
         {
             case "users":
-                items.AddRange(T.Users.Values.OrderBy(u => u.Id).Select(u => u.Json()));
+                items.AddRange(T.Users.Values.OrderBy(u => u.Id).Select(u => u.Json(select)));
                 break;
             case "servicePrincipals":
                 items.AddRange(T.ServicePrincipals.Values.OrderBy(x => x.Id).Select(x => x.Json()));
@@ -668,7 +708,7 @@ public sealed class FakeGraph : IDisposable
         // A round's items are fixed when it starts (as Graph's tokens are), so later pages of a large tenant cost nothing to build.
         if (offset == 0 || !_rounds.TryGetValue(kind, out var items))
         {
-            items = DeltaItems(kind);
+            items = DeltaItems(kind, query.GetValueOrDefault("$select"));
             _rounds[kind] = items;
         }
 

@@ -29,6 +29,21 @@ public sealed class FakeTenant
 
     public Dictionary<string, FakeItem> Items { get; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Drives by id, each to its owner: a group (its document library) or a user (a OneDrive).</summary>
+    public Dictionary<string, string> Drives { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The id of a group site's document library (registered in <see cref="Drives"/>, owned by the site's group).</summary>
+    public string SiteDrive(FakeSite site)
+    {
+        var id = site.DriveId ?? "b!" + site.Id.Replace(",", "-", StringComparison.Ordinal);
+        if (!Drives.ContainsKey(id))
+        {
+            Drives[id] = GroupSites.First(kv => ReferenceEquals(kv.Value, site)).Key;
+        }
+
+        return id;
+    }
+
     /// <summary>Objects deleted while a delta sync runs: they appear first, then come again as @removed.</summary>
     public HashSet<string> DeletedDuringSync { get; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -67,9 +82,12 @@ public sealed class FakeTenant
         return sp;
     }
 
-    public JsonObject? Principal(string id)
+    public JsonObject? Principal(string id) => Principal(id, null);
+
+    /// <summary>A directory object as Graph returns it (users: the default property set, or what $select names).</summary>
+    public JsonObject? Principal(string id, string? select)
     {
-        if (Users.TryGetValue(id, out var u)) return u.Json();
+        if (Users.TryGetValue(id, out var u)) return u.Json(select);
         if (Groups.TryGetValue(id, out var g)) return g.Json();
         if (ServicePrincipals.TryGetValue(id, out var s)) return s.Json();
         if (Others.TryGetValue(id, out var type)) return new JsonObject { ["@odata.type"] = "#microsoft.graph." + type, ["id"] = id };
@@ -114,6 +132,7 @@ public sealed class FakeUser
 
     public bool Enabled { get; set; } = true;
 
+    /// <summary>Every property the fake knows of the user.</summary>
     public JsonObject Json() => new()
     {
         ["@odata.type"] = "#microsoft.graph.user",
@@ -124,6 +143,40 @@ public sealed class FakeUser
         ["accountEnabled"] = Enabled,
         ["mail"] = Upn,
     };
+
+    /// <summary>
+    /// The user as Graph v1.0 returns it: without $select only the default property set
+    /// (businessPhones, displayName, givenName, id, jobTitle, mail, mobilePhone, officeLocation,
+    /// preferredLanguage, surname, userPrincipalName; no userType, no accountEnabled), as getByIds
+    /// always does; with $select the properties named.
+    /// </summary>
+    public JsonObject Json(string? select)
+    {
+        var all = Json();
+        var result = new JsonObject { ["@odata.type"] = "#microsoft.graph.user", ["id"] = Id };
+        if (select is null)
+        {
+            var first = Name.Split(' ')[0];
+            result["businessPhones"] = new JsonArray();
+            result["displayName"] = Name;
+            result["givenName"] = first;
+            result["jobTitle"] = null;
+            result["mail"] = Upn;
+            result["mobilePhone"] = null;
+            result["officeLocation"] = null;
+            result["preferredLanguage"] = null;
+            result["surname"] = Name.Length > first.Length ? Name.Substring(first.Length + 1) : null;
+            result["userPrincipalName"] = Upn;
+            return result;
+        }
+
+        foreach (var name in select.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (all.TryGetPropertyValue(name, out var v)) result[name] = v?.DeepClone();
+        }
+
+        return result;
+    }
 }
 
 public sealed class FakeGroup
@@ -215,6 +268,9 @@ public sealed class FakeSite
     public string Id { get; }
 
     public string Name { get; }
+
+    /// <summary>The id of the site's document library; when null, one is made from the site id.</summary>
+    public string? DriveId { get; set; }
 
     /// <summary>Application ids with a site permission (Sites.Selected).</summary>
     public List<(string AppId, string Role)> AppPermissions { get; } = new();

@@ -41,8 +41,9 @@ BeforeAll {
             $line = $lines[$i]
             if ($i -eq $From - 1 -and $Find) { $line = $line.Replace($Find, $Replace) }
             if ($previous) { $line = $line -replace '"prev":"sha256:[0-9a-f]{64}"', ('"prev":"' + $previous + '"') }
-            # The hash is SHA-256 over the canonical line without its "hash" member.
-            $body = $line -replace ',"hash":"sha256:[0-9a-f]{64}"', ''
+            # The hash is SHA-256 over the canonical line without its "hash" and "sig" members (ledger@2);
+            # the old signature stays, since nobody without the signer key can make a new one.
+            $body = $line -replace ',"hash":"sha256:[0-9a-f]{64}"', '' -replace ',"sig":"[A-Za-z0-9+/=]*"', ''
             $digest = [System.Security.Cryptography.SHA256]::Create().ComputeHash([System.Text.Encoding]::UTF8.GetBytes($body))
             $hash = 'sha256:' + -join ($digest | ForEach-Object { $_.ToString('x2') })
             $lines[$i] = $line -replace '"hash":"sha256:[0-9a-f]{64}"', ('"hash":"' + $hash + '"')
@@ -202,7 +203,9 @@ Describe 'Test-GovernanceAuditLog' {
         $stranger = New-ApproverKey -Identity stranger -Path (Join-Path $TestDrive "stranger-$([guid]::NewGuid().ToString('N')).key") -Passphrase $Passphrase
         $other = New-TestFile -Name 'other-signer.psd1' -Content ($ApproversText + "    LedgerSigners = '$($stranger.PublicKey)'`n}`n")
         Connect-AgentGovernance -PolicyPath $other
-        (Test-GovernanceAuditLog -ErrorAction SilentlyContinue).Problem | Should -Be 'CheckpointSignerUntrusted'
+        $untrusted = Test-GovernanceAuditLog -ErrorAction SilentlyContinue
+        $untrusted.Problem | Should -Be 'EntrySignerUntrusted'
+        $untrusted.Problems.Code | Should -Contain 'CheckpointSignerUntrusted'
     }
 
     It 'finds <Case> (<Code>) and says so in a way a runbook can stop on' -TestCases @(
@@ -211,7 +214,7 @@ Describe 'Test-GovernanceAuditLog' {
         @{ Case = 'an entry copied in again'; Code = 'EntriesReordered'; First = 5; Tamper = { param($Run) $l = [System.IO.File]::ReadAllLines($Run.Ledger); $l[4] = $l[3]; [System.IO.File]::WriteAllLines($Run.Ledger, $l) } }
         @{ Case = 'two entries swapped'; Code = 'EntriesMissing'; First = 4; Tamper = { param($Run) $l = [System.IO.File]::ReadAllLines($Run.Ledger); $l[3], $l[4] = $l[4], $l[3]; [System.IO.File]::WriteAllLines($Run.Ledger, $l) } }
         @{ Case = 'a cut-off tail'; Code = 'LedgerTruncated'; First = 5; Tamper = { param($Run) [System.IO.File]::WriteAllLines($Run.Ledger, [System.IO.File]::ReadAllLines($Run.Ledger)[0..3]) } }
-        @{ Case = 'a re-hashed tail under a signed checkpoint'; Code = 'LedgerRewritten'; First = 5; Tamper = { param($Run) Set-LedgerLine -Path $Run.Ledger -From 5 -Find 'ApproverIsRequester' -Replace 'ApproverNotEligible' } }
+        @{ Case = 'a re-hashed tail under a signed checkpoint'; Code = 'EntrySignatureInvalid'; First = 5; Tamper = { param($Run) Set-LedgerLine -Path $Run.Ledger -From 5 -Find 'ApproverIsRequester' -Replace 'ApproverNotEligible' } }
     ) {
         param($Case, $Code, $First, $Tamper)
         & $Tamper $run
@@ -244,18 +247,19 @@ Describe 'Test-GovernanceAuditLog' {
         $elsewhere.Entries | Should -Be 4
     }
 
-    It 'shows a re-hashed tail whose checkpoints were dropped as unsealed entries elsewhere, and as rewritten here' {
+    It 'finds a re-hashed tail whose checkpoints were dropped here and elsewhere: its entries are not signed by a ledger signer' {
         Set-LedgerLine -Path $run.Ledger -From 5 -Find 'ApproverIsRequester' -Replace 'ApproverNotEligible'
         Remove-Checkpoint -Path $run.Checkpoints -Keep 4
 
         $here = Test-GovernanceAuditLog -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
         Connect-Elsewhere -Run $run
-        $elsewhere = Test-GovernanceAuditLog -WarningVariable warnings -WarningAction SilentlyContinue
+        $elsewhere = Test-GovernanceAuditLog -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
 
-        $here.Problem | Should -Be 'LedgerRewritten'
-        $elsewhere.IsValid | Should -BeTrue
-        $elsewhere.UnsealedEntries | Should -Be 2
-        ($warnings -join "`n") | Should -Match 'not yet sealed'
+        $here.Problem | Should -Be 'EntrySignatureInvalid'
+        # Before ledger@2 this showed only as unsealed entries elsewhere.
+        $elsewhere.IsValid | Should -BeFalse
+        $elsewhere.Problem | Should -Be 'EntrySignatureInvalid'
+        $elsewhere.FirstBadSequence | Should -Be 5
     }
 
     It 'refuses to chain a new entry onto a last entry that does not verify' {

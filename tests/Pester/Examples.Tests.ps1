@@ -117,6 +117,8 @@ BeforeAll {
         }
         Copy-Item -Path (Join-Path $keyCache '*') -Destination $work
         # ./out/AgentGovernance, where the README imports the built module from: the module under test.
+        # Each example imports it through this same path first, so the README's own Import-Module of it is
+        # the module already loaded, not a second copy whose type data would clash with the first.
         $null = New-Item -ItemType Directory -Path (Join-Path $work 'out')
         $null = New-Item -ItemType SymbolicLink -Path (Join-Path $work 'out/AgentGovernance') -Target $ModuleBase
         $work
@@ -145,7 +147,7 @@ function Read-Host {
 foreach ($file in $Setup) { . $file }
 '@
             $setup = @((Join-Path $setups "$Page.setup.ps1"), (Join-Path $setups "$Page.$Number.setup.ps1") | Where-Object { Test-Path -LiteralPath $_ })
-            $null = $ps.AddScript($prelude, $false).AddArgument($ModuleManifest).AddArgument($passphraseText).AddArgument($setup)
+            $null = $ps.AddScript($prelude, $false).AddArgument((Join-Path $Work 'out/AgentGovernance/AgentGovernance.psd1')).AddArgument($passphraseText).AddArgument($setup)
             $null = $ps.Invoke()
             $setupErrors = @($ps.Streams.Error)
             if ($setupErrors) { throw "The setup of $Page failed: $($setupErrors[0]) ($($setupErrors[0].FullyQualifiedErrorId))" }

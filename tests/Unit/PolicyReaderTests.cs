@@ -921,6 +921,7 @@ public sealed class PolicyReaderTests : IDisposable
     HardDeny          = @{ AG001 = 'Critical' }
     RequiredApprovals = @{ None = 1; Low = 1; Medium = 1; High = 2; Critical = 2 }
     AgentIdentities   = @()
+    IncompleteCoverageRisk = 'High'
 }";
 
     private static int[] AllApprovals(GovernancePolicy p) =>
@@ -935,6 +936,8 @@ public sealed class PolicyReaderTests : IDisposable
         Assert.Equal(expected.DisabledRules, actual.DisabledRules);
         Assert.Equal(expected.HardDeny.ToArray(), actual.HardDeny.ToArray());
         Assert.Equal(AllApprovals(expected), AllApprovals(actual));
+        Assert.Equal(expected.IncompleteCoverageRisk, actual.IncompleteCoverageRisk);
+        if (!ignoreAgents) Assert.Equal(expected.Fingerprint, actual.Fingerprint);
         foreach (var id in GovernancePolicy.KnownRuleIds)
         {
             Assert.Equal(expected.IsRuleEnabled(id), actual.IsRuleEnabled(id));

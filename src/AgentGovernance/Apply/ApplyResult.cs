@@ -7,6 +7,7 @@ using AgentGovernance.Changes;
 namespace AgentGovernance.Apply;
 
 /// <summary>How an apply, undo or expiry ended.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum ApplyOutcome
 {
     /// <summary>Every operation is in effect.</summary>

@@ -73,13 +73,26 @@ internal sealed class ApplyService
 
     private AuditLedger Ledger => _approvals.Ledger;
 
+    /// <summary>The request's lock for an apply or undo; none for a preview (-WhatIf), which writes nothing, not even a lock file.</summary>
+    private IDisposable LockRequest(string requestId, bool writes) =>
+        writes ? _approvals.Store.LockRequest(requestId, RequestLockTimeout) : NoLock.Instance;
+
+    private sealed class NoLock : IDisposable
+    {
+        public static readonly NoLock Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+
     private static string Actor => Identities.CurrentUser;
 
     /// <summary>Checks everything an apply needs and plans it, writing nothing; a refusal is recorded and thrown.</summary>
     /// <param name="audit">Record a refusal in the ledger (not under -WhatIf, which writes nothing).</param>
     public PreparedChange PrepareApply(string requestId, bool audit = true)
     {
-        var requestLock = _approvals.Store.LockRequest(requestId, RequestLockTimeout);
+        var requestLock = LockRequest(requestId, audit);
         try
         {
             var request = _approvals.Get(requestId);
@@ -224,7 +237,7 @@ internal sealed class ApplyService
     /// <summary>Checks an undo (or expiry) and makes it ready; a refusal is recorded and thrown.</summary>
     public PreparedChange PrepareUndo(string requestId, string trigger, bool audit = true)
     {
-        var requestLock = _approvals.Store.LockRequest(requestId, RequestLockTimeout);
+        var requestLock = LockRequest(requestId, audit);
         try
         {
             var request = _approvals.Get(requestId);
@@ -351,7 +364,7 @@ internal sealed class ApplyService
         }
 
         var id = ApprovalService.NewRequestId("rev", GovernanceClock.UtcNow);
-        var requestLock = _approvals.Store.LockRequest(id, RequestLockTimeout);
+        var requestLock = LockRequest(id, audit);
         try
         {
             var now = ExposureEngine.Assess(_directory.ReadState(change), change, _approvals.Policy);

@@ -26,6 +26,7 @@ internal static class StaleApproval
         var reasons = new List<string>();
         Totals(approved, now, reasons);
         Findings(approved, now, reasons);
+        CoverageWorse(approved, now, reasons);
         var then = approved.Resources.ToDictionary(r => r.ResourceId, StringComparer.Ordinal);
         var undetailed = false;
         foreach (var r in now.Resources.Where(r => r.GainedCount > 0))
@@ -56,6 +57,28 @@ internal static class StaleApproval
         }
 
         return reasons;
+    }
+
+    /// <summary>Coverage is worse when the preview now sees less than approvers were shown: Partial where it was Complete or not recorded, or a reason they did not see.</summary>
+    private static void CoverageWorse(ExposureSummary approved, ExposureReport now, List<string> reasons)
+    {
+        if (now.Coverage == Coverage.Complete)
+        {
+            return;
+        }
+
+        if (approved.Coverage != Coverage.Partial)
+        {
+            reasons.Add($"coverage {now.Coverage}, approved at {approved.Coverage}");
+            return;
+        }
+
+        var seen = new HashSet<string>(approved.CoverageReasons, StringComparer.Ordinal);
+        var unseen = now.CoverageReasons.Where(r => !seen.Contains(r)).ToList();
+        if (unseen.Count > 0)
+        {
+            reasons.Add($"the preview now cannot see {string.Join("; ", unseen.Take(Examples))}{(unseen.Count > Examples ? $" (and {unseen.Count - Examples} more)" : string.Empty)}, which the approvers were not told");
+        }
     }
 
     private static void Totals(ExposureSummary approved, ExposureReport now, List<string> reasons)

@@ -6,6 +6,7 @@ using AgentGovernance.Json;
 
 namespace AgentGovernance.Approval;
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum DecisionKind
 {
     Approve,

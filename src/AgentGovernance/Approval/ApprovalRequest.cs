@@ -10,6 +10,7 @@ using AgentGovernance.Json;
 
 namespace AgentGovernance.Approval;
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum ApprovalStatus
 {
     /// <summary>Open: waiting for decisions.</summary>

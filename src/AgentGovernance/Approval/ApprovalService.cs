@@ -38,15 +38,20 @@ internal sealed class ApprovalService : IDisposable
     private readonly Identities _identities;
     private readonly LedgerSigner? _signer;
 
-    public ApprovalService(IGovernanceStore store, LedgerSigner? signer, GovernancePolicy policy, AccessSnapshot? snapshot)
+    /// <param name="signer">The ledger signer; null opens the store read-only (a ledger that does not verify is then shown, never used to write).</param>
+    /// <param name="witnessPath">This machine's witness for the store (default: the signer's).</param>
+    public ApprovalService(IGovernanceStore store, LedgerSigner? signer, GovernancePolicy policy, AccessSnapshot? snapshot, string? witnessPath = null)
     {
         _store = store;
         _signer = signer;
         _policy = policy;
         _snapshot = snapshot;
         _identities = new Identities(snapshot, policy);
-        Ledger = new AuditLedger(store, signer);
+        Ledger = new AuditLedger(store, signer, policy.LedgerSigners, witnessPath);
     }
+
+    /// <summary>What the last read of the ledger found (null before the first).</summary>
+    public LedgerVerification? LedgerVerification { get; private set; }
 
     public AuditLedger Ledger { get; }
 
@@ -366,8 +371,14 @@ internal sealed class ApprovalService : IDisposable
             problems.Add($"RequestTampered: the request belongs to store {request.StoreId}, not this one");
         }
 
+        if (LedgerVerification is { IsValid: false } bad)
+        {
+            problems.Add($"LedgerTampered: the ledger does not verify ({bad.Problem} at entry {bad.FirstBadSequence}), so no state is derived from it past entry {bad.FirstBadSequence - 1}");
+        }
+
         var checks = new List<DecisionCheck>();
         var counted = new HashSet<string>(StringComparer.Ordinal);
+        var stored = new HashSet<string>(StringComparer.Ordinal);
         foreach (var bytes in _store.ReadDecisions(request.RequestId))
         {
             ApprovalDecision decision;
@@ -380,6 +391,8 @@ internal sealed class ApprovalService : IDisposable
                 continue;
             }
 
+            stored.Add(decision.Hash);
+
             var (id, why) = Check(request, decision, facts, extraRecorded);
             if (id is null && !counted.Add(_identities.Key(decision.Approver)))
             {
@@ -387,6 +400,12 @@ internal sealed class ApprovalService : IDisposable
             }
 
             checks.Add(new DecisionCheck(decision, id, why));
+        }
+
+        // A decision the ledger records is part of the request's state: its file gone (or unreadable) is tampering, never absence.
+        foreach (var recorded in facts.Decisions.Where(h => !stored.Contains(h)).OrderBy(h => h, StringComparer.Ordinal))
+        {
+            problems.Add($"DecisionMissing: the ledger records decision {recorded} ({(facts.Denials.Contains(recorded) ? "a denial" : "an approval")}), but the store has no readable decision file with that hash");
         }
 
         checks.Sort((a, b) => a.Time.CompareTo(b.Time));
@@ -465,7 +484,23 @@ internal sealed class ApprovalService : IDisposable
     private void AppendLocked(IEnumerable<LedgerEvent> events) => Ledger.AppendLocked(events.Select(Stamp).ToList());
 
     /// <summary>What the ledger says about each request (or one).</summary>
-    internal Dictionary<string, RequestHistory> LedgerFacts(string? requestId) => RequestHistory.Read(Ledger.Read(), requestId);
+    /// <remarks>
+    /// Only from the verified ledger: every entry chained and signed by a trusted ledger signer, the
+    /// checkpoints and this machine's witness agreeing. A service that writes refuses a ledger that does not
+    /// verify (LedgerTampered); a read-only one reads the entries up to the first that does not verify and
+    /// marks every request Invalid, so that Get-ApprovalRequest keeps showing what there is.
+    /// </remarks>
+    internal Dictionary<string, RequestHistory> LedgerFacts(string? requestId)
+    {
+        var (entries, result) = Ledger.ReadVerified();
+        LedgerVerification = result;
+        if (!result.IsValid && _signer is not null)
+        {
+            throw AuditLedger.Tampered(result, "no request's state is read from it, and nothing was written");
+        }
+
+        return RequestHistory.Read(entries, requestId);
+    }
 
     /// <summary>A request id: <c>req-</c> (or <c>rev-</c> for an emergency revocation), the UTC date, eight random hex digits.</summary>
     internal static string NewRequestId(string prefix, DateTimeOffset now)

@@ -117,6 +117,12 @@ public sealed class ExposureSummary
             f.GetProperty("resource").GetString()!, f.GetProperty("count").GetInt32(), f.GetProperty("hardDeny").GetBoolean(),
             f.GetProperty("message").GetString()!)).ToList();
         Notes = json.GetProperty("notes").EnumerateArray().Select(n => n.GetString()!).ToList();
+        if (json.TryGetProperty("coverage", out var cov) && cov.ValueKind == JsonValueKind.Object
+            && Enum.TryParse<Coverage>(cov.GetProperty("level").GetString(), out var level))
+        {
+            Coverage = level;
+            CoverageReasons = cov.GetProperty("reasons").EnumerateArray().Select(r => r.GetString()!).ToList();
+        }
         var d = json.GetProperty("directory");
         TenantId = d.GetProperty("tenant").GetString()!;
         DirectoryCapturedAt = d.TryGetProperty("capturedAt", out var c) ? c.GetString() : null;
@@ -151,6 +157,12 @@ public sealed class ExposureSummary
     public IReadOnlyList<ExposureSummaryFinding> Findings { get; }
 
     public IReadOnlyList<string> Notes { get; }
+
+    /// <summary>What the preview approvers saw could see; Unknown for a request opened by a version that did not record it.</summary>
+    public Coverage Coverage { get; } = Coverage.Unknown;
+
+    /// <summary>Why that coverage was not Complete.</summary>
+    public IReadOnlyList<string> CoverageReasons { get; } = Array.Empty<string>();
 
     public string TenantId { get; }
 
@@ -214,6 +226,11 @@ public sealed class ExposureSummary
                 ["message"] = f.Message,
             }).ToList(),
             ["notes"] = report.Notes.Select(n => (object?)n).ToList(),
+            ["coverage"] = new Dictionary<string, object?>
+            {
+                ["level"] = report.Coverage.ToString(),
+                ["reasons"] = report.CoverageReasons.Select(r => (object?)r).ToList(),
+            },
             ["directory"] = directory,
             ["assessedAt"] = GovernanceClock.Format(report.AssessedAt),
         };
@@ -236,6 +253,11 @@ public sealed class ExposureSummary
             $"Who gains: {GainedMembers} member(s), {GainedGuests} guest(s), {GainedServicePrincipals} service principal(s), {GainedAgents} agent(s)"
                 + (GainedAnonymous ? ", and ANYONE WITH A LINK." : "."),
         };
+        if (Coverage != Coverage.Complete)
+        {
+            lines.Add($"Coverage {Coverage}" + (CoverageReasons.Count > 0 ? $": the preview could not see {string.Join("; ", CoverageReasons.Take(5))}" + (CoverageReasons.Count > 5 ? $" (and {CoverageReasons.Count - 5} more)." : ".") : "."));
+        }
+
         foreach (var r in Resources.Take(10))
         {
             lines.Add($"  {r.DisplayName} ({r.ResourceId}, {r.Sensitivity}{(r.PersonalData ? ", personal data" : string.Empty)}): +{r.Gained} -{r.Lost}");
@@ -256,7 +278,8 @@ public sealed class ExposureSummary
             lines.Add($"  ... and {Findings.Count - 10} more finding(s).");
         }
 
-        return string.Join(Environment.NewLine, lines);
+        // Display names and messages come from the directory: each line shown as text, never as terminal control.
+        return Display.SafeText.Lines(lines);
     }
 
     public override string ToString() => $"{RiskLevel}: {PrincipalsGained} principals gain access to {Resources.Count} resources";

@@ -128,30 +128,8 @@ internal static class IdentityText
         return count;
     }
 
-    /// <summary>A name as an error message may show it: invisible characters and controls as U+XXXX.</summary>
-    public static string Visible(string? text)
-    {
-        if (text is null)
-        {
-            return string.Empty;
-        }
-
-        var sb = new StringBuilder(text.Length);
-        for (var i = 0; i < text.Length; i++)
-        {
-            var cp = CodePointAt(text, ref i);
-            if (IsInvisible(cp) || (cp < 0x10000 && char.IsWhiteSpace((char)cp) && cp != ' '))
-            {
-                sb.Append("<U+").Append(cp.ToString("X4", CultureInfo.InvariantCulture)).Append('>');
-            }
-            else
-            {
-                sb.Append(char.ConvertFromUtf32(cp));
-            }
-        }
-
-        return sb.ToString();
-    }
+    /// <summary>A name as an error message may show it: invisible characters and controls as U+XXXX (Display.SafeText, the one way text is shown).</summary>
+    public static string Visible(string? text) => Display.SafeText.Show(text);
 
     /// <summary>The code point at <paramref name="i"/> (a surrogate pair read whole, <paramref name="i"/> left on its second half; a lone surrogate as itself).</summary>
     private static int CodePointAt(string s, ref int i) =>

@@ -25,6 +25,7 @@ public sealed class PublicKey : IEquatable<PublicKey>
     private readonly byte[] _spki;
     private readonly ECParameters? _ec;
     private readonly RSAParameters? _rsa;
+    private ECDsa? _ecdsa;
 
     private PublicKey(byte[] spki, ECParameters? ec, RSAParameters? rsa)
     {
@@ -210,8 +211,12 @@ public sealed class PublicKey : IEquatable<PublicKey>
                     return false;
                 }
 
-                using var ecdsa = ECDsa.Create(ec);
-                return ecdsa.VerifyData(data, signature, HashAlgorithmName.SHA256);
+                // One imported key per public key: the ledger verifies a signature per entry.
+                lock (_spki)
+                {
+                    _ecdsa ??= ECDsa.Create(ec);
+                    return _ecdsa.VerifyData(data, signature, HashAlgorithmName.SHA256);
+                }
             }
 
             using var rsa = RSA.Create();

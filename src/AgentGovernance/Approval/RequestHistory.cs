@@ -66,6 +66,9 @@ internal sealed class RequestHistory
 
     public HashSet<string> Decisions { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The hashes of the recorded decisions that are denials.</summary>
+    public HashSet<string> Denials { get; } = new(StringComparer.Ordinal);
+
     public bool Expired { get; set; }
 
     public List<ApplyAttempt> Applies { get; } = new();
@@ -113,6 +116,10 @@ internal sealed class RequestHistory
                 if (d["decisionHash"] is string hash)
                 {
                     Decisions.Add(hash);
+                    if (e.Event == LedgerEvents.Denied)
+                    {
+                        Denials.Add(hash);
+                    }
                 }
 
                 break;

@@ -89,7 +89,11 @@ public sealed class AccessChange
     /// <summary>The ISO 8601 duration as written (e.g. PT2H), or null for a permanent change.</summary>
     public string? Duration { get; }
 
-    public TimeSpan? DurationTimeSpan { get; }
+    /// <summary>
+    /// <see cref="Duration"/> as a TimeSpan. Internal, so ConvertTo-Json writes the duration once, as
+    /// ISO 8601; PowerShell reads it as the hidden property DurationTimeSpan (Display.ViewMembers).
+    /// </summary>
+    internal TimeSpan? DurationTimeSpan { get; }
 
     public IReadOnlyList<AccessOperation> Operations { get; }
 

@@ -3,6 +3,7 @@ using AgentGovernance.Directory;
 
 namespace AgentGovernance.Changes;
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum OperationKind
 {
     Grant,
@@ -13,6 +14,7 @@ public enum OperationKind
     CreateLink,
 }
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum LinkScope
 {
     Anonymous,

@@ -79,3 +79,46 @@ public sealed class RequestIdCompleter : IArgumentCompleter
         }
     }
 }
+
+
+/// <summary>Completes -Role: read, write and owner, then the other role names the session's directory grants (on the resource given, when one is).</summary>
+public sealed class RoleCompleter : IArgumentCompleter
+{
+    /// <summary>The role names the module knows: read, write and owner rank access; member is a directory role's membership.</summary>
+    internal static readonly string[] Known = { "read", "write", "owner", "member" };
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var word = wordToComplete.Trim('\'', '"');
+        var resource = fakeBoundParameters["ResourceId"] as string;
+        var link = fakeBoundParameters.Contains("CreateLink");
+        var names = link ? new List<string> { "read", "write" } : Known.ToList();
+        if (!link)
+        {
+            names.AddRange(GrantedRoles(GovernanceSession.Current?.Snapshot, resource).Where(r => !names.Contains(r)));
+        }
+
+        return names
+            .Where(r => r.StartsWith(word, StringComparison.OrdinalIgnoreCase))
+            .Select(r => new CompletionResult(r, r, CompletionResultType.ParameterValue,
+                Array.IndexOf(Directory.Roles.Names, r) >= 0 ? r + " (ranks access: read < write < owner)"
+                    : r == "member" ? "member (of a directory role)" : r + " (granted in this directory; counts as read)"))
+            .ToList();
+    }
+
+    /// <summary>The role names a snapshot grants, on one resource or anywhere, in ordinal order.</summary>
+    internal static List<string> GrantedRoles(Directory.AccessSnapshot? snapshot, string? resourceId)
+    {
+        if (snapshot is null)
+        {
+            return new List<string>();
+        }
+
+        return snapshot.Grants
+            .Where(g => resourceId is null || g.ResourceId == resourceId)
+            .Select(g => g.Role)
+            .Distinct(StringComparer.Ordinal)
+            .OrderBy(r => r, StringComparer.Ordinal)
+            .ToList();
+    }
+}

@@ -96,7 +96,7 @@ public sealed partial class ConnectAgentGovernanceCommand
     private void ConnectGraph()
     {
         var previous = GovernanceSession.Current;
-        if (ResolvePolicy(previous) is not { } policy || !ResolveStore(previous, out var storePath, out var signerPath))
+        if (ResolvePolicy(previous) is not { } policy || !ResolveStore(previous, out var storePath, out var signerPath, out var tableStore))
         {
             return;
         }
@@ -128,7 +128,7 @@ public sealed partial class ConnectAgentGovernanceCommand
         WriteVerbose($"Signing in to {options.Endpoint} ({options.SignIn}) for tenant {TenantId}");
         var provider = GraphLoader.Connect(options, MyInvocation.MyCommand.Module?.ModuleBase);
         WriteVerbose($"Tenant {provider.TenantId} ({provider.TenantDisplayName ?? "no display name"}): {provider.Statistics}.");
-        Commit(new GovernanceSession(null, policy, storePath, signerPath, provider), previous);
+        Commit(new GovernanceSession(null, policy, storePath, signerPath, provider, tableStore), previous);
     }
 
     private GraphSignIn SignInKind() => ParameterSetName switch

@@ -63,7 +63,7 @@ public sealed partial class ConnectAgentGovernanceCommand : GovernanceCmdlet
                 }
 
                 WriteVerbose($"Reading snapshot {path}");
-                snapshot = SnapshotReader.ReadFile(path);
+                snapshot = ReadSnapshot(path);
             }
 
             var previous = GovernanceSession.Current;
@@ -75,12 +75,12 @@ public sealed partial class ConnectAgentGovernanceCommand : GovernanceCmdlet
             // A new snapshot replaces a live connection; a policy-only call keeps whichever directory the session had.
             var provider = snapshot is null ? previous?.Provider : null;
             snapshot ??= provider is null ? previous?.Snapshot : null;
-            if (!ResolveStore(previous, out var storePath, out var signerPath))
+            if (!ResolveStore(previous, out var storePath, out var signerPath, out var tableStore))
             {
                 return;
             }
 
-            Commit(new GovernanceSession(snapshot, policy, storePath, signerPath, provider), previous);
+            Commit(new GovernanceSession(snapshot, policy, storePath, signerPath, provider, tableStore), previous);
         }
         catch (GovernanceException e)
         {
@@ -105,12 +105,30 @@ public sealed partial class ConnectAgentGovernanceCommand : GovernanceCmdlet
     }
 
     /// <summary>The store and ledger signer given (the store opened now, so a folder that cannot be one fails here), else the session's; false after an error record.</summary>
-    private bool ResolveStore(GovernanceSession? previous, out string? storePath, out string? signerPath)
+    private bool ResolveStore(GovernanceSession? previous, out string? storePath, out string? signerPath, out Stores.TableStoreOptions? tableStore)
     {
         storePath = previous?.StorePath;
         signerPath = previous?.LedgerSignerPath;
-        if (StorePath is not null)
+        tableStore = previous?.TableStore;
+        if (TableStoreOptionsGiven(out var table))
         {
+            if (StorePath is not null)
+            {
+                throw new GovernanceException("StoreAmbiguous", GovernanceErrorKind.InvalidArgument,
+                    "Give -StorePath (a folder store) or the table store's -StoreEndpoint / -StoreConnectionString, not both.");
+            }
+
+            // Opened now, so a table that cannot be reached or a credential that is refused fails here.
+            using (Stores.TableStoreLoader.Open(table!, MyInvocation.MyCommand.Module?.ModuleBase))
+            {
+            }
+
+            tableStore = table;
+            storePath = null;
+        }
+        else if (StorePath is not null)
+        {
+            tableStore = null;
             if (FileSystemFolder(StorePath) is not { } folder)
             {
                 return false;

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Security;
@@ -81,14 +82,17 @@ public abstract class DecisionCommand : GovernanceCmdlet
             }
 
             var text = Render(request, approver!.Id);
-            WriteVerbose(text);
+            foreach (var line in text.Split(new[] { Environment.NewLine }, StringSplitOptions.None))
+            {
+                WriteVerbose(line);
+            }
             if (request.Status == ApprovalStatus.Approved && Kind == DecisionKind.Approve)
             {
                 WriteWarning($"{request.RequestId} already has its quorum ({request.Quorum}); your approval is recorded as well.");
             }
 
-            if (!ShouldProcessUnlessForced(Force, $"{verb} {request.RequestId} as {approver.Id}: {request.Title ?? request.ChangeId}",
-                    $"{text}{Environment.NewLine}{Environment.NewLine}Sign this {verb.ToLowerInvariant()} decision as {approver.Id}?", $"{verb} access change"))
+            if (!ShouldProcessUnlessForced(Force, Display.SafeText.Show($"{verb} {request.RequestId} as {approver.Id}: {request.Title ?? request.ChangeId}"),
+                    text.Split(new[] { Environment.NewLine }, StringSplitOptions.None).Concat(new[] { string.Empty, $"Sign this {verb.ToLowerInvariant()} decision as {approver.Id}?" }), $"{verb} access change"))
             {
                 return;
             }
@@ -143,24 +147,30 @@ public abstract class DecisionCommand : GovernanceCmdlet
     /// <summary>The stored request as a person reads it before signing.</summary>
     internal static string Render(ApprovalRequest request, string approver)
     {
+        // Every line is made of document and directory text: each is shown with its controls, newlines,
+        // ESC sequences and bidi overrides visible, so no field can fake or hide a line of this prompt.
         var change = request.Change;
-        var sb = new StringBuilder();
-        sb.AppendLine($"Request {request.RequestId}{(request.BreakGlass ? " (BREAK-GLASS: " + request.BreakGlassReason + ")" : string.Empty)}: {change.Title ?? "(no title)"}");
+        var lines = new List<string>
+        {
+            $"Request {request.RequestId}{(request.BreakGlass ? " (BREAK-GLASS: " + request.BreakGlassReason + ")" : string.Empty)}: {change.Title ?? "(no title)"}",
+        };
         if (change.Justification is not null)
         {
-            sb.AppendLine($"Why: {change.Justification}");
+            lines.Add($"Why: {change.Justification}");
         }
 
-        sb.AppendLine($"Suggested by {change.SuggestedBy?.ToString() ?? "nobody named"}{(change.SuggestedBy?.Source is { } src ? " at " + src : string.Empty)}; requested by {request.RequestedBy}; " +
-                      (change.Duration is null ? "permanent." : $"for {change.Duration}."));
+        lines.Add($"Suggested by {change.SuggestedBy?.ToString() ?? "nobody named"}{(change.SuggestedBy?.Source is { } src ? " at " + src : string.Empty)}; requested by {request.RequestedBy}; " +
+                  (change.Duration is null ? "permanent." : $"for {change.Duration}."));
         foreach (var op in change.Operations)
         {
-            sb.AppendLine("  - " + op);
+            lines.Add("  - " + op);
         }
 
+        var sb = new StringBuilder();
+        sb.AppendLine(Display.SafeText.Lines(lines));
         sb.AppendLine(request.Exposure.Render());
         sb.AppendLine($"Change {request.ChangeId}; report {request.ReportHash}.");
-        sb.Append($"Approvals {request.Quorum} ({string.Join(", ", request.ApprovedBy.DefaultIfEmpty("none yet"))}); expires {GovernanceClock.Format(request.ExpiresAt)}; you sign as {approver}.");
+        sb.Append(Display.SafeText.Show($"Approvals {request.Quorum} ({string.Join(", ", request.ApprovedBy.DefaultIfEmpty("none yet"))}); expires {GovernanceClock.Format(request.ExpiresAt)}; you sign as {approver}."));
         return sb.ToString();
     }
 }

@@ -68,7 +68,7 @@ public sealed class ExportAccessSnapshotCommand : GovernanceCmdlet
 
         try
         {
-            SnapshotWriter.WriteFile(snapshot, path, overwrite: !NoClobber);
+            WriteSnapshot(snapshot, path, overwrite: !NoClobber);
             _written = path;
             if (PassThru)
             {
@@ -167,7 +167,7 @@ public sealed class ExportAccessSnapshotCommand : GovernanceCmdlet
         WriteVerbose($"Read {snapshot.PrincipalCount} principals, {snapshot.MembershipCount} memberships, {snapshot.ResourceCount} resources and {snapshot.GrantCount} grants with {live.Statistics.Requests - before} HTTP requests (this connection so far: {live.Statistics}).");
         try
         {
-            SnapshotWriter.WriteFile(snapshot, path, overwrite: !NoClobber);
+            WriteSnapshot(snapshot, path, overwrite: !NoClobber);
             System.IO.File.Delete(journal); // written: nothing left to resume
             if (PassThru)
             {

@@ -47,6 +47,12 @@ public sealed class ExportGovernanceAuditLogCommand : GovernanceCmdlet
 
         try
         {
+            if (Format == LedgerExportFormat.Anchor)
+            {
+                ExportAnchor(file);
+                return;
+            }
+
             IEnumerable<LedgerEntry> entries = _piped;
             ApprovalLedgerReader? reader = null;
             if (!MyInvocation.ExpectingInput)
@@ -78,6 +84,30 @@ public sealed class ExportGovernanceAuditLogCommand : GovernanceCmdlet
         catch (GovernanceException e)
         {
             WriteGovernanceError(e, file);
+        }
+    }
+
+    /// <summary>A checkpoint of the verified head, signed now by this machine's ledger signer, written on its own line.</summary>
+    private void ExportAnchor(string file)
+    {
+        if (MyInvocation.ExpectingInput)
+        {
+            throw new GovernanceException("AnchorNeedsLedger", GovernanceErrorKind.InvalidArgument,
+                "An anchor vouches for the whole ledger, not for entries piped in: run Export-GovernanceAuditLog -Format Anchor without input.", file);
+        }
+
+        if (!ShouldProcess(file, "Export a signed anchor of the ledger's head"))
+        {
+            return;
+        }
+
+        using var approvals = OpenApprovals();
+        var line = approvals.Ledger.Anchor();
+        AtomicFile.Write(file, s => s.Write(line, 0, line.Length), overwrite: !NoClobber);
+        WriteVerbose($"Anchor of {approvals.Store.Location}: {Encoding.UTF8.GetString(line).TrimEnd()}");
+        if (PassThru)
+        {
+            WriteFileItem(file);
         }
     }
 

@@ -54,7 +54,8 @@ public sealed class GetGovernanceAuditLogCommand : GovernanceCmdlet
         try
         {
             using var approvals = OpenApprovals(writes: false);
-            foreach (var entry in approvals.Ledger.Read())
+            foreach (var entry in approvals.Ledger.Read((line, problem) => WriteWarning(
+                $"Line {line} of the ledger is not an entry ({AgentGovernance.Approval.IdentityText.Visible(problem)}): it was skipped. The ledger was changed or damaged; Test-GovernanceAuditLog names where, and about_AgentGovernance says how to recover.")))
             {
                 if ((ChangeId is not null && !string.Equals(entry.ChangeId, ChangeId, StringComparison.OrdinalIgnoreCase))
                     || (RequestId is not null && !string.Equals(entry.RequestId, RequestId, StringComparison.OrdinalIgnoreCase))

@@ -34,15 +34,102 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
     internal static ErrorRecord Record(GovernanceException e, object? target = null)
     {
         var record = new ErrorRecord(e, e.ErrorId, Category(e.Kind), target ?? e.Target);
-        if (e is DocumentException d)
+        // A message may quote document or directory text: the console shows it neutrally (Display.SafeText).
+        var shown = Display.SafeText.Show(e.Message);
+        if (e is DocumentException)
         {
-            record.ErrorDetails = new ErrorDetails(e.Message)
+            record.ErrorDetails = new ErrorDetails(shown)
             {
                 RecommendedAction = "Correct the field named in the message and try again.",
             };
         }
+        else if (!ReferenceEquals(shown, e.Message) && shown != e.Message)
+        {
+            record.ErrorDetails = new ErrorDetails(shown);
+        }
 
         return record;
+    }
+
+    /// <summary>
+    /// Verbose lines quote document and directory text: written with controls, ESC sequences, bidi
+    /// overrides and newlines made visible (Display.SafeText), so one verbose call is one honest line.
+    /// </summary>
+    public new void WriteVerbose(string text) => base.WriteVerbose(Display.SafeText.Show(text));
+
+    /// <summary>Warnings, like verbose lines, are shown neutrally (Display.SafeText).</summary>
+    public new void WriteWarning(string text) => base.WriteWarning(Display.SafeText.Show(text));
+
+    /// <summary>ShouldProcess with its target and action shown neutrally (they name titles and ids from documents).</summary>
+    public new bool ShouldProcess(string target, string action) => base.ShouldProcess(Display.SafeText.Show(target), Display.SafeText.Show(action));
+
+    /// <summary>ShouldProcess with a prompt, all of it shown neutrally: a newline in what it quotes stays visible.</summary>
+    public new bool ShouldProcess(string description, string warning, string caption) =>
+        base.ShouldProcess(Display.SafeText.Show(description), Display.SafeText.Show(warning), Display.SafeText.Show(caption));
+
+    /// <summary>ShouldProcess with a prompt of several lines, each shown neutrally: the only line breaks are between them.</summary>
+    internal bool ShouldProcessLines(string description, IEnumerable<string> promptLines, string caption) =>
+        base.ShouldProcess(Display.SafeText.Show(description), Display.SafeText.Lines(promptLines), Display.SafeText.Show(caption));
+
+    /// <summary>A snapshot file at least this large is read with Write-Progress records.</summary>
+    internal const long ProgressFileBytes = 4L << 20;
+
+    /// <summary>A snapshot with at least this many entries (principals, resources and grants) is written with Write-Progress records.</summary>
+    internal const long ProgressEntries = 20_000;
+
+    /// <summary>Reads a snapshot file; one at least <see cref="ProgressFileBytes"/> long tells its progress.</summary>
+    internal AccessSnapshot ReadSnapshot(string path)
+    {
+        long size;
+        try
+        {
+            size = new System.IO.FileInfo(path).Length;
+        }
+        catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException)
+        {
+            size = 0;
+        }
+
+        if (size < ProgressFileBytes)
+        {
+            return SnapshotReader.ReadFile(path);
+        }
+
+        var activity = "Reading snapshot " + Display.SafeText.Show(path);
+        try
+        {
+            return SnapshotReader.ReadFile(path, (what, done, total) => WriteProgress(new ProgressRecord(0x5A47, activity, $"Reading {what}: {done >> 20} of {total >> 20} MB")
+            {
+                PercentComplete = (int)Math.Min(100, done * 100 / Math.Max(1, total)),
+            }));
+        }
+        finally
+        {
+            WriteProgress(new ProgressRecord(0x5A47, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
+    }
+
+    /// <summary>Writes a snapshot file; one of at least <see cref="ProgressEntries"/> entries tells its progress.</summary>
+    internal void WriteSnapshot(AccessSnapshot snapshot, string path, bool overwrite)
+    {
+        if ((long)snapshot.PrincipalCount + snapshot.ResourceCount + snapshot.GrantCount < ProgressEntries)
+        {
+            SnapshotWriter.WriteFile(snapshot, path, overwrite);
+            return;
+        }
+
+        var activity = "Writing snapshot " + Display.SafeText.Show(path);
+        try
+        {
+            SnapshotWriter.WriteFile(snapshot, path, overwrite, (what, done, total) => WriteProgress(new ProgressRecord(0x5A48, activity, $"Writing {what}: {done:N0} of {total:N0} entries")
+            {
+                PercentComplete = (int)Math.Min(100, done * 100 / Math.Max(1, total)),
+            }));
+        }
+        finally
+        {
+            WriteProgress(new ProgressRecord(0x5A48, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
     }
 
     /// <summary>Writes a non-terminating error and lets the pipeline go on with the next item.</summary>
@@ -141,10 +228,11 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
     internal ApprovalService OpenApprovals(GovernancePolicy? policy = null, AccessSnapshot? snapshot = null, bool writes = true)
     {
         var session = Session;
-        var store = FolderStore.Open(session.StorePath);
+        var store = session.OpenStore();
         var signer = writes ? LedgerSigner.OpenOrCreate(session.LedgerSignerPath) : null;
         WriteVerbose($"Store {store.Location} (id {store.StoreId}){(signer is null ? string.Empty : "; ledger signer " + signer.PublicKey.KeyId)}.");
-        return new ApprovalService(store, signer, CurrentPolicy(policy), snapshot ?? session.Snapshot);
+        var witness = LedgerSigner.WitnessPathFor(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(session.LedgerSignerPath))!, store.StoreId);
+        return new ApprovalService(store, signer, CurrentPolicy(policy), snapshot ?? session.Snapshot, witness);
     }
 
     /// <summary>
@@ -236,14 +324,18 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
     /// ShouldProcess for a ConfirmImpact High action that <c>-Force</c> may confirm in advance: -WhatIf
     /// still only tells, an explicit -Confirm still asks, and -Force alone goes ahead without a prompt.
     /// </summary>
-    protected bool ShouldProcessUnlessForced(bool force, string description, string warning, string caption)
+    protected bool ShouldProcessUnlessForced(bool force, string description, string warning, string caption) =>
+        ShouldProcessUnlessForced(force, description, new[] { warning }, caption);
+
+    /// <summary>ShouldProcessUnlessForced with a prompt of several lines (each shown neutrally).</summary>
+    protected bool ShouldProcessUnlessForced(bool force, string description, IEnumerable<string> promptLines, string caption)
     {
         if (force && !WhatIfInEffect && !MyInvocation.BoundParameters.ContainsKey("Confirm"))
         {
             return true;
         }
 
-        return ShouldProcess(description, warning, caption);
+        return ShouldProcessLines(description, promptLines, caption);
     }
 
     /// <summary>A folder path (relative to PowerShell's location); PathNotFileSystem for another provider, PathIsFile for a file.</summary>

@@ -13,16 +13,27 @@ public sealed class GovernanceSession
 {
     private static readonly ConditionalWeakTable<Runspace, GovernanceSession> Sessions = new();
 
-    internal GovernanceSession(AccessSnapshot? snapshot, GovernancePolicy policy, string? storePath = null, string? ledgerSignerPath = null, IDirectoryProvider? provider = null)
+    internal GovernanceSession(AccessSnapshot? snapshot, GovernancePolicy policy, string? storePath = null, string? ledgerSignerPath = null, IDirectoryProvider? provider = null,
+        TableStoreOptions? tableStore = null)
     {
         Snapshot = snapshot;
         Policy = policy;
-        StorePath = storePath ?? FolderStore.DefaultPath;
+        TableStore = tableStore;
+        StorePath = tableStore?.Describe() ?? storePath ?? FolderStore.DefaultPath;
         LedgerSignerPath = ledgerSignerPath ?? LedgerSigner.DefaultPath;
         Provider = provider;
     }
 
-    internal GovernanceSession WithSnapshot(AccessSnapshot snapshot) => new(snapshot, Policy, StorePath, LedgerSignerPath, Provider);
+    internal GovernanceSession WithSnapshot(AccessSnapshot snapshot) => new(snapshot, Policy, StorePath, LedgerSignerPath, Provider, TableStore);
+
+    /// <summary>The Azure Table Storage store when connected with -StoreEndpoint or -StoreConnectionString; null for a folder store.</summary>
+    internal TableStoreOptions? TableStore { get; }
+
+    /// <summary><c>folder</c> or <c>azureTable</c>.</summary>
+    public string StoreKind => TableStore is null ? "folder" : "azureTable";
+
+    /// <summary>Opens the session's store: the table's (loaded in the module's own load context) or the folder's.</summary>
+    internal IGovernanceStore OpenStore() => TableStore is { } table ? TableStoreLoader.Open(table) : FolderStore.Open(StorePath);
 
     /// <summary>What a PowerShell session uses before Connect-AgentGovernance: no snapshot, the built-in policy, the default store.</summary>
     internal static GovernanceSession Defaults => new(null, GovernancePolicy.Default);
@@ -42,7 +53,7 @@ public sealed class GovernanceSession
     /// <summary>The policy file, or "(built-in defaults)".</summary>
     public string PolicySource => Policy.Source ?? "(built-in defaults)";
 
-    /// <summary>The folder that holds approval requests, decisions and the ledger.</summary>
+    /// <summary>The folder that holds approval requests, decisions and the ledger (for a table store: its endpoint and table).</summary>
     public string StorePath { get; }
 
     /// <summary>The key that signs ledger checkpoints (created there on first use, readable by its owner only).</summary>

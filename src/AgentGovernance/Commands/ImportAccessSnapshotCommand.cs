@@ -27,7 +27,7 @@ public sealed class ImportAccessSnapshotCommand : GovernanceCmdlet
             try
             {
                 var watch = Stopwatch.StartNew();
-                var snapshot = SnapshotReader.ReadFile(file);
+                var snapshot = ReadSnapshot(file);
                 WriteVerbose($"Read {file}: {snapshot.PrincipalCount} principals, {snapshot.MembershipCount} memberships, {snapshot.ResourceCount} resources, {snapshot.GrantCount} grants in {watch.ElapsedMilliseconds} ms.");
                 WriteObject(snapshot);
             }

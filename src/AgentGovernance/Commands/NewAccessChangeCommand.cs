@@ -60,6 +60,7 @@ public sealed class NewAccessChangeCommand : GovernanceCmdlet
     [Parameter(ParameterSetName = RevokeSet)]
     [Parameter(ParameterSetName = LinkSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RoleCompleter))]
     public string Role { get; set; } = "read";
 
     [Parameter(ParameterSetName = AddMemberSet, Mandatory = true)]
@@ -116,6 +117,11 @@ public sealed class NewAccessChangeCommand : GovernanceCmdlet
     {
         try
         {
+            if (ParameterSetName is GrantSet or RevokeSet or LinkSet)
+            {
+                Role = CheckRole(Role, ResourceId);
+            }
+
             var ops = ParameterSetName switch
             {
                 GrantSet => new List<AccessOperation> { AccessOperation.Grant(ResourceId, PrincipalId, Role) },
@@ -136,6 +142,32 @@ public sealed class NewAccessChangeCommand : GovernanceCmdlet
         {
             ThrowGovernanceError(e);
         }
+    }
+
+    /// <summary>
+    /// read, write or owner (in any case), member (a directory role's membership, as Microsoft Graph
+    /// reads and writes it), or a role name the connected directory grants. Another name would
+    /// silently count as read, so a typo (reader, Owners) is RoleUnknown.
+    /// </summary>
+    internal static string CheckRole(string role, string? resourceId)
+    {
+        var known = Array.Find(RoleCompleter.Known, r => string.Equals(r, role, StringComparison.OrdinalIgnoreCase));
+        if (known is not null)
+        {
+            return known;
+        }
+
+        var granted = RoleCompleter.GrantedRoles(GovernanceSession.Current?.Snapshot, null);
+        if (granted.Contains(role, StringComparer.Ordinal))
+        {
+            return role;
+        }
+
+        var others = granted.Except(RoleCompleter.Known, StringComparer.Ordinal).Take(10).ToList();
+        throw new GovernanceException("RoleUnknown", GovernanceErrorKind.InvalidArgument,
+            $"-Role '{Display.SafeText.Show(role)}' is not a role: give read, write or owner (member for a directory role)" +
+            (others.Count > 0 ? $", or a role the connected directory grants ({string.Join(", ", others.Select(Display.SafeText.Show))})" : string.Empty) +
+            ". Another name would count as read.", role);
     }
 
     private static Hashtable Unwrap(IDictionary map)

@@ -17,7 +17,7 @@ namespace AgentGovernance.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Request, "HumanApproval", DefaultParameterSetName = ChangeSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(ApprovalRequest))]
-public sealed class RequestHumanApprovalCommand : GovernanceCmdlet
+public sealed partial class RequestHumanApprovalCommand : GovernanceCmdlet
 {
     private const string ChangeSet = "Change";
     private const string ReportSet = "Report";
@@ -70,6 +70,10 @@ public sealed class RequestHumanApprovalCommand : GovernanceCmdlet
     [DurationTransformation]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Tells the approvers through the policy's Notifications channels once the request is open (a failed send never fails the request).</summary>
+    [Parameter]
+    public SwitchParameter Notify { get; set; }
+
     protected override void ProcessRecord()
     {
         if (PollInterval < TimeSpan.FromMilliseconds(100))
@@ -85,6 +89,12 @@ public sealed class RequestHumanApprovalCommand : GovernanceCmdlet
         }
 
         var policy = CurrentPolicy(Policy);
+        if (Notify && !policy.Notifications.Any)
+        {
+            WriteGovernanceError(SendApprovalNotificationCommand.NoChannel(policy));
+            return;
+        }
+
         ExposureReport report;
         try
         {
@@ -120,6 +130,11 @@ public sealed class RequestHumanApprovalCommand : GovernanceCmdlet
                 WriteWarning($"BREAK-GLASS request {request.RequestId}: it needs {request.RequiredApprovals} approvals from break-glass approvers, and the ledger marks it.");
             }
 
+            if (Notify)
+            {
+                NotifyOpened(approvals, request);
+            }
+
             WriteObject(Wait ? WaitForDecision(approvals, request) : request);
         }
         catch (GovernanceException e)
@@ -133,7 +148,7 @@ public sealed class RequestHumanApprovalCommand : GovernanceCmdlet
     /// <summary>The current policy decides how many approvals and whether it is blocked, even for a report made under another.</summary>
     private static ExposureReport Strictest(ExposureReport report, GovernancePolicy policy)
     {
-        var blocked = report.Findings.Any(f => policy.HardDenyAt(f.RuleId) is { } at && f.Severity >= at);
+        var blocked = report.Findings.Any(f => f.RuleId != ExposureReport.CoverageRuleId && policy.HardDenyAt(f.RuleId) is { } at && f.Severity >= at);
         var required = Math.Max(report.RequiredApprovals, policy.RequiredApprovals(report.RiskLevel));
         return blocked == report.Blocked && required == report.RequiredApprovals ? report : ExposureEngine.Assess(report.Snapshot, report.Change, policy, report.AssessedAt);
     }

@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using System.Management.Automation;
 using AgentGovernance.Ledger;
 
@@ -15,14 +17,36 @@ public sealed class TestGovernanceAuditLogCommand : GovernanceCmdlet
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
+    /// <summary>Anchor files (from Export-GovernanceAuditLog -Format Anchor, kept outside the store): the store must not be older than any.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Anchor { get; set; }
+
     protected override void EndProcessing()
     {
         try
         {
             using var approvals = OpenApprovals(writes: false);
             var session = Session;
-            var result = LedgerVerifier.Verify(approvals.Store, approvals.Policy.LedgerSigners, LedgerSigner.WitnessPathFor(
-                System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(session.LedgerSignerPath))!, approvals.Store.StoreId));
+            List<byte[]>? anchors = null;
+            foreach (var path in Anchor ?? Array.Empty<string>())
+            {
+                if (FileSystemPath(path) is not { } file)
+                {
+                    return;
+                }
+
+                anchors ??= new List<byte[]>();
+                var bytes = IO.DocumentFile.ReadAllBytes(file, "Anchor");
+                anchors.AddRange(SplitLines(bytes));
+            }
+
+            var result = LedgerVerifier.Verify(approvals.Store, new LedgerVerifyOptions
+            {
+                Pinned = approvals.Policy.LedgerSigners,
+                WitnessPath = LedgerSigner.WitnessPathFor(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(session.LedgerSignerPath))!, approvals.Store.StoreId),
+                Anchors = anchors,
+            });
             if (Quiet)
             {
                 WriteObject(result.IsValid);
@@ -50,6 +74,26 @@ public sealed class TestGovernanceAuditLogCommand : GovernanceCmdlet
         catch (GovernanceException e)
         {
             WriteGovernanceError(e);
+        }
+    }
+
+    private static IEnumerable<byte[]> SplitLines(byte[] bytes)
+    {
+        var start = 0;
+        for (var i = 0; i <= bytes.Length; i++)
+        {
+            if (i == bytes.Length || bytes[i] == (byte)'\n')
+            {
+                var end = i > start && bytes[i - 1] == (byte)'\r' ? i - 1 : i;
+                if (end > start)
+                {
+                    var line = new byte[end - start];
+                    Buffer.BlockCopy(bytes, start, line, 0, line.Length);
+                    yield return line;
+                }
+
+                start = i + 1;
+            }
         }
     }
 }

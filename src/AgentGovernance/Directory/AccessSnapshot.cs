@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace AgentGovernance.Directory;
 
@@ -35,6 +36,7 @@ public sealed class AccessSnapshot
         CapturedAt = b.CapturedAt;
         Source = b.Source;
         Notes = b.Notes.ToArray();
+        CoverageGaps = b.CoverageGaps.Distinct(StringComparer.Ordinal).ToArray();
         _enabledUserTotal = b.EnabledUserTotal;
 
         _principalIds = b.PrincipalIds.ToArray();
@@ -151,6 +153,12 @@ public sealed class AccessSnapshot
 
     /// <summary>What a partial read of a live tenant could not read or left out; empty for a snapshot file.</summary>
     public IReadOnlyList<string> Notes { get; }
+
+    /// <summary>
+    /// What a live read of this (partial) snapshot could not see of what the change reaches: the
+    /// reasons of a Partial coverage. Empty for a snapshot file, which is the whole graph the preview knows.
+    /// </summary>
+    public IReadOnlyList<string> CoverageGaps { get; }
 
     public int GroupCount { get; }
 

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 
 namespace AgentGovernance.Directory;
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum PrincipalType : byte
 {
     User = 0,
@@ -12,6 +13,7 @@ public enum PrincipalType : byte
     Audience = 3,
 }
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum GroupVisibility : byte
 {
     Private = 0,
@@ -20,6 +22,7 @@ public enum GroupVisibility : byte
 }
 
 /// <summary>Roles in exposure order; role names other than read/write/owner count as Read.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum AccessRole : byte
 {
     None = 0,
@@ -29,6 +32,7 @@ public enum AccessRole : byte
 }
 
 /// <summary>How a principal is counted in an exposure: each principal is exactly one kind.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum PrincipalKind : byte
 {
     Member = 0,
@@ -165,6 +169,9 @@ public sealed class Grant
 /// <summary>Role-name helpers.</summary>
 public static class Roles
 {
+    /// <summary>The three role names that rank access, lowest first.</summary>
+    public static readonly string[] Names = { "read", "write", "owner" };
+
     public static AccessRole Max(AccessRole a, AccessRole b) => a > b ? a : b;
 
     public static AccessRole Level(string role)

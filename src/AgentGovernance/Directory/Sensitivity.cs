@@ -1,6 +1,7 @@
 namespace AgentGovernance.Directory;
 
 /// <summary>Sensitivity labels, in order: a higher value is more sensitive.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum Sensitivity
 {
     Public = 0,

@@ -39,6 +39,9 @@ internal sealed class SnapshotBuilder
     /// </summary>
     public List<string> Notes { get; } = new();
 
+    /// <summary>What a live read could not see of what the change reaches; empty when it saw everything (a snapshot file).</summary>
+    public List<string> CoverageGaps { get; } = new();
+
     /// <summary>
     /// The tenant's enabled users when the snapshot holds only some of them (a partial read of a live
     /// tenant): what percentages are taken of. Null: count the users in the snapshot.

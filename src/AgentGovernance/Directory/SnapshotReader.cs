@@ -20,6 +20,13 @@ public static class SnapshotReader
 
     public static AccessSnapshot ReadFile(string path) => Parse(DocumentFile.ReadAllBytes(path, "Snapshot"), path);
 
+    /// <summary>
+    /// Reads a snapshot file, telling <paramref name="progress"/> (what, bytes read, bytes in all) every
+    /// few thousand entries, so a cmdlet can show progress on a large file.
+    /// </summary>
+    public static AccessSnapshot ReadFile(string path, Action<string, long, long>? progress) =>
+        new Parser(DocumentFile.ReadAllBytes(path, "Snapshot"), path) { Progress = progress }.Run();
+
     public static AccessSnapshot Parse(byte[] utf8, string? source = null) => new Parser(utf8, source).Run();
 
     public static AccessSnapshot ParseText(string json, string? source = null)
@@ -96,6 +103,11 @@ public static class SnapshotReader
         private int[] _stamp = new int[1024];
         private int _offset;
 
+        /// <summary>Told (array name, bytes read, bytes in all) every <see cref="ProgressEvery"/> entries.</summary>
+        public Action<string, long, long>? Progress { get; set; }
+
+        private const int ProgressEvery = 4096;
+
         public Parser(byte[] data, string? file)
         {
             _data = data;
@@ -122,6 +134,7 @@ public static class SnapshotReader
                 throw new DocumentException(ErrorId, _file, null, (e.LineNumber ?? -1) + 1, (e.BytePositionInLine ?? -1) + 1, "not valid JSON: " + StripPosition(e.Message), e);
             }
 
+            Progress?.Invoke("references", _data.Length, _data.Length);
             ResolvePendingGrants();
             ResolveForwardReferences();
             AddGrants();
@@ -202,6 +215,10 @@ public static class SnapshotReader
                 }
 
                 ordinal++;
+                if (Progress is not null && ordinal % ProgressEvery == 0)
+                {
+                    Progress(name, _offset + r.BytesConsumed, _data.Length);
+                }
             }
         }
 

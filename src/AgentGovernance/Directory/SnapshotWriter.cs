@@ -1,3 +1,4 @@
+using System;
 using System.IO;
 using System.Text;
 using AgentGovernance.IO;
@@ -14,6 +15,10 @@ public static class SnapshotWriter
     public static void WriteFile(AccessSnapshot snapshot, string path, bool overwrite = true) =>
         AtomicFile.Write(path, s => Write(snapshot, s), overwrite);
 
+    /// <summary>Writes a snapshot file, telling <paramref name="progress"/> (what, entries written, entries in all) every few thousand entries.</summary>
+    public static void WriteFile(AccessSnapshot snapshot, string path, bool overwrite, Action<string, long, long>? progress) =>
+        AtomicFile.Write(path, s => Write(snapshot, s, progress), overwrite);
+
     public static string WriteString(AccessSnapshot snapshot)
     {
         using var ms = new MemoryStream();
@@ -21,8 +26,13 @@ public static class SnapshotWriter
         return new UTF8Encoding(false).GetString(ms.ToArray());
     }
 
-    public static void Write(AccessSnapshot s, Stream stream)
+    public static void Write(AccessSnapshot s, Stream stream) => Write(s, stream, null);
+
+    private const int ProgressEvery = 4096;
+
+    private static void Write(AccessSnapshot s, Stream stream, Action<string, long, long>? progress)
     {
+        long total = s.PrincipalCount + s.ResourceCount + s.GrantCount;
         var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
         var sb = new StringBuilder(256);
         sb.Append("{\n  \"schema\": ").Append(JsonText.Quote(SnapshotReader.Schema)).Append(",\n  \"tenant\": { \"id\": ").Append(JsonText.Quote(s.TenantId));
@@ -42,6 +52,11 @@ public static class SnapshotWriter
         var first = true;
         for (var i = AccessSnapshot.FirstPrincipal; i < s.PrincipalSlots; i++)
         {
+            if (progress is not null && (i - AccessSnapshot.FirstPrincipal) % ProgressEvery == ProgressEvery - 1)
+            {
+                progress("principals", i - AccessSnapshot.FirstPrincipal, total);
+            }
+
             sb.Clear();
             sb.Append(first ? "\n    { \"id\": " : ",\n    { \"id\": ");
             first = false;
@@ -85,6 +100,11 @@ public static class SnapshotWriter
         first = true;
         for (var r = 0; r < s.ResourceCount; r++)
         {
+            if (progress is not null && r % ProgressEvery == ProgressEvery - 1)
+            {
+                progress("resources", s.PrincipalCount + r, total);
+            }
+
             sb.Clear();
             sb.Append(first ? "\n    { \"id\": " : ",\n    { \"id\": ");
             first = false;
@@ -121,6 +141,11 @@ public static class SnapshotWriter
         first = true;
         for (var g = 0; g < s.GrantCount; g++)
         {
+            if (progress is not null && g % ProgressEvery == ProgressEvery - 1)
+            {
+                progress("grants", (long)s.PrincipalCount + s.ResourceCount + g, total);
+            }
+
             sb.Clear();
             sb.Append(first ? "\n    { \"resource\": " : ",\n    { \"resource\": ");
             first = false;

@@ -6,6 +6,7 @@ using AgentGovernance.Directory;
 namespace AgentGovernance.Exposure;
 
 /// <summary>How an access is given: a grant, a tenant-wide audience, or a Public group's connected resource.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum AccessVia
 {
     Grant,

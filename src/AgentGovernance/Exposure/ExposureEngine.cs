@@ -58,7 +58,7 @@ public static class ExposureEngine
             else
             {
                 // Only memberships changed for this resource: only the changed members' closures can move.
-                candidates ??= new MembershipCandidates(evalBefore, evalAfter, affected.ChangedMembers);
+                candidates ??= new MembershipCandidates(evalBefore, evalAfter, affected, scratch);
                 exposure = DiffCandidates(snapshot, r, candidates, evalAfter, diff, ctx);
             }
 
@@ -109,6 +109,16 @@ public static class ExposureEngine
         }
 
         var findings = Rules.Evaluate(ctx, resources);
+        var coverage = snapshot.CoverageGaps.Count == 0 ? Coverage.Complete : Coverage.Partial;
+        if (coverage != Coverage.Complete && CanWiden(change))
+        {
+            // What could not be read may be exactly what the change opens: never "None" for that reason.
+            findings.Add(new Finding(ExposureReport.CoverageRuleId, policy.IncompleteCoverageRisk, "*",
+                $"Coverage is {coverage}: the preview could not see everything this change reaches ({string.Join("; ", snapshot.CoverageGaps)}). " +
+                $"A change that can widen access is at least {policy.IncompleteCoverageRisk} until it is previewed with full coverage (policy IncompleteCoverageRisk).",
+                0, hardDeny: false));
+        }
+
         var risk = findings.Count == 0 ? RiskLevel.None : findings.Max(f => f.Severity);
         resources.Sort((a, b) =>
         {
@@ -118,8 +128,16 @@ public static class ExposureEngine
             return c != 0 ? c : a.Index.CompareTo(b.Index);
         });
         return new ExposureReport(change, snapshot, after, resources, findings, notes, policy.RequiredApprovals(risk),
-            distinctGained, distinctLost, byKind, now ?? GovernanceClock.UtcNow);
+            distinctGained, distinctLost, byKind, now ?? GovernanceClock.UtcNow)
+        {
+            Coverage = coverage,
+            CoverageReasons = snapshot.CoverageGaps,
+        };
     }
+
+    /// <summary>Whether any operation can give access: a grant, a member added, a sharing link, a visibility change (Public opens connected resources).</summary>
+    internal static bool CanWiden(AccessChange change) =>
+        change.Operations.Any(op => op.Op is OperationKind.Grant or OperationKind.AddMember or OperationKind.CreateLink or OperationKind.SetVisibility);
 
     /// <summary>Applies one operation to the overlay, checking it against the state so far, and records the resources it can affect.</summary>
     private static void ApplyOperation(GraphState after, AccessOperation op, List<string> notes, Affected affected, GraphState before)
@@ -381,10 +399,17 @@ public static class ExposureEngine
         after.EvaluateAudiences(r);
         var grants = after.Grants;
 
-        // Roles through groups, once per class of candidates (same groups above them).
-        var viaBefore = new AccessRole[c.Classes.Count];
-        var viaAfter = new AccessRole[c.Classes.Count];
-        var direct = new List<GrantEntry>();
+        // Roles through groups, once per class of candidates (same kind, same relevant groups above
+        // them in each state): grants x classes, and the classes are few because only the groups
+        // granted on the affected resources tell candidates apart.
+        var classes = c.Classes;
+        var viaBefore = c.ViaBefore;
+        var viaAfter = c.ViaAfter;
+        Array.Clear(viaBefore, 0, viaBefore.Length);
+        Array.Clear(viaAfter, 0, viaAfter.Length);
+        var direct = c.Direct;
+        direct.Clear();
+        var words = c.Words;
         foreach (var g in grants)
         {
             if (g.Principal < AccessSnapshot.FirstPrincipal)
@@ -398,23 +423,56 @@ public static class ExposureEngine
                 continue;
             }
 
-            for (var k = 0; k < c.Classes.Count; k++)
+            var bit = c.BitOf(g.Principal);
+            if (bit < 0)
             {
-                if (g.Level > viaBefore[k] && c.Classes[k].Before.Contains(g.Principal)) viaBefore[k] = g.Level;
-                if (g.Level > viaAfter[k] && c.Classes[k].After.Contains(g.Principal)) viaAfter[k] = g.Level;
+                continue; // no candidate has this group above it in either state
             }
+
+            var word = bit >> 6;
+            var mask = 1UL << (bit & 63);
+            for (var k = 0; k < classes.Count; k++)
+            {
+                var key = classes[k].Key;
+                if (g.Level > viaBefore[k] && (key[1 + word] & mask) != 0) viaBefore[k] = g.Level;
+                if (g.Level > viaAfter[k] && (key[1 + words + word] & mask) != 0) viaAfter[k] = g.Level;
+            }
+        }
+
+        // A class whose role is the same in both states has no candidate that moves (the audiences
+        // and direct grants are the same for every candidate in both states).
+        var member = Roles.Max(after.Everyone, after.EveryoneExceptExternal);
+        var changed = c.Changed;
+        var changedCount = 0;
+        var only = -1;
+        for (var k = 0; k < classes.Count; k++)
+        {
+            var audience = classes[k].Kind switch { KindMember => member, KindGuest => after.Everyone, _ => AccessRole.None };
+            var rb = Roles.Max(audience, viaBefore[k]);
+            var ra = Roles.Max(audience, viaAfter[k]);
+            viaBefore[k] = rb;
+            viaAfter[k] = ra;
+            changed[k] = rb != ra;
+            if (changed[k])
+            {
+                changedCount++;
+                only = k;
+            }
+        }
+
+        if (changedCount == 0)
+        {
+            return null;
         }
 
         d.Next();
         var gained = new List<int>();
         var lost = new List<int>();
-        for (var i = 0; i < c.Principals.Count; i++)
+
+        void Consider(int p, int k)
         {
-            var p = c.Principals[i];
-            var audience = s.Types[p] != PrincipalType.User ? AccessRole.None
-                : s.IsGuest(p) ? after.Everyone : Roles.Max(after.Everyone, after.EveryoneExceptExternal);
-            var rb = Roles.Max(audience, viaBefore[c.ClassOf[i]]);
-            var ra = Roles.Max(audience, viaAfter[c.ClassOf[i]]);
+            var rb = viaBefore[k];
+            var ra = viaAfter[k];
             foreach (var g in direct)
             {
                 if (g.Principal == p)
@@ -424,7 +482,7 @@ public static class ExposureEngine
                 }
             }
 
-            if (ra != rb && d.Mark(p))
+            if (ra != rb)
             {
                 d.RoleBefore[p] = rb;
                 d.RoleAfter[p] = ra;
@@ -432,8 +490,33 @@ public static class ExposureEngine
             }
         }
 
+        // Candidates in snapshot order either way: one class's own (sorted) list, or a scan of all.
+        if (changedCount == 1)
+        {
+            foreach (var p in classes[only].Members)
+            {
+                Consider(p, only);
+            }
+        }
+        else
+        {
+            var principals = c.Principals;
+            var classOf = c.ClassOf;
+            for (var i = 0; i < principals.Length; i++)
+            {
+                if (changed[classOf[i]])
+                {
+                    Consider(principals[i], classOf[i]);
+                }
+            }
+        }
+
         return gained.Count == 0 && lost.Count == 0 ? null : Build(s, r, gained, lost, after, after, d, ctx);
     }
+
+    private const int KindOther = 0;
+    private const int KindGuest = 1;
+    private const int KindMember = 2;
 
     private static int Resource(AccessSnapshot s, string id)
     {
@@ -491,74 +574,248 @@ public static class ExposureEngine
 
     /// <summary>
     /// The principals a membership change can move: the closures of the members added or removed, in
-    /// either state; and, for each, the groups above it (itself included) in each state.
+    /// either state; grouped into classes that share their kind (member user, guest, other) and the
+    /// set of relevant groups above them in each state. The relevant groups are those granted on the
+    /// resources diffed this way; every other group above a candidate cannot change its role on them,
+    /// so users in many groups still fall into a handful of classes.
     /// </summary>
     private sealed class MembershipCandidates
     {
-        public MembershipCandidates(Evaluator before, Evaluator after, List<int> members)
+        private readonly Dictionary<int, int> _bit = new();
+
+        public MembershipCandidates(Evaluator before, Evaluator after, Affected affected, Scratch scratch)
         {
             var s = before.State.Snapshot;
-            var seen = new HashSet<int>();
-            foreach (var m in members)
+
+            // The relevant groups: granted on a resource whose grants did not change (so the same in both states).
+            var grants = new List<GrantEntry>();
+            foreach (var r in affected.All)
             {
-                if (s.Types[m] == PrincipalType.Group)
-                {
-                    foreach (var p in before.Closure(m)) seen.Add(p);
-                    foreach (var p in after.Closure(m)) seen.Add(p);
-                }
-                else if (s.IsEnabled(m))
-                {
-                    seen.Add(m);
-                }
-            }
-
-            // Candidates in the same groups (directly, in both states) share the groups above them:
-            // one class each, so a subtree of thousands of users is a handful of ancestor sets.
-            Principals = seen.OrderBy(p => p).ToList();
-            var classes = new Dictionary<string, int>(StringComparer.Ordinal);
-            foreach (var p in Principals)
-            {
-                var parentsBefore = before.State.Parents(p).ToArray();
-                var parentsAfter = after.State.Parents(p).ToArray();
-                Array.Sort(parentsBefore);
-                Array.Sort(parentsAfter);
-                var key = string.Join(",", parentsBefore) + "|" + string.Join(",", parentsAfter);
-                if (!classes.TryGetValue(key, out var k))
-                {
-                    k = Classes.Count;
-                    classes.Add(key, k);
-                    Classes.Add((AncestorsOf(before.State, parentsBefore), AncestorsOf(after.State, parentsAfter)));
-                }
-
-                ClassOf.Add(k);
-            }
-        }
-
-        public List<int> Principals { get; }
-
-        /// <summary>The class of each candidate.</summary>
-        public List<int> ClassOf { get; } = new();
-
-        /// <summary>Per class: every group above its candidates, before and after.</summary>
-        public List<(HashSet<int> Before, HashSet<int> After)> Classes { get; } = new();
-
-        private static HashSet<int> AncestorsOf(GraphState state, int[] parents)
-        {
-            var set = new HashSet<int>();
-            foreach (var parent in parents)
-            {
-                if (set.Contains(parent))
+                if (affected.Full.Contains(r))
                 {
                     continue;
                 }
 
-                foreach (var a in Ancestors(state, parent))
+                after.State.ResourceGrants(r, grants);
+                foreach (var g in grants)
                 {
-                    set.Add(a);
+                    if (g.Principal >= AccessSnapshot.FirstPrincipal && s.Types[g.Principal] == PrincipalType.Group && !_bit.ContainsKey(g.Principal))
+                    {
+                        _bit.Add(g.Principal, _bit.Count);
+                    }
                 }
             }
 
-            return set;
+            Words = (_bit.Count + 63) / 64;
+
+            // The candidates, each once, in snapshot order.
+            var arrays = scratch.Diff;
+            var visit = arrays.Visit;
+            var mark = arrays.NextVisit();
+            var list = new List<int>();
+            void Add(int p)
+            {
+                if (visit[p] != mark)
+                {
+                    visit[p] = mark;
+                    list.Add(p);
+                }
+            }
+
+            foreach (var m in affected.ChangedMembers)
+            {
+                if (s.Types[m] == PrincipalType.Group)
+                {
+                    foreach (var p in before.Closure(m)) Add(p);
+                    foreach (var p in after.Closure(m)) Add(p);
+                }
+                else if (s.IsEnabled(m))
+                {
+                    Add(m);
+                }
+            }
+
+            if (list.Count > visit.Length / 16)
+            {
+                // Many: a scan of the marks is cheaper than a sort.
+                var sorted = new int[list.Count];
+                var n = 0;
+                for (var p = 0; p < visit.Length && n < sorted.Length; p++)
+                {
+                    if (visit[p] == mark)
+                    {
+                        sorted[n++] = p;
+                    }
+                }
+
+                Principals = sorted;
+            }
+            else
+            {
+                list.Sort();
+                Principals = list.ToArray();
+            }
+
+            // Classes: (kind, relevant groups above before, relevant groups above after).
+            var ancBefore = new AncestorBits(before.State, this, arrays);
+            var ancAfter = new AncestorBits(after.State, this, arrays);
+            var key = new ulong[1 + 2 * Words];
+            var index = new Dictionary<ulong[], int>(KeyComparer.Instance);
+            var members = new List<List<int>>();
+            ClassOf = new int[Principals.Length];
+            for (var i = 0; i < Principals.Length; i++)
+            {
+                var p = Principals[i];
+                Array.Clear(key, 0, key.Length);
+                key[0] = (ulong)(s.Types[p] != PrincipalType.User ? KindOther : s.IsGuest(p) ? KindGuest : KindMember);
+                if (Words > 0)
+                {
+                    foreach (var parent in before.State.Parents(p)) ancBefore.OrInto(parent, key, 1);
+                    foreach (var parent in after.State.Parents(p)) ancAfter.OrInto(parent, key, 1 + Words);
+                }
+
+                if (!index.TryGetValue(key, out var k))
+                {
+                    k = Classes.Count;
+                    var copy = (ulong[])key.Clone();
+                    index.Add(copy, k);
+                    var ms = new List<int>();
+                    members.Add(ms);
+                    Classes.Add(new Class((int)key[0], copy, ms));
+                }
+
+                members[k].Add(p);
+                ClassOf[i] = k;
+            }
+
+            ViaBefore = new AccessRole[Classes.Count];
+            ViaAfter = new AccessRole[Classes.Count];
+            Changed = new bool[Classes.Count];
+        }
+
+        /// <summary>Every candidate, in snapshot order.</summary>
+        public int[] Principals { get; }
+
+        /// <summary>The class of each candidate (same positions as <see cref="Principals"/>).</summary>
+        public int[] ClassOf { get; }
+
+        public List<Class> Classes { get; } = new();
+
+        /// <summary>Words of one state's bit set in a class key.</summary>
+        public int Words { get; }
+
+        // Per-resource working space (one resource at a time).
+        public AccessRole[] ViaBefore { get; }
+
+        public AccessRole[] ViaAfter { get; }
+
+        public bool[] Changed { get; }
+
+        public List<GrantEntry> Direct { get; } = new();
+
+        /// <summary>The bit of a relevant group, or -1.</summary>
+        public int BitOf(int group) => _bit.TryGetValue(group, out var b) ? b : -1;
+
+        /// <summary>A class: its kind, its key (kind, before bits, after bits) and its candidates in snapshot order.</summary>
+        public sealed class Class
+        {
+            public Class(int kind, ulong[] key, List<int> members)
+            {
+                Kind = kind;
+                Key = key;
+                Members = members;
+            }
+
+            public int Kind { get; }
+
+            public ulong[] Key { get; }
+
+            public List<int> Members { get; }
+        }
+
+        /// <summary>Per group, the relevant groups among the group and everything above it in one state (memoised).</summary>
+        private sealed class AncestorBits
+        {
+            private readonly GraphState _state;
+            private readonly MembershipCandidates _c;
+            private readonly Scratch.Arrays _arrays;
+            private readonly Dictionary<int, ulong[]?> _memo = new();
+            private readonly List<int> _queue = new();
+
+            public AncestorBits(GraphState state, MembershipCandidates c, Scratch.Arrays arrays)
+            {
+                _state = state;
+                _c = c;
+                _arrays = arrays;
+            }
+
+            public void OrInto(int group, ulong[] key, int offset)
+            {
+                if (!_memo.TryGetValue(group, out var bits))
+                {
+                    bits = Compute(group);
+                    _memo.Add(group, bits);
+                }
+
+                if (bits is null)
+                {
+                    return;
+                }
+
+                for (var w = 0; w < bits.Length; w++)
+                {
+                    key[offset + w] |= bits[w];
+                }
+            }
+
+            private ulong[]? Compute(int group)
+            {
+                ulong[]? bits = null;
+                var visit = _arrays.Visit;
+                var mark = _arrays.NextVisit();
+                _queue.Clear();
+                _queue.Add(group);
+                visit[group] = mark;
+                for (var i = 0; i < _queue.Count; i++)
+                {
+                    var g = _queue[i];
+                    var b = _c.BitOf(g);
+                    if (b >= 0)
+                    {
+                        (bits ??= new ulong[_c.Words])[b >> 6] |= 1UL << (b & 63);
+                    }
+
+                    foreach (var parent in _state.Parents(g))
+                    {
+                        if (visit[parent] != mark)
+                        {
+                            visit[parent] = mark;
+                            _queue.Add(parent);
+                        }
+                    }
+                }
+
+                return bits;
+            }
+        }
+
+        private sealed class KeyComparer : IEqualityComparer<ulong[]>
+        {
+            public static readonly KeyComparer Instance = new();
+
+            public bool Equals(ulong[]? x, ulong[]? y) => x is not null && y is not null && x.AsSpan().SequenceEqual(y);
+
+            public int GetHashCode(ulong[] key)
+            {
+                ulong h = 14695981039346656037UL;
+                foreach (var w in key)
+                {
+                    h = (h ^ w) * 1099511628211UL;
+                    h ^= h >> 29;
+                }
+
+                return (int)h ^ (int)(h >> 32);
+            }
         }
     }
 

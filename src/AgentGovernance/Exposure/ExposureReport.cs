@@ -139,6 +139,19 @@ public sealed class ResourceExposure
     }
 }
 
+/// <summary>What a preview could see of what a change reaches.</summary>
+public enum Coverage
+{
+    /// <summary>Everything the change reaches was read (always, on a snapshot file).</summary>
+    Complete,
+
+    /// <summary>Some of it could not be read; the report's CoverageReasons say what.</summary>
+    Partial,
+
+    /// <summary>Not recorded: an approval request opened by a version that did not record coverage.</summary>
+    Unknown,
+}
+
 /// <summary>A policy rule that fired.</summary>
 public sealed class Finding
 {
@@ -176,6 +189,9 @@ public sealed class Finding
 /// </summary>
 public sealed class ExposureReport
 {
+    /// <summary>The RuleId of the finding that raises a widening change whose coverage is not Complete to the policy's IncompleteCoverageRisk.</summary>
+    public const string CoverageRuleId = "Coverage";
+
     private readonly GraphState _after;
 
     internal ExposureReport(AccessChange change, AccessSnapshot snapshot, GraphState after, IReadOnlyList<ResourceExposure> resources,
@@ -207,7 +223,12 @@ public sealed class ExposureReport
 
     public AccessChange Change { get; }
 
-    public AccessSnapshot Snapshot { get; }
+    /// <summary>
+    /// The snapshot the report was made on, kept for Explain and re-assessment. Internal, so a report
+    /// never carries it into ConvertTo-Json; PowerShell reads it as the hidden property Snapshot
+    /// (AgentGovernance.Types.ps1xml, Display.ViewMembers).
+    /// </summary>
+    internal AccessSnapshot Snapshot { get; }
 
     public RiskLevel RiskLevel { get; }
 
@@ -248,6 +269,12 @@ public sealed class ExposureReport
     public IReadOnlyList<string> Notes { get; }
 
     public DateTimeOffset AssessedAt { get; }
+
+    /// <summary>What the preview could see: Complete (a snapshot file, or a live read that saw everything the change reaches), or Partial (see <see cref="CoverageReasons"/>).</summary>
+    public Coverage Coverage { get; internal set; } = Coverage.Complete;
+
+    /// <summary>Why coverage is not Complete: each thing the live read could not see.</summary>
+    public IReadOnlyList<string> CoverageReasons { get; internal set; } = Array.Empty<string>();
 
     /// <summary>
     /// The role each tenant-wide audience holds on a resource before or after the change: grants to

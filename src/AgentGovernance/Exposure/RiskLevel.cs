@@ -1,6 +1,7 @@
 namespace AgentGovernance.Exposure;
 
 /// <summary>How bad a finding or a change is. Ordered: a higher value is worse.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum RiskLevel
 {
     None = 0,

@@ -1,5 +1,9 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using AgentGovernance.Approval;
 using AgentGovernance.Json;
 using AgentGovernance.Stores;
 
@@ -16,11 +20,20 @@ internal sealed class AuditLedger
 
     private readonly IGovernanceStore _store;
     private readonly LedgerSigner? _signer;
+    private readonly IReadOnlyList<PublicKey> _pinned;
+    private readonly string? _witnessPath;
 
-    public AuditLedger(IGovernanceStore store, LedgerSigner? signer)
+    /// <summary>The head this writer verified in full (or wrote itself) last, while it held the lock.</summary>
+    private (long Sequence, string Hash)? _verified;
+
+    /// <param name="pinned">The policy's LedgerSigners: the only keys whose entries and checkpoints count (none: the store's registered signers).</param>
+    /// <param name="witnessPath">This machine's witness for the store (default: the signer's).</param>
+    public AuditLedger(IGovernanceStore store, LedgerSigner? signer, IReadOnlyList<PublicKey>? pinned = null, string? witnessPath = null)
     {
         _store = store;
         _signer = signer;
+        _pinned = pinned ?? Array.Empty<PublicKey>();
+        _witnessPath = witnessPath ?? signer?.WitnessPath(store.StoreId);
     }
 
     public IGovernanceStore Store => _store;
@@ -48,18 +61,34 @@ internal sealed class AuditLedger
     public IReadOnlyList<LedgerEntry> AppendLocked(IReadOnlyList<LedgerEvent> events, bool checkpoint = true)
     {
         using var codec = new LedgerCodec();
-        var (lastSeq, lastHash) = Head(codec);
-        return AppendLocked(codec, events, lastSeq, lastHash, checkpoint);
+        for (var attempt = 1; ; attempt++)
+        {
+            var (lastSeq, lastHash) = VerifiedHead(codec);
+            try
+            {
+                return AppendLocked(codec, events, lastSeq, lastHash, checkpoint);
+            }
+            catch (GovernanceException e) when (e.ErrorId == "StoreConflict" && attempt < MaxConflictRetries)
+            {
+                // A store whose lock does not reach other processes (a table) refuses an append at a taken
+                // sequence: re-read the new head, verify it, and chain onto it.
+                System.Threading.Thread.Sleep(new Random(Guid.NewGuid().GetHashCode()).Next(1, 10 * Math.Min(attempt, 10)));
+            }
+        }
     }
 
+    /// <summary>How many times an append whose sequence another writer took is chained again before the StoreConflict stands.</summary>
+    public const int MaxConflictRetries = 50;
+
     /// <summary>
-    /// Checks, under the lock, that the ledger can be written to (its last entry verifies), before a step
-    /// writes anything else to the store that the entry will vouch for. LedgerTampered when it cannot.
+    /// Checks, under the lock, that the ledger can be written to (it verifies in full: chain, every entry's
+    /// signature, checkpoints, this machine's witness), before a step writes anything else to the store that
+    /// the entry will vouch for. LedgerTampered when it does not.
     /// </summary>
     public void CheckHeadLocked()
     {
         using var codec = new LedgerCodec();
-        Head(codec);
+        VerifiedHead(codec);
     }
 
     private IReadOnlyList<LedgerEntry> AppendLocked(LedgerCodec codec, IReadOnlyList<LedgerEvent> events, long lastSeq, string lastHash, bool checkpoint)
@@ -71,12 +100,16 @@ internal sealed class AuditLedger
         foreach (var e in events)
         {
             var details = CanonicalJson.Serialize(e.Details);
-            lines.Add(codec.Encode(++lastSeq, time, e, details, lastHash, out var hash));
-            entries.Add(new LedgerEntry(lastSeq, at, e.Event, e.Actor, e.ChangeId, e.RequestId, details, lastHash, hash));
+            lines.Add(codec.Encode(++lastSeq, time, e, details, lastHash, _signer, out var hash));
+            entries.Add(new LedgerEntry(lastSeq, at, e.Event, e.Actor, e.ChangeId, e.RequestId, details, lastHash, hash, _signer!.PublicKey.KeyId, null));
             lastHash = hash;
         }
 
+        // Registered before its first entry is written, so that a reader that trusts the registered signers
+        // (no LedgerSigners pinned) never sees an entry of a signer it cannot know yet.
+        _store.RegisterSigner(_signer!.PublicKey.KeyId, _signer.PublicKey.Base64);
         _store.AppendLedger(lines, durable: true);
+        _verified = (lastSeq, lastHash);
         if (checkpoint)
         {
             Seal(lastSeq, lastHash);
@@ -99,37 +132,219 @@ internal sealed class AuditLedger
         _signer.WriteWitness(_store.StoreId, sequence, hash);
     }
 
-    /// <summary>Every entry, in order. Lines that are not entries are skipped here; Test-GovernanceAuditLog reports them.</summary>
-    public IEnumerable<LedgerEntry> Read()
+    /// <summary>
+    /// An anchor line: a checkpoint of the head of the ledger, once it verifies in full, signed now. LedgerTampered
+    /// when it does not verify, LedgerEmpty when there is nothing to anchor.
+    /// </summary>
+    public byte[] Anchor()
+    {
+        using (_store.Lock(LockTimeout))
+        {
+            using var codec = new LedgerCodec();
+            var (sequence, hash) = VerifiedHead(codec);
+            if (sequence == 0)
+            {
+                throw new GovernanceException("LedgerEmpty", GovernanceErrorKind.InvalidOperation,
+                    $"The ledger in '{_store.Location}' has no entries yet: there is nothing to anchor.", _store.Location);
+            }
+
+            _store.RegisterSigner(_signer!.PublicKey.KeyId, _signer.PublicKey.Base64);
+            return LedgerCheckpoint.Create(_signer, _store.StoreId, sequence, hash, GovernanceClock.UtcNow).ToLine();
+        }
+    }
+
+    /// <summary>
+    /// Every entry, in order, WITHOUT verification: for tools that look at a ledger as it is. State is never
+    /// derived from this; see <see cref="ReadVerified"/>.
+    /// </summary>
+    public IEnumerable<LedgerEntry> Read(Action<long, string>? unreadable = null)
     {
         using var codec = new LedgerCodec();
+        long n = 0;
         foreach (var line in _store.ReadLedger())
         {
-            var entry = codec.Decode(line, out _, out _);
+            n++;
+            LedgerEntry? entry;
+            string? problem;
+            try
+            {
+                entry = codec.Decode(line, out _, out problem);
+            }
+            catch (Exception e) when (e is JsonException || e is InvalidOperationException || e is FormatException || e is DecoderFallbackException)
+            {
+                (entry, problem) = (null, e.Message);
+            }
+
             if (entry is not null)
             {
                 yield return entry;
             }
+            else
+            {
+                unreadable?.Invoke(n, problem ?? "it is not an entry");
+            }
         }
     }
 
-    private (long Sequence, string Hash) Head(LedgerCodec codec)
+    /// <summary>
+    /// The entries of the verified ledger, in order, up to the first that does not verify, with what was
+    /// found. Signatures this machine's witness says it verified before are not checked again (their
+    /// hashes are, and the witness's hash must be where it says).
+    /// </summary>
+    public (List<LedgerEntry> Entries, LedgerVerification Verification) ReadVerified()
     {
-        var head = _store.ReadLedgerHead();
-        if (head is null)
+        var entries = new List<LedgerEntry>();
+        var result = LedgerVerifier.Verify(_store, new LedgerVerifyOptions
         {
-            return (0, LedgerCodec.Genesis(_store.StoreId));
+            Pinned = _pinned,
+            OwnKey = _signer?.PublicKey,
+            WitnessPath = _witnessPath,
+            TrustWitnessPrefix = true,
+            OnEntry = entries.Add,
+        });
+        return (entries, result);
+    }
+
+    /// <summary>The LedgerTampered error for a verification that found problems: what, and where.</summary>
+    internal static GovernanceException Tampered(LedgerVerification result, string what) =>
+        new("LedgerTampered", GovernanceErrorKind.SecurityError,
+            $"The ledger in '{result.Store}' does not verify ({result.Problem} at entry {result.FirstBadSequence}: {result.Message}); {what}. " +
+            "Run Test-GovernanceAuditLog to see where the ledger was changed; about_AgentGovernance says how to recover.", result.Store);
+
+    /// <summary>
+    /// The head to chain onto, once the whole ledger verifies. A writer's first append verifies the whole
+    /// chain (signatures from where this machine's witness left off). Its later appends find the head it
+    /// verified or wrote last by position and hash and check only the entries and checkpoints after it;
+    /// anything unexpected there, and the whole ledger is verified again. LedgerTampered unless it is whole.
+    /// </summary>
+    private (long Sequence, string Hash) VerifiedHead(LedgerCodec codec)
+    {
+        if (_signer is null)
+        {
+            throw new GovernanceException("LedgerSignerRequired", GovernanceErrorKind.InvalidOperation,
+                "Writing to the ledger needs the ledger signer's key; this command opened the store read-only.", _store.Location);
         }
 
-        var entry = codec.Decode(new ArraySegment<byte>(head), out var matches, out var problem);
-        if (entry is null || !matches)
+        if (_pinned.Count > 0 && !_pinned.Contains(_signer.PublicKey))
         {
-            // Never chain onto an entry that does not verify: that would bury the tampering under a valid-looking tail.
-            throw new GovernanceException("LedgerTampered", GovernanceErrorKind.SecurityError,
-                $"The last entry of the ledger in '{_store.Location}' does not verify ({problem ?? "its hash does not match its content"}); " +
-                "nothing was written. Run Test-GovernanceAuditLog to see where the ledger was changed.", _store.Location);
+            throw new GovernanceException("LedgerSignerNotPinned", GovernanceErrorKind.PermissionDenied,
+                $"This machine's ledger signer {_signer.PublicKey.KeyId} is not one of the policy's LedgerSigners, so what it writes would not verify; nothing was written. " +
+                "Add its public key to the policy's LedgerSigners (Get-Content of the signer's .pub in the store's signers folder) or write from a machine that is listed.", _store.Location);
         }
 
-        return (entry.Sequence, entry.Hash);
+        // Cuts off an append torn by a crash before anything is chained on.
+        _store.ReadLedgerHead();
+        if (_verified is { } p && p.Sequence > 0 && VerifiedTail(codec, p) is { } head)
+        {
+            _verified = head;
+            return head;
+        }
+
+        // The first append of this writer: the whole chain, every checkpoint and the witness; the signatures of
+        // the entries this machine's witness says it verified before are not checked again.
+        var result = LedgerVerifier.Verify(_store, new LedgerVerifyOptions
+        {
+            Pinned = _pinned, OwnKey = _signer.PublicKey, WitnessPath = _witnessPath, TrustWitnessPrefix = true,
+        });
+        if (!result.IsValid || result.HeadHash is null)
+        {
+            // Never chain onto a ledger that does not verify: that would bury the tampering under a valid-looking tail.
+            throw Tampered(result, "nothing was written");
+        }
+
+        _verified = (result.Entries, result.HeadHash);
+        return _verified.Value;
+    }
+
+    /// <summary>The head, when the entry at the verified prefix's position is the one verified and everything after it verifies; else null.</summary>
+    private (long Sequence, string Hash)? VerifiedTail(LedgerCodec codec, (long Sequence, string Hash) prefix)
+    {
+        var warnings = new List<string>();
+        var trusted = LedgerVerifier.Trusted(_store, _pinned, _signer!.PublicKey, warnings);
+        var count = prefix.Sequence - 1;
+        string? prev = null;
+        var hashes = new Dictionary<long, string>();
+        foreach (var line in StoreReading.ReadLedgerFrom(_store, prefix.Sequence - 1))
+        {
+            count++;
+            var entry = codec.Decode(line, out var matches, out _, verifyOnly: true);
+            if (entry is null || !matches || entry.Sequence != count)
+            {
+                return null;
+            }
+
+            if (prev is null)
+            {
+                if (entry.Hash != prefix.Hash)
+                {
+                    return null;
+                }
+            }
+            else
+            {
+                var key = entry.Signer is null ? null : trusted.Find(k => k.KeyId == entry.Signer);
+                if (entry.PreviousHash != prev || key is null || !entry.SignedBy(key))
+                {
+                    return null;
+                }
+            }
+
+            prev = entry.Hash;
+            hashes[count] = entry.Hash;
+        }
+
+        if (prev is null)
+        {
+            return null;
+        }
+
+        foreach (var line in _store.ReadCheckpoints())
+        {
+            var c = LedgerCheckpoint.TryParse(line, out _);
+            if (c is null)
+            {
+                return null;
+            }
+
+            if (c.Sequence <= prefix.Sequence)
+            {
+                continue;
+            }
+
+            var key = trusted.Find(k => k.KeyId == c.KeyId);
+            if (c.StoreId != _store.StoreId || key is null || !hashes.TryGetValue(c.Sequence, out var h) || h != c.Hash || !c.VerifiedBy(key))
+            {
+                return null;
+            }
+        }
+
+        return (count, prev);
+    }
+}
+
+/// <summary>Reads of a store that a store may do faster than through <see cref="IGovernanceStore"/> alone.</summary>
+internal static class StoreReading
+{
+    /// <summary>The ledger's lines from line <paramref name="skip"/> (0-based) on.</summary>
+    public static IEnumerable<ArraySegment<byte>> ReadLedgerFrom(IGovernanceStore store, long skip)
+    {
+        if (store is FolderStore folder)
+        {
+            return folder.ReadLedgerFrom(skip);
+        }
+
+        return Skip(store.ReadLedger(), skip);
+    }
+
+    private static IEnumerable<ArraySegment<byte>> Skip(IEnumerable<ArraySegment<byte>> lines, long skip)
+    {
+        long n = 0;
+        foreach (var line in lines)
+        {
+            if (n++ >= skip)
+            {
+                yield return line;
+            }
+        }
     }
 }

@@ -9,10 +9,13 @@ using AgentGovernance.Json;
 namespace AgentGovernance.Ledger;
 
 /// <summary>
-/// The ledger's line format: the entry's RFC 8785 canonical JSON on one line,
-/// <c>{"actor":…,"changeId":…,"details":{…},"event":…,"hash":…,"prev":…,"requestId":…,"seq":…,"time":…}</c>
+/// The ledger's line format (ledger@2): the entry's RFC 8785 canonical JSON on one line,
+/// <c>{"actor":…,"changeId":…,"details":{…},"event":…,"hash":…,"prev":…,"requestId":…,"seq":…,"sig":…,"signer":…,"time":…}</c>
 /// (changeId and requestId left out when absent). The hash is SHA-256 over the same canonical JSON
-/// without the <c>hash</c> member, which, because members are sorted, is the line with that one member cut out.
+/// without the <c>hash</c> and <c>sig</c> members, which, because members are sorted, is the line with
+/// those two members cut out; it covers <c>signer</c>, the key id of the ledger signer. <c>sig</c> is that
+/// signer's signature (base64) of <see cref="SignatureDomain"/> followed by the hash text.
+/// A ledger@1 line is the same without <c>sig</c> and <c>signer</c>: nobody vouches for it but a checkpoint.
 /// </summary>
 internal sealed class LedgerCodec : IDisposable
 {
@@ -25,7 +28,24 @@ internal sealed class LedgerCodec : IDisposable
     /// <summary>The previous-hash of the first entry: chained to the store's id, so one store's ledger cannot pass for another's.</summary>
     public static string Genesis(string storeId) => Hashing.Sha256Id(Utf8.GetBytes("agentgovernance/ledger@1\n" + storeId));
 
-    public byte[] Encode(long sequence, string time, LedgerEvent e, string detailsJson, string previousHash, out string hash)
+    /// <summary>What an entry's signature covers: this line, then the entry's hash text.</summary>
+    public static readonly byte[] SignatureDomain = Utf8.GetBytes("agentgovernance/ledger@2\n");
+
+    /// <summary>The bytes an entry's signer signs.</summary>
+    public static byte[] SignedStatement(string hash)
+    {
+        var h = Utf8.GetBytes(hash);
+        var b = new byte[SignatureDomain.Length + h.Length];
+        Buffer.BlockCopy(SignatureDomain, 0, b, 0, SignatureDomain.Length);
+        Buffer.BlockCopy(h, 0, b, SignatureDomain.Length, h.Length);
+        return b;
+    }
+
+    /// <summary>A signed (ledger@2) line; with no signer, an unsigned ledger@1 line (what someone without a signer key can write).</summary>
+    public byte[] Encode(long sequence, string time, LedgerEvent e, string detailsJson, string previousHash, out string hash) =>
+        Encode(sequence, time, e, detailsJson, previousHash, null, out hash);
+
+    public byte[] Encode(long sequence, string time, LedgerEvent e, string detailsJson, string previousHash, LedgerSigner? signer, out string hash)
     {
         // {"actor":…,"changeId":…,"details":…,"event":…  then  ,"prev":…,"requestId":…,"seq":…,"time":…}
         // written as UTF-8 straight into a reused buffer, hashed as the two halves; the line puts
@@ -54,18 +74,33 @@ internal sealed class LedgerCodec : IDisposable
 
         Raw(",\"seq\":");
         Raw(sequence.ToString(CultureInfo.InvariantCulture));
+        var tail = _at;
+        if (signer is not null)
+        {
+            Raw(",\"signer\":");
+            Str(signer.PublicKey.KeyId);
+        }
+
         Raw(",\"time\":");
         Str(time);
         Raw("}");
 
         _sha.AppendData(_buffer, 0, _at);
         var digest = _sha.GetHashAndReset();
-        var line = new byte[_at + HashMember + 1];
+        hash = "sha256:" + Hashing.ToHex(digest);
+        var sig = signer is null ? null : Utf8.GetBytes(",\"sig\":\"" + Convert.ToBase64String(signer.Sign(SignedStatement(hash))) + "\"");
+        var sigLength = sig?.Length ?? 0;
+        var line = new byte[_at + HashMember + sigLength + 1];
         Buffer.BlockCopy(_buffer, 0, line, 0, head);
         WriteHashMember(line, head, digest);
-        Buffer.BlockCopy(_buffer, head, line, head + HashMember, _at - head);
+        Buffer.BlockCopy(_buffer, head, line, head + HashMember, tail - head);
+        if (sig is not null)
+        {
+            Buffer.BlockCopy(sig, 0, line, tail + HashMember, sigLength);
+        }
+
+        Buffer.BlockCopy(_buffer, tail, line, tail + HashMember + sigLength, _at - tail);
         line[line.Length - 1] = (byte)'\n';
-        hash = "sha256:" + Hashing.ToHex(digest);
         return line;
     }
 
@@ -152,9 +187,16 @@ internal sealed class LedgerCodec : IDisposable
         hashMatches = false;
         problem = null;
         long seq = -1;
-        string? time = null, evt = null, actor = null, changeId = null, requestId = null, prev = null, hash = null;
-        int detailsStart = -1, detailsEnd = -1, cutStart = -1, cutEnd = -1;
+        string? time = null, evt = null, actor = null, changeId = null, requestId = null, prev = null, hash = null, signer = null, sig = null;
+        int detailsStart = -1, detailsEnd = -1, cutStart = -1, cutEnd = -1, cut2Start = -1, cut2End = -1;
         var span = new ReadOnlySpan<byte>(line.Array, line.Offset, line.Count);
+        if (InvalidUtf8At(line) is { } bad)
+        {
+            // Checked first: the hash of a line can match over bytes that no reader can decode.
+            problem = $"it is not valid UTF-8 (byte {bad + 1} of the line)";
+            return null;
+        }
+
         try
         {
             var reader = new Utf8JsonReader(span, new JsonReaderOptions { MaxDepth = 64 });
@@ -173,7 +215,15 @@ internal sealed class LedgerCodec : IDisposable
                 var nameStart = (int)reader.TokenStartIndex;
                 if (cutAtNextName)
                 {
-                    cutEnd = nameStart;
+                    if (cut2Start >= 0 && cut2End < 0)
+                    {
+                        cut2End = nameStart;
+                    }
+                    else
+                    {
+                        cutEnd = nameStart;
+                    }
+
                     cutAtNextName = false;
                 }
 
@@ -236,6 +286,21 @@ internal sealed class LedgerCodec : IDisposable
                         }
 
                         break;
+                    case "sig":
+                        sig = String(ref reader, name, ref problem);
+                        if (members == 1)
+                        {
+                            cut2Start = nameStart;
+                            cutAtNextName = true;
+                        }
+                        else
+                        {
+                            cut2Start = previousEnd;
+                            cut2End = (int)reader.BytesConsumed;
+                        }
+
+                        break;
+                    case "signer": signer = String(ref reader, name, ref problem); break;
                     case "time": time = verifyOnly ? Shape(ref reader, name, ref problem) : String(ref reader, name, ref problem); break;
                     case "event": evt = String(ref reader, name, ref problem); break;
                     case "actor": actor = verifyOnly ? Shape(ref reader, name, ref problem) : String(ref reader, name, ref problem); break;
@@ -263,6 +328,12 @@ internal sealed class LedgerCodec : IDisposable
             problem = "it is not valid JSON (" + e.Message + ")";
             return null;
         }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader.GetString on bytes that are not UTF-8.
+            problem = "it is not valid UTF-8 (" + e.Message + ")";
+            return null;
+        }
 
         if (seq < 1 || time is null || evt is null || actor is null || prev is null || hash is null || detailsStart < 0)
         {
@@ -277,16 +348,51 @@ internal sealed class LedgerCodec : IDisposable
             return null;
         }
 
-        if (cutEnd < 0)
+        if (cutEnd < 0 || (cut2Start >= 0 && cut2End < 0))
         {
             problem = "hash is the only field";
             return null;
         }
 
-        _sha.AppendData(line.Array!, line.Offset, cutStart);
-        _sha.AppendData(line.Array!, line.Offset + cutEnd, line.Count - cutEnd);
-        var computed = _sha.GetHashAndReset();
-        hashMatches = HashEquals(hash, computed);
+        if ((sig is null) != (signer is null))
+        {
+            problem = sig is null ? "it names a signer but has no sig" : "it has a sig but names no signer";
+            return null;
+        }
+
+        byte[]? signature = null;
+        if (sig is not null)
+        {
+            try
+            {
+                signature = Convert.FromBase64String(sig);
+            }
+            catch (FormatException)
+            {
+                problem = "sig is not base64";
+                return null;
+            }
+        }
+
+        // The bytes without the hash member and the sig member, in order.
+        if (cut2Start < 0)
+        {
+            _sha.AppendData(line.Array!, line.Offset, cutStart);
+            _sha.AppendData(line.Array!, line.Offset + cutEnd, line.Count - cutEnd);
+            hashMatches = HashEquals(hash, _sha.GetHashAndReset());
+        }
+        else
+        {
+            var (aStart, aEnd, bStart, bEnd) = cutStart < cut2Start ? (cutStart, cutEnd, cut2Start, cut2End) : (cut2Start, cut2End, cutStart, cutEnd);
+            if (bStart >= aEnd)
+            {
+                _sha.AppendData(line.Array!, line.Offset, aStart);
+                _sha.AppendData(line.Array!, line.Offset + aEnd, bStart - aEnd);
+                _sha.AppendData(line.Array!, line.Offset + bEnd, line.Count - bEnd);
+                hashMatches = HashEquals(hash, _sha.GetHashAndReset());
+            }
+        }
+
         var details = verifyOnly ? "{}" : Utf8.GetString(line.Array!, line.Offset + detailsStart, detailsEnd - detailsStart);
         if (!hashMatches)
         {
@@ -295,7 +401,7 @@ internal sealed class LedgerCodec : IDisposable
             var fields = new Dictionary<string, object?>();
             foreach (var p in doc.RootElement.EnumerateObject())
             {
-                if (p.Name != "hash")
+                if (p.Name != "hash" && p.Name != "sig")
                 {
                     fields[p.Name] = p.Value.Clone();
                 }
@@ -305,12 +411,41 @@ internal sealed class LedgerCodec : IDisposable
             details = verifyOnly ? details : CanonicalJson.Serialize(doc.RootElement.GetProperty("details"));
         }
 
-        return new LedgerEntry(seq, when, evt, actor, changeId, requestId, details, prev, hash);
+        return new LedgerEntry(seq, when, evt, actor, changeId, requestId, details, prev, hash, signer, signature);
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
+    /// <summary>The offset of the first byte that is not UTF-8 (a lone surrogate's encoding included), or null.</summary>
+    internal static int? InvalidUtf8At(ArraySegment<byte> line)
+    {
+        var a = line.Array!;
+        var end = line.Offset + line.Count;
+        var i = line.Offset;
+        while (i < end && a[i] < 0x80)
+        {
+            i++;
+        }
+
+        if (i == end)
+        {
+            return null;
+        }
+
+        try
+        {
+            StrictUtf8.GetCharCount(a, i, end - i);
+            return null;
+        }
+        catch (DecoderFallbackException e)
+        {
+            return (i - line.Offset) + Math.Max(0, e.Index);
+        }
     }
 
     public void Dispose() => _sha.Dispose();
 
-    private static readonly string[] FieldNames = { "actor", "changeId", "details", "event", "hash", "prev", "requestId", "seq", "time" };
+    private static readonly string[] FieldNames = { "actor", "changeId", "details", "event", "hash", "prev", "requestId", "seq", "sig", "signer", "time" };
     private static readonly byte[][] Fields = Array.ConvertAll(FieldNames, n => Utf8.GetBytes(n));
 
     /// <summary>Checks a string member is a string without reading it; "" or, when it is a time, the empty string for a wrong shape.</summary>

@@ -37,11 +37,17 @@ public static class LedgerEvents
     public const string UndoStarted = "UndoStarted";
     public const string UndoCompleted = "UndoCompleted";
 
+    /// <summary>A notification was sent, or could not be (channel, recipients, content hash, status): one entry per channel tried.</summary>
+    public const string NotificationSent = "NotificationSent";
+
+    /// <summary>An agent called a tool of the MCP server (Start-AgentGovernanceMcpServer): the tool, the hash of its arguments, the outcome.</summary>
+    public const string AgentToolCalled = "AgentToolCalled";
+
     public static IReadOnlyList<string> All { get; } = new[]
     {
         ChangeProposed, RiskAssessed, ApprovalRequested, BreakGlassRequested, Approved, Denied, ApprovalRefused, Expired,
         ApplyStarted, OperationApplied, ApplyCompleted, ApplyFailed, OperationReverted, ApplyRolledBack, ApplyRecovered, ApplyRefused,
-        EmergencyRevocation, UndoStarted, UndoCompleted,
+        EmergencyRevocation, UndoStarted, UndoCompleted, NotificationSent, AgentToolCalled,
     };
 }
 
@@ -79,8 +85,10 @@ public sealed class LedgerEntry
     private OrderedDictionary? _details;
 
     internal LedgerEntry(long sequence, DateTimeOffset time, string eventType, string actor, string? changeId, string? requestId,
-        string detailsJson, string previousHash, string hash)
+        string detailsJson, string previousHash, string hash, string? signer = null, byte[]? signature = null)
     {
+        Signer = signer;
+        Signature = signature;
         Sequence = sequence;
         Time = time;
         Event = eventType;
@@ -117,6 +125,15 @@ public sealed class LedgerEntry
     public string PreviousHash { get; }
 
     public string Hash { get; }
+
+    /// <summary>The key id of the ledger signer that signed the entry (ledger@2), or null for an unsigned ledger@1 entry.</summary>
+    public string? Signer { get; }
+
+    internal byte[]? Signature { get; }
+
+    /// <summary>Whether <paramref name="key"/> signed this entry.</summary>
+    internal bool SignedBy(Approval.PublicKey key) =>
+        Signature is not null && Signer == key.KeyId && key.Verify(LedgerCodec.SignedStatement(Hash), Signature);
 
     public override string ToString() => $"#{Sequence} {Event} {Actor} {Summary}".TrimEnd();
 

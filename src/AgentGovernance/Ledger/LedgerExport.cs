@@ -7,6 +7,7 @@ using AgentGovernance.Json;
 
 namespace AgentGovernance.Ledger;
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum LedgerExportFormat
 {
     /// <summary>JSON lines: one entry per line, as a SIEM ingests them.</summary>
@@ -17,6 +18,12 @@ public enum LedgerExportFormat
 
     /// <summary>ArcSight Common Event Format, one event per line (Microsoft Sentinel, ArcSight).</summary>
     Cef,
+
+    /// <summary>
+    /// An anchor: one checkpoint of the verified ledger's head, signed now by this machine's ledger signer, for a
+    /// runbook to push to append-only storage outside the store (Test-GovernanceAuditLog -Anchor compares).
+    /// </summary>
+    Anchor,
 }
 
 /// <summary>Writes ledger entries for other tools. The entry's own hash and the previous hash go with each one, so the copy can be checked too.</summary>

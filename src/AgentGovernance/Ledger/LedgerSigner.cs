@@ -119,7 +119,31 @@ internal sealed class LedgerSigner : IDisposable
             ["seq"] = sequence,
             ["hash"] = hash,
             ["keyId"] = PublicKey.KeyId,
+            ["verified"] = LedgerFormat,
         }) + "\n", durable: false);
+    }
+
+    /// <summary>What a witness's <c>verified</c> says: its writer verified the whole ledger up to its entry, signatures included.</summary>
+    internal const string LedgerFormat = "ledger@2";
+
+    /// <summary>The witness with whether its writer verified every entry's signature up to it (a ledger@2 writer).</summary>
+    internal static (long Sequence, string Hash, bool Verified)? ReadWitnessFull(string path, string storeId)
+    {
+        if (ReadWitness(path, storeId) is not { } w)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var json = JsonDocument.Parse(File.ReadAllBytes(path));
+            var verified = json.RootElement.TryGetProperty("verified", out var v) && v.ValueKind == JsonValueKind.String && v.GetString() == LedgerFormat;
+            return (w.Sequence, w.Hash, verified);
+        }
+        catch (Exception e) when (e is JsonException || e is IOException)
+        {
+            return (w.Sequence, w.Hash, false);
+        }
     }
 
     /// <summary>The last checkpoint recorded in a witness file, or null when there is none.</summary>

@@ -17,7 +17,11 @@ public sealed class LedgerProblem
         Message = message;
     }
 
-    /// <summary>EntryUnreadable, EntryEdited, EntriesMissing, EntriesReordered, ChainBroken, LedgerTruncated, LedgerRewritten, CheckpointForged, CheckpointSignerUntrusted, CheckpointUnreadable.</summary>
+    /// <summary>
+    /// EntryUnreadable, EntryEdited, EntriesMissing, EntriesReordered, ChainBroken, EntryUnsigned, EntrySignerUntrusted,
+    /// EntrySignatureInvalid, LedgerTruncated, LedgerRewritten, LedgerRolledBack, CheckpointForged, CheckpointSignerUntrusted,
+    /// CheckpointUnreadable, AnchorInvalid, AnchorForged, AnchorSignerUntrusted.
+    /// </summary>
     public string Code { get; }
 
     /// <summary>The entry the problem is about (0 when it is about the ledger as a whole).</summary>
@@ -83,32 +87,87 @@ public sealed class LedgerVerification
 
     public IReadOnlyList<string> Warnings { get; }
 
+    /// <summary>The hash of the last entry, when the chain is intact up to it.</summary>
+    internal string? HeadHash { get; set; }
+
+    /// <summary>Anchors (exported checkpoints kept outside the store) that were compared.</summary>
+    public int AnchorsChecked { get; set; }
+
     public override string ToString() => Message;
+}
+
+/// <summary>How <see cref="LedgerVerifier.Verify(IGovernanceStore, LedgerVerifyOptions)"/> reads the ledger.</summary>
+internal sealed class LedgerVerifyOptions
+{
+    public IReadOnlyList<PublicKey> Pinned { get; set; } = Array.Empty<PublicKey>();
+
+    /// <summary>The key of the writer itself: trusted besides the store's registered signers when nothing is pinned.</summary>
+    public PublicKey? OwnKey { get; set; }
+
+    public string? WitnessPath { get; set; }
+
+    /// <summary>
+    /// Skip the signature checks of the entries this machine's witness says it verified in full before
+    /// (their hashes are still chained, and the witness's hash must match, else LedgerRewritten).
+    /// Test-GovernanceAuditLog never skips.
+    /// </summary>
+    public bool TrustWitnessPrefix { get; set; }
+
+    /// <summary>Called with every entry, fully read, in order, up to the first that does not verify.</summary>
+    public Action<LedgerEntry>? OnEntry { get; set; }
+
+    /// <summary>Anchor lines (exported checkpoints) to compare the store with.</summary>
+    public IReadOnlyList<byte[]>? Anchors { get; set; }
 }
 
 /// <summary>Verifies a store's ledger: the hash chain, the signed checkpoints, and the local witness.</summary>
 internal static class LedgerVerifier
 {
-    public static LedgerVerification Verify(IGovernanceStore store, IReadOnlyList<PublicKey> pinnedSigners, string? witnessPath)
+    public static LedgerVerification Verify(IGovernanceStore store, IReadOnlyList<PublicKey> pinnedSigners, string? witnessPath) =>
+        Verify(store, new LedgerVerifyOptions { Pinned = pinnedSigners, WitnessPath = witnessPath });
+
+    /// <summary>The signers whose entries and checkpoints count: the policy's LedgerSigners, else those registered in the store (and the writer's own key).</summary>
+    internal static List<PublicKey> Trusted(IGovernanceStore store, IReadOnlyList<PublicKey> pinned, PublicKey? own, List<string> warnings)
+    {
+        if (pinned.Count > 0)
+        {
+            return pinned.ToList();
+        }
+
+        warnings.Add("Ledger signers are not pinned: the policy lists no LedgerSigners, so the signers registered in the store itself are trusted. " +
+                     "Add the signer keys to the policy (LedgerSigners) so that someone who can write the store cannot add their own.");
+        var keys = RegisteredSigners(store, warnings);
+        if (own is not null && !keys.Contains(own))
+        {
+            keys.Add(own);
+        }
+
+        return keys;
+    }
+
+    public static LedgerVerification Verify(IGovernanceStore store, LedgerVerifyOptions options)
     {
         var problems = new List<LedgerProblem>();
         var warnings = new List<string>();
-        var pinned = pinnedSigners.Count > 0;
-        var trusted = pinned ? pinnedSigners.ToList() : RegisteredSigners(store, warnings);
-        if (!pinned)
-        {
-            warnings.Add("Checkpoint signers are not pinned: the policy lists no LedgerSigners, so the signers registered in the store itself are trusted. " +
-                         "Add the signer keys to the policy (LedgerSigners) so that someone who can write the store cannot add their own.");
-        }
-
+        var pinned = options.Pinned.Count > 0;
+        var trusted = Trusted(store, options.Pinned, options.OwnKey, warnings);
         var checkpoints = ReadCheckpoints(store, problems);
-        var witness = witnessPath is null ? null : LedgerSigner.ReadWitness(witnessPath, store.StoreId);
+        var witnessFull = options.WitnessPath is null ? null : LedgerSigner.ReadWitnessFull(options.WitnessPath, store.StoreId);
+        var witness = witnessFull is { } wf ? (Sequence: wf.Sequence, Hash: wf.Hash) : ((long Sequence, string Hash)?)null;
+        var skipSignaturesTo = options.TrustWitnessPrefix && witnessFull is { Verified: true } v ? v.Sequence : 0;
+        var anchors = ReadAnchors(options.Anchors, store.StoreId, trusted, problems);
+        var unsigned = new List<long>();
 
         // The hashes the checkpoints and the witness vouch for, looked up while the chain is walked.
         var wanted = new HashSet<long>(checkpoints.Select(c => c.Sequence));
         if (witness is { } w)
         {
             wanted.Add(w.Sequence);
+        }
+
+        foreach (var a in anchors)
+        {
+            wanted.Add(a.Sequence);
         }
 
         var hashes = new Dictionary<long, string>();
@@ -126,7 +185,7 @@ internal static class LedgerVerifier
                     continue;
                 }
 
-                var entry = codec.Decode(line, out var hashMatches, out var problem, verifyOnly: true);
+                var entry = codec.Decode(line, out var hashMatches, out var problem, verifyOnly: options.OnEntry is null);
                 if (entry is null)
                 {
                     chainIntact = Fail(problems, "EntryUnreadable", count, $"Line {count} of the ledger is not an entry: {problem}.");
@@ -154,11 +213,35 @@ internal static class LedgerVerifier
                     continue;
                 }
 
+                if (entry.Signer is null)
+                {
+                    unsigned.Add(count);
+                }
+                else if (count > skipSignaturesTo)
+                {
+                    var signer = trusted.FirstOrDefault(k => k.KeyId == entry.Signer);
+                    if (signer is null)
+                    {
+                        chainIntact = Fail(problems, "EntrySignerUntrusted", count,
+                            $"Entry {count} ({entry.Event}) is signed by {entry.Signer}, which {(pinned ? "the policy's LedgerSigners do not list" : "is not registered in the store")}: it was not written by a trusted ledger signer.");
+                        continue;
+                    }
+
+                    if (!entry.SignedBy(signer))
+                    {
+                        chainIntact = Fail(problems, "EntrySignatureInvalid", count,
+                            $"Entry {count} ({entry.Event}) does not verify with its signer's key {entry.Signer}: it was written or re-hashed without the ledger signer's key.");
+                        continue;
+                    }
+                }
+
                 expectedPrev = entry.Hash;
                 if (wanted.Contains(count))
                 {
                     hashes[count] = entry.Hash;
                 }
+
+                options.OnEntry?.Invoke(entry);
             }
         }
 
@@ -227,13 +310,88 @@ internal static class LedgerVerifier
             }
         }
 
-        problems.Sort((a, b) => (a.Sequence == 0 ? long.MaxValue : a.Sequence).CompareTo(b.Sequence == 0 ? long.MaxValue : b.Sequence));
+        // An unsigned (ledger@1) entry counts only where a trusted checkpoint vouches for the chain up to it.
+        var firstUnvouched = unsigned.FirstOrDefault(seq => seq > lastSealed);
+        if (firstUnvouched > 0)
+        {
+            Fail(problems, "EntryUnsigned", firstUnvouched,
+                $"Entry {firstUnvouched} is unsigned (a ledger@1 line) and no trusted checkpoint vouches for it (the last sealed entry is {lastSealed}): " +
+                "anyone who can write the store can write such a line.");
+        }
+
+        foreach (var a in anchors)
+        {
+            if (a.Sequence > count)
+            {
+                Fail(problems, "LedgerRolledBack", count + 1,
+                    $"The store's ledger ends at entry {count}, but an anchor signed {GovernanceClock.Format(a.Time)} by {a.KeyId} vouches for entry {a.Sequence}: " +
+                    "the store is older than the anchor (restored from a copy, or cut off with its checkpoints).");
+            }
+            else if (hashes.TryGetValue(a.Sequence, out var h) && h != a.Hash)
+            {
+                Fail(problems, "LedgerRewritten", a.Sequence,
+                    $"Entry {a.Sequence} is not the entry the anchor signed {GovernanceClock.Format(a.Time)} vouches for: the ledger was rewritten up to there.");
+            }
+        }
+
+        // Stable: at one entry, what is wrong with the entry comes before what is wrong with its checkpoint.
+        var sorted = problems.OrderBy(p => p.Sequence == 0 ? long.MaxValue : p.Sequence).ToList();
+        problems.Clear();
+        problems.AddRange(sorted);
         if (problems.Count == 0 && count > lastSealed)
         {
             warnings.Add($"{count - lastSealed} entries at the end are not yet sealed by a checkpoint (entries {lastSealed + 1} to {count}).");
         }
 
-        return new LedgerVerification(store.Location, store.StoreId, count, valid, lastSealed, pinned, problems, warnings, witnessChecked);
+        return new LedgerVerification(store.Location, store.StoreId, count, valid, lastSealed, pinned, problems, warnings, witnessChecked)
+        {
+            HeadHash = chainIntact ? expectedPrev : null,
+            AnchorsChecked = anchors.Count,
+        };
+    }
+
+    private static List<LedgerCheckpoint> ReadAnchors(IReadOnlyList<byte[]>? lines, string storeId, List<PublicKey> trusted, List<LedgerProblem> problems)
+    {
+        var list = new List<LedgerCheckpoint>();
+        if (lines is null)
+        {
+            return list;
+        }
+
+        var n = 0;
+        foreach (var line in lines)
+        {
+            n++;
+            var c = LedgerCheckpoint.TryParse(line, out var problem);
+            if (c is null)
+            {
+                Fail(problems, "AnchorInvalid", 0, $"Anchor line {n} cannot be read: {problem}.");
+                continue;
+            }
+
+            if (c.StoreId != storeId)
+            {
+                // An anchor file may hold several stores' anchors: only this store's count.
+                continue;
+            }
+
+            var key = trusted.FirstOrDefault(k => k.KeyId == c.KeyId);
+            if (key is null)
+            {
+                Fail(problems, "AnchorSignerUntrusted", 0, $"Anchor line {n} (entry {c.Sequence}) is signed by {c.KeyId}, which is not a trusted ledger signer.");
+                continue;
+            }
+
+            if (!c.VerifiedBy(key))
+            {
+                Fail(problems, "AnchorForged", 0, $"Anchor line {n} (entry {c.Sequence}) does not verify with its signer's key {c.KeyId}.");
+                continue;
+            }
+
+            list.Add(c);
+        }
+
+        return list;
     }
 
     private static bool Fail(List<LedgerProblem> problems, string code, long sequence, string message)

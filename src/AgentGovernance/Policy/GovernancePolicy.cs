@@ -136,6 +136,15 @@ public sealed class GovernancePolicy
     /// </summary>
     public bool AllowUnresolvedRequester => _approval.AllowUnresolvedRequester;
 
+    /// <summary>The default of <see cref="IncompleteCoverageRisk"/>.</summary>
+    public const RiskLevel DefaultIncompleteCoverageRisk = RiskLevel.High;
+
+    /// <summary>
+    /// The least risk of a change that can widen access when the preview could not see everything it
+    /// reaches (report Coverage not Complete). Policy key IncompleteCoverageRisk, Low to Critical; default High.
+    /// </summary>
+    public RiskLevel IncompleteCoverageRisk { get; internal set; } = DefaultIncompleteCoverageRisk;
+
     /// <summary>
     /// <c>sha256:</c> of every setting in canonical form: two policies with the same fingerprint decide
     /// alike, whatever their files' comments or spelling. Requests record it.
@@ -162,7 +171,13 @@ public sealed class GovernancePolicy
         ["emergencyRevocation"] = EmergencyRevocation,
         ["ledgerSigners"] = LedgerSigners.Select(k => (object?)k.KeyId).ToList(),
         ["allowUnresolvedRequester"] = AllowUnresolvedRequester,
-    });
+    }.With(IncompleteCoverageRisk != DefaultIncompleteCoverageRisk, "incompleteCoverageRisk", IncompleteCoverageRisk.ToString()));
+
+    /// <summary>
+    /// Where approvers and requesters hear about requests (Teams, mail). Not part of <see cref="Fingerprint"/>:
+    /// who is told does not change what is decided.
+    /// </summary>
+    public Notifications.NotificationSettings Notifications { get; internal set; } = AgentGovernance.Notifications.NotificationSettings.None;
 
     /// <summary>The approver the policy names by this identity (case-insensitive), or null.</summary>
     public PolicyApprover? FindApprover(string identity) =>
@@ -206,7 +221,10 @@ public sealed class GovernancePolicy
 
     internal GovernancePolicy WithSource(string? source) => new(
         source, SensitiveFrom, _disabled, BroadAudiencePercent, ManyPrincipalsThreshold, PersonalDataCriticalAbove,
-        _hardDeny, _approvals, AgentIdentities, _approval);
+        _hardDeny, _approvals, AgentIdentities, _approval)
+    {
+        Notifications = Notifications,
+    };
 
     /// <summary>The canonical spelling of a known rule id (matched case-insensitively), or null.</summary>
     internal static string? FindRuleId(string ruleId) =>
@@ -221,5 +239,15 @@ public sealed class GovernancePolicy
 
         return FindRuleId(ruleId)
             ?? throw new ArgumentException($"'{ruleId}' is not a known rule id; known ids are {string.Join(", ", RuleIds)}.", nameof(ruleId));
+    }
+}
+
+internal static class FingerprintExtensions
+{
+    /// <summary>Adds a setting only when it differs from its default, so policies written before it keep their fingerprint.</summary>
+    public static Dictionary<string, object?> With(this Dictionary<string, object?> d, bool add, string key, object? value)
+    {
+        if (add) d[key] = value;
+        return d;
     }
 }

@@ -20,7 +20,7 @@ namespace AgentGovernance.Policy;
 /// Every problem is a <see cref="DocumentException"/> with ErrorId <c>PolicyInvalid</c> that names
 /// the file, line, column and key path (e.g. <c>Rules.AG003.Threshold</c>).
 /// </summary>
-public static class PolicyReader
+public static partial class PolicyReader
 {
     public const string InvalidErrorId = "PolicyInvalid";
     public const string NotFoundErrorId = "PolicyNotFound";
@@ -38,7 +38,7 @@ public static class PolicyReader
     {
         "SensitiveFrom", "Rules", "HardDeny", "RequiredApprovals", "AgentIdentities",
         "Approvers", "ApprovalExpiry", "MaxDuration", "BreakGlass", "EmergencyRevocation", "LedgerSigners",
-        "AllowUnresolvedRequester",
+        "AllowUnresolvedRequester", "IncompleteCoverageRisk", "Notifications",
     };
 
     private static readonly string[] ApproverKeys = { "Id", "PublicKey", "BreakGlass" };
@@ -524,7 +524,7 @@ public static class PolicyReader
     }
 
     /// <summary>Maps the literal tree onto the policy's keys, merging over <see cref="GovernancePolicy.Default"/>.</summary>
-    private sealed class SchemaReader
+    private sealed partial class SchemaReader
     {
         private readonly string? _file;
         private readonly GovernancePolicy _defaults = GovernancePolicy.Default;
@@ -542,6 +542,7 @@ public static class PolicyReader
         private readonly List<PublicKey> _ledgerSigners = new();
         private TimeSpan _approvalExpiry;
         private TimeSpan _maxDuration;
+        private RiskLevel _incompleteCoverageRisk = GovernancePolicy.DefaultIncompleteCoverageRisk;
         private int _breakGlassExtra;
         private bool _emergencyRevocation;
         private bool _allowUnresolvedRequester;
@@ -613,6 +614,12 @@ public static class PolicyReader
                     case "AllowUnresolvedRequester":
                         _allowUnresolvedRequester = Bool(entry.Value);
                         break;
+                    case "IncompleteCoverageRisk":
+                        _incompleteCoverageRisk = (RiskLevel)Enum.Parse(typeof(RiskLevel), OneOf(entry.Value, RiskLevelNames.Where(n => n != nameof(RiskLevel.None)).ToArray(), "a risk level (Low to Critical)"));
+                        break;
+                    case "Notifications":
+                        _notifications = ReadNotifications(Table(entry.Value));
+                        break;
                     case "LedgerSigners":
                         foreach (var item in Items(entry.Value))
                         {
@@ -636,7 +643,11 @@ public static class PolicyReader
             return new GovernancePolicy(
                 source, _sensitiveFrom, _disabled.Keys, _broadAudiencePercent, _manyPrincipalsThreshold, _personalDataCriticalAbove,
                 _hardDeny, _approvals, _agents,
-                new ApprovalSettings(_approvers, _approvalExpiry, _maxDuration, _breakGlassExtra, _emergencyRevocation, _ledgerSigners, _allowUnresolvedRequester));
+                new ApprovalSettings(_approvers, _approvalExpiry, _maxDuration, _breakGlassExtra, _emergencyRevocation, _ledgerSigners, _allowUnresolvedRequester))
+            {
+                IncompleteCoverageRisk = _incompleteCoverageRisk,
+                Notifications = _notifications,
+            };
         }
 
         private void ReadApprovers(Node value)

@@ -54,7 +54,10 @@ public sealed class FolderStore : IGovernanceStore
         "AgentGovernance", "store");
 
     /// <summary>Opens the store in <paramref name="folder"/>, creating the folder and the store's id the first time.</summary>
-    public static FolderStore Open(string folder)
+    public static FolderStore Open(string folder) => Open(folder, null);
+
+    /// <summary>As <see cref="Open(string)"/>; a store created now gets <paramref name="storeIdForNew"/> (Copy-GovernanceStore keeps the source's id, which the ledger's first entry is chained to).</summary>
+    public static FolderStore Open(string folder, string? storeIdForNew)
     {
         var root = Path.GetFullPath(folder);
         try
@@ -78,7 +81,7 @@ public sealed class FolderStore : IGovernanceStore
                 id = ReadStoreId(marker);
                 if (id is null)
                 {
-                    id = Guid.NewGuid().ToString("D");
+                    id = storeIdForNew ?? Guid.NewGuid().ToString("D");
                     AtomicFile.WriteText(marker, $"{{\"id\":\"{id}\",\"schema\":\"{StoreSchema}\"}}\n", overwrite: false);
                 }
             }
@@ -89,12 +92,99 @@ public sealed class FolderStore : IGovernanceStore
 
     public IDisposable Lock(TimeSpan timeout) => LockFile(Path.Combine(Location, ".lock"), timeout, "StoreBusy", $"The store '{Location}' stayed locked by another writer");
 
+    /// <summary>
+    /// The lock of one request, held while it is applied or undone, and removed when released. The lock
+    /// file is opened and removed only under the store's write lock, so no waiter can hold a file that
+    /// its holder has just removed (open and lock are two steps on Unix).
+    /// </summary>
     public IDisposable LockRequest(string requestId, TimeSpan timeout)
     {
         var folder = Path.Combine(Location, "applying");
-        System.IO.Directory.CreateDirectory(folder);
-        return LockFile(Path.Combine(folder, SafeName(requestId) + ".lock"), timeout, "RequestBusy",
-            $"Request {requestId} is being applied or undone by another process right now");
+        var path = Path.Combine(folder, SafeName(requestId) + ".lock");
+        var watch = Stopwatch.StartNew();
+        var delay = 1;
+        while (true)
+        {
+            using (Lock(timeout))
+            {
+                System.IO.Directory.CreateDirectory(folder);
+                try
+                {
+                    return new RequestLock(this, path, new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None));
+                }
+                catch (IOException e) when (watch.Elapsed >= timeout)
+                {
+                    throw new GovernanceException("RequestBusy", GovernanceErrorKind.InvalidOperation,
+                        $"Request {requestId} is being applied or undone by another process right now (waited {timeout.TotalSeconds:0.#} s); try again.", path, e);
+                }
+                catch (IOException)
+                {
+                    // Held by another process: let go of the store and try again.
+                }
+                catch (UnauthorizedAccessException e)
+                {
+                    throw new GovernanceException("StoreUnavailable", GovernanceErrorKind.PermissionDenied, $"Cannot lock '{path}': {e.Message}", path, e);
+                }
+            }
+
+            Thread.Sleep(delay + Jitter(delay));
+            delay = Math.Min(delay * 2, 50);
+        }
+    }
+
+    /// <summary>A held request lock: released by closing it and removing its file, under the store's write lock.</summary>
+    private sealed class RequestLock : IDisposable
+    {
+        private readonly FolderStore _store;
+        private readonly string _path;
+        private FileStream? _handle;
+
+        public RequestLock(FolderStore store, string path, FileStream handle)
+        {
+            _store = store;
+            _path = path;
+            _handle = handle;
+        }
+
+        public void Dispose()
+        {
+            var handle = Interlocked.Exchange(ref _handle, null);
+            if (handle is null)
+            {
+                return;
+            }
+
+            IDisposable? storeLock = null;
+            try
+            {
+                storeLock = _store.Lock(TimeSpan.FromSeconds(5));
+            }
+            catch (GovernanceException)
+            {
+                // The store stays busy: release the lock and leave its (empty) file, which the next holder removes.
+                handle.Dispose();
+                return;
+            }
+
+            try
+            {
+                handle.Dispose();
+                File.Delete(_path);
+                var folder = Path.GetDirectoryName(_path)!;
+                if (!System.IO.Directory.EnumerateFileSystemEntries(folder).Any())
+                {
+                    System.IO.Directory.Delete(folder);
+                }
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                // Left behind (another holder took it meanwhile, or the folder is read-only): harmless, reused next time.
+            }
+            finally
+            {
+                storeLock.Dispose();
+            }
+        }
     }
 
     public void CreateRequest(string requestId, byte[] document) =>
@@ -168,6 +258,10 @@ public sealed class FolderStore : IGovernanceStore
         try
         {
             using var fs = OpenLedger(FileMode.Append, FileAccess.Write);
+            var known = _endLine >= 0 && fs.Position == _endOffset;
+            var before = _endLine;
+            _endLine = _markLine = -1;
+            long count = 0, lastStart = 0;
             foreach (var line in lines)
             {
                 if (line.Length == 0 || line[line.Length - 1] != (byte)'\n')
@@ -175,10 +269,17 @@ public sealed class FolderStore : IGovernanceStore
                     throw new ArgumentException("A ledger line must end with a line feed.", nameof(lines));
                 }
 
+                lastStart = fs.Position;
                 fs.Write(line, 0, line.Length);
+                count++;
             }
 
             fs.Flush(flushToDisk: durable);
+            if (known && count > 0)
+            {
+                (_endLine, _endOffset) = (before + count, fs.Position);
+                (_markLine, _markOffset) = (before + count - 1, lastStart);
+            }
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
         {
@@ -187,6 +288,30 @@ public sealed class FolderStore : IGovernanceStore
     }
 
     public IEnumerable<ArraySegment<byte>> ReadLedger(Action<byte[]>? tornTail = null) => ReadLines(_ledger, tornTail);
+
+    // Where lines of the ledger start, learned from the last read to the end and the appends after it, so that a
+    // writer that has verified a prefix reads only the tail. A hint only: the reader checks what it finds there.
+    private long _markLine = -1, _markOffset, _endLine = -1, _endOffset;
+
+    /// <summary>The ledger's lines from line <paramref name="skip"/> (0-based) on, found without decoding the lines before.</summary>
+    public IEnumerable<ArraySegment<byte>> ReadLedgerFrom(long skip, Action<byte[]>? tornTail = null)
+    {
+        long offset = 0, first = 0;
+        if (_endLine >= 0 && _endLine <= skip)
+        {
+            (offset, first) = (_endOffset, _endLine);
+        }
+        else if (_markLine >= 0 && _markLine <= skip)
+        {
+            (offset, first) = (_markOffset, _markLine);
+        }
+
+        return ReadLines(_ledger, tornTail, offset, first, skip, (count, lastStart, end) =>
+        {
+            (_endLine, _endOffset) = (count, end);
+            (_markLine, _markOffset) = count > 0 ? (count - 1, lastStart) : (-1, 0);
+        });
+    }
 
     public void AppendCheckpoint(byte[] line)
     {
@@ -339,7 +464,14 @@ public sealed class FolderStore : IGovernanceStore
         }
     }
 
-    private static IEnumerable<ArraySegment<byte>> ReadLines(string path, Action<byte[]>? tornTail)
+    private static IEnumerable<ArraySegment<byte>> ReadLines(string path, Action<byte[]>? tornTail) => ReadLines(path, tornTail, 0, 0, 0, null);
+
+    /// <summary>
+    /// The lines from line <paramref name="skip"/> (0-based) on, starting the scan at <paramref name="offset"/>, the
+    /// start of line <paramref name="firstLine"/>. <paramref name="atEnd"/> gets the line count and the offsets of
+    /// the last line's start and of the end when the whole file was read without a torn tail.
+    /// </summary>
+    private static IEnumerable<ArraySegment<byte>> ReadLines(string path, Action<byte[]>? tornTail, long offset, long firstLine, long skip, Action<long, long, long>? atEnd)
     {
         FileStream fs;
         try
@@ -353,8 +485,18 @@ public sealed class FolderStore : IGovernanceStore
 
         using (fs)
         {
+            if (offset > fs.Length)
+            {
+                offset = 0;
+                firstLine = 0;
+            }
+
+            fs.Position = offset;
+            var line = firstLine;
+            var lastStart = offset;
             var buffer = new byte[1 << 20];
             int filled = 0, start = 0;
+            long based = offset;
             while (true)
             {
                 var read = fs.Read(buffer, filled, buffer.Length - filled);
@@ -365,6 +507,10 @@ public sealed class FolderStore : IGovernanceStore
                         var rest = new byte[filled - start];
                         Buffer.BlockCopy(buffer, start, rest, 0, rest.Length);
                         tornTail?.Invoke(rest);
+                    }
+                    else
+                    {
+                        atEnd?.Invoke(line, lastStart, based + start);
                     }
 
                     yield break;
@@ -380,7 +526,12 @@ public sealed class FolderStore : IGovernanceStore
                         break;
                     }
 
-                    yield return new ArraySegment<byte>(buffer, start, nl - start);
+                    lastStart = based + start;
+                    if (line++ >= skip)
+                    {
+                        yield return new ArraySegment<byte>(buffer, start, nl - start);
+                    }
+
                     start = scan = nl + 1;
                 }
 
@@ -393,6 +544,7 @@ public sealed class FolderStore : IGovernanceStore
                 {
                     Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
                     filled -= start;
+                    based += start;
                     start = 0;
                 }
             }

@@ -52,7 +52,9 @@ public interface IGovernanceStore : IDisposable
 
     /// <summary>
     /// Appends complete lines (each ends with '\n') and, when <paramref name="durable"/>, returns only once they are on disk.
-    /// Call under <see cref="Lock"/>, after <see cref="ReadLedgerHead"/>.
+    /// Call under <see cref="Lock"/>, after <see cref="ReadLedgerHead"/>. A store whose lock does not
+    /// exclude other processes (the table store) throws StoreConflict, writing nothing, when the first
+    /// line's sequence was taken meanwhile; the ledger then reads the head again and chains onto it.
     /// </summary>
     void AppendLedger(IReadOnlyList<byte[]> lines, bool durable);
 

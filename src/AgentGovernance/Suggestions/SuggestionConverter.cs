@@ -13,6 +13,7 @@ using AgentGovernance.Json;
 namespace AgentGovernance.Suggestions;
 
 /// <summary>How to read a suggestion's text.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum SuggestionInputFormat
 {
     /// <summary>JSON when it is JSON; a markdown answer when it has code blocks; otherwise a script.</summary>

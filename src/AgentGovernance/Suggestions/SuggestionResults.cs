@@ -6,6 +6,7 @@ using AgentGovernance.Changes;
 namespace AgentGovernance.Suggestions;
 
 /// <summary>What an agent's suggestion was read as.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum SuggestionFormat
 {
     /// <summary>PowerShell script text.</summary>
@@ -22,6 +23,7 @@ public enum SuggestionFormat
 }
 
 /// <summary>Why a part of a suggestion could not be governed.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum SuggestionFindingKind
 {
     /// <summary>Runs code that cannot be read: Invoke-Expression, encoded commands, computed command names, .NET calls, other scripts.</summary>
@@ -50,6 +52,7 @@ public enum SuggestionFindingKind
 }
 
 /// <summary>How closely an operation describes what the command does.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum MappingFidelity
 {
     /// <summary>The operation is what the command does.</summary>

@@ -99,7 +99,7 @@ public sealed class FormattingTests : CmdletTestBase
     {
         var text = Render("$r.Resources");
 
-        Assert.Equal(new[] { "ResourceId", "Sensitivity", "PersonalData", "Gained", "Lost", "Members", "Guests", "SPs", "Agents", "Anonymous" }, Header(text));
+        Assert.Equal(new[] { "ResourceId", "Sensitivity", "PersonalData", "GainedCount", "LostCount", "Members", "Guests", "SPs", "Agents", "Anonymous" }, Header(text));
         Assert.Equal(new[] { "site-secret", "HighlyConfidential", "True", "3", "0", "2", "0", "1", "0", "False" }, Row(text, "site-secret"));
     }
 
@@ -210,6 +210,6 @@ public sealed class FormattingTests : CmdletTestBase
         Assert.Matches(@"(?m)^Policy\s+: \(built-in defaults\)$", session);
         Assert.Matches(@"(?m)^SensitiveFrom\s+: Confidential$", policy);
         Assert.Matches(@"(?m)^HardDeny\s+: AG001 at Critical$", policy);
-        Assert.Matches(@"(?m)^RequiredApprovals\s+: None 1, Low 1, Medium 1, High 2, Critical 2$", policy);
+        Assert.Matches(@"(?m)^ApprovalsByRisk\s+: None 1, Low 1, Medium 1, High 2, Critical 2$", policy);
     }
 }

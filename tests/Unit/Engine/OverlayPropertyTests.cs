@@ -17,6 +17,72 @@ public sealed class OverlayPropertyTests
         Gen.Int.Sample(seed => CheckOne(seed), iter: 4000, threads: 1);
     }
 
+    /// <summary>
+    /// The membership fast path (candidate classes keyed by the granted groups above them): wider
+    /// tenants, where more than 64 groups are granted on the affected resources (keys of several
+    /// words), users sit in many groups, and changes are several membership operations (so more than
+    /// one class moves on a resource, and a group can be both added and removed).
+    /// </summary>
+    [Fact]
+    public void MembershipOnlyChangesEqualBruteForceOnWideTenants()
+    {
+        Gen.Int.Sample(seed => CheckOne(seed, WideModel, membershipOnly: true), iter: 200, threads: 1);
+    }
+
+    /// <summary>Many users, 100-140 groups nested sparsely (cycles possible), resources granted to many groups.</summary>
+    private static TenantModel WideModel(Random rng)
+    {
+        var m = new TenantModel();
+        var users = rng.Next(20, 50);
+        for (var i = 0; i < users; i++)
+        {
+            m.Principals.Add(new TenantModel.Node { Id = $"u{i}", Type = "user", Guest = rng.Next(5) == 0, Enabled = rng.Next(8) != 0, Agent = rng.Next(10) == 0 });
+        }
+
+        m.Principals.Add(new TenantModel.Node { Id = "sp0", Type = "servicePrincipal", Enabled = true });
+        var groups = rng.Next(100, 140);
+        for (var i = 0; i < groups; i++)
+        {
+            m.Principals.Add(new TenantModel.Node { Id = $"g{i}", Type = "group", Visibility = rng.Next(6) == 0 ? "Public" : "Private" });
+        }
+
+        var all = m.Principals.Select(p => p.Id).ToList();
+        foreach (var g in m.Principals.Where(p => p.Type == "group"))
+        {
+            var n = rng.Next(2, 8);
+            for (var i = 0; i < n; i++)
+            {
+                var candidate = all[rng.Next(all.Count)];
+                if (candidate != g.Id && !g.Members.Contains(candidate))
+                {
+                    g.Members.Add(candidate);
+                }
+            }
+        }
+
+        var groupIds = m.Principals.Where(p => p.Type == "group").Select(p => p.Id).ToList();
+        var resources = rng.Next(4, 8);
+        for (var i = 0; i < resources; i++)
+        {
+            m.Resources.Add(new TenantModel.Res { Id = $"r{i}", Sensitivity = (Sensitivity)rng.Next(4), Group = rng.Next(4) == 0 ? groupIds[rng.Next(groupIds.Count)] : null });
+        }
+
+        var grantees = all.Concat(new[] { "everyone", "everyoneExceptExternal", "anyone" }).ToList();
+        foreach (var r in m.Resources)
+        {
+            // Mostly groups, so the resources together are granted to more than 64 of them.
+            var n = rng.Next(30, 60);
+            for (var i = 0; i < n; i++)
+            {
+                var who = rng.Next(6) == 0 ? grantees[rng.Next(grantees.Count)] : groupIds[rng.Next(groupIds.Count)];
+                var g = (r.Id, who, TenantModel.RandomRole(rng));
+                if (!m.Grants.Contains(g)) m.Grants.Add(g);
+            }
+        }
+
+        return m;
+    }
+
     [Fact]
     public void ExplainPathsAreValidAndShortest()
     {
@@ -117,19 +183,26 @@ public sealed class OverlayPropertyTests
 
     private static AccessRole Level(string role) => role switch { "owner" => AccessRole.Owner, "write" => AccessRole.Write, _ => AccessRole.Read };
 
-    private static void CheckOne(int seed)
+    private static void CheckOne(int seed) => CheckOne(seed, TenantModel.Random, membershipOnly: false);
+
+    private static void CheckOne(int seed, Func<Random, TenantModel> generate, bool membershipOnly)
     {
         var rng = new Random(seed);
-        var model = TenantModel.Random(rng);
+        var model = generate(rng);
         var snapshot = SnapshotReader.ParseText(model.ToJson());
         var before = model.Effective();
         var after = model.Clone();
         var ops = new List<AccessOperation>();
         var valid = true;
-        var count = rng.Next(1, 4);
+        var count = rng.Next(1, membershipOnly ? 6 : 4);
         for (var i = 0; i < count; i++)
         {
             var op = after.RandomOperation(rng);
+            while (membershipOnly && op.Op is not (OperationKind.AddMember or OperationKind.RemoveMember))
+            {
+                op = after.RandomOperation(rng);
+            }
+
             ops.Add(op);
             if (!after.TryApply(op))
             {

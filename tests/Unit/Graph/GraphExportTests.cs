@@ -131,7 +131,8 @@ public sealed class GraphExportTests : GraphTestBase
 
         static int Batches(int n) => (n + 19) / 20;
         var minimum = graph.DeltaPages("users") + graph.DeltaPages("groups") + graph.DeltaPages("servicePrincipals")
-            + 1 + Batches(t.RoleDefinitions.Count) + Batches(t.ServicePrincipals.Values.Count(s => s.AppRoles.Count > 0)) + Batches(t.GroupSites.Count);
+            + 1 + Batches(t.RoleDefinitions.Count) + Batches(t.ServicePrincipals.Values.Count(s => s.AppRoles.Count > 0))
+            + 2 * Batches(t.GroupSites.Count); // each group's site, then its application permissions
 
         // The baseline reads the same roles, apps and sites as the export does (export - delta pages).
         var deltaPages = graph.DeltaPages("users") + graph.DeltaPages("groups") + graph.DeltaPages("servicePrincipals");

@@ -105,7 +105,10 @@ public sealed class LedgerTests : IDisposable
 
         Assert.Equal(Json.CanonicalJson.Canonicalize(line), line);
         var without = System.Text.RegularExpressions.Regex.Replace(line, ",\"hash\":\"sha256:[0-9a-f]{64}\"", string.Empty);
+        without = System.Text.RegularExpressions.Regex.Replace(without, ",\"sig\":\"[A-Za-z0-9+/=]+\"", string.Empty);
         Assert.Equal(entry.Hash, Json.Hashing.Sha256Id(Encoding.UTF8.GetBytes(without)));
+        Assert.Contains("\"signer\":\"" + _signer.PublicKey.KeyId + "\"", line);
+        Assert.True(entry.SignedBy(_signer.PublicKey));
     }
 
     [Fact]
@@ -237,7 +240,7 @@ public sealed class LedgerTests : IDisposable
     }
 
     [Fact]
-    public void ReHashingTheTailAndDroppingItsCheckpointsIsFoundByTheWitnessAndLeavesItUnsealedElsewhere()
+    public void ReHashingTheTailAndDroppingItsCheckpointsIsFoundByTheWitnessAndByTheMissingSignaturesElsewhere()
     {
         Fill(6);
         var lines = Lines();
@@ -246,11 +249,12 @@ public sealed class LedgerTests : IDisposable
         WriteLines(lines);
         File.WriteAllText(CheckpointFile, string.Concat(File.ReadAllLines(CheckpointFile).Take(3).Select(l => l + "\n")));
 
-        Assert.Equal("LedgerRewritten", Verify().Problem);
+        Assert.Contains(Verify().Problems, p => p.Code == "LedgerRewritten");
+        // Before ledger@2 this verified elsewhere (only unsealed); now the re-hashed entries carry no signature.
         var elsewhere = Verify(withWitness: false);
-        Assert.True(elsewhere.IsValid);
-        Assert.Equal(3, elsewhere.UnsealedEntries);
-        Assert.Contains(elsewhere.Warnings, w => w.Contains("not yet sealed"));
+        Assert.False(elsewhere.IsValid);
+        Assert.Equal("EntryUnsigned", elsewhere.Problem);
+        Assert.Equal(4, elsewhere.FirstBadSequence);
     }
 
     [Fact]
@@ -275,7 +279,8 @@ public sealed class LedgerTests : IDisposable
 
         Assert.True(Verify().IsValid);
         var pinned = Verify(pinned: new[] { _signer.PublicKey });
-        Assert.Equal("CheckpointSignerUntrusted", pinned.Problem);
+        Assert.Contains(pinned.Problems, p => p.Code == "CheckpointSignerUntrusted" && p.Sequence == 3);
+        Assert.Contains(pinned.Problems, p => p.Code == "EntrySignerUntrusted" && p.Sequence == 3);
         Assert.True(Verify(pinned: new[] { _signer.PublicKey, other.PublicKey }).IsValid);
         Assert.True(Verify(pinned: new[] { _signer.PublicKey, other.PublicKey }).SignersPinned);
         Assert.Contains(Verify().Warnings, w => w.Contains("not pinned"));
@@ -349,5 +354,156 @@ public sealed class LedgerTests : IDisposable
 
         Assert.True(result.IsValid);
         Assert.Equal(0, result.Entries);
+    }
+
+    private LedgerVerification VerifyWithAnchors(params byte[][] anchors) =>
+        LedgerVerifier.Verify(_store, new LedgerVerifyOptions { Pinned = new[] { _signer.PublicKey }, Anchors = anchors });
+
+    [Fact]
+    public void RestoringAnOlderCopyOfTheWholeStoreIsFoundOnlyByAnAnchorKeptOutsideIt()
+    {
+        Fill(3);
+        var oldLedger = File.ReadAllBytes(LedgerFile);
+        var oldCheckpoints = File.ReadAllBytes(CheckpointFile);
+        Fill(2);
+        var anchor = _ledger.Anchor();
+
+        // The insider puts the older copy back, ledger and checkpoints alike.
+        File.WriteAllBytes(LedgerFile, oldLedger);
+        File.WriteAllBytes(CheckpointFile, oldCheckpoints);
+
+        // From inside the store (and on a machine that never signed for it) that is a whole ledger.
+        Assert.True(Verify(withWitness: false, pinned: new[] { _signer.PublicKey }).IsValid);
+        var result = VerifyWithAnchors(anchor);
+        Assert.False(result.IsValid);
+        Assert.Equal("LedgerRolledBack", result.Problem);
+        Assert.Equal(4, result.FirstBadSequence);
+        Assert.Equal(1, result.AnchorsChecked);
+    }
+
+    [Fact]
+    public void AnAnchorVouchesForTheVerifiedHeadAndCatchesARewriteUnderIt()
+    {
+        Fill(4);
+        var anchor = _ledger.Anchor();
+        var text = Encoding.UTF8.GetString(anchor);
+        Assert.Contains("\"seq\":4", text);
+        Assert.True(VerifyWithAnchors(anchor).IsValid);
+
+        var lines = Lines();
+        lines[3] = lines[3].Replace("user4@contoso.com", "mallory@contoso.com");
+        Rehash(lines, 4);
+        WriteLines(lines);
+        Assert.Contains(VerifyWithAnchors(anchor).Problems, p => p.Code == "LedgerRewritten" && p.Sequence == 4);
+    }
+
+    [Fact]
+    public void AForgedOrForeignAnchorIsNamed()
+    {
+        Fill(2);
+        var anchor = Encoding.UTF8.GetString(_ledger.Anchor());
+        Assert.Equal("AnchorForged", VerifyWithAnchors(Encoding.UTF8.GetBytes(anchor.Replace("\"seq\":2", "\"seq\":9"))).Problem);
+        Assert.Equal("AnchorInvalid", VerifyWithAnchors(Encoding.UTF8.GetBytes("{\"schema\":1}")).Problem);
+        using var other = LedgerSigner.OpenOrCreate(_temp["other/signer.json"]);
+        var foreign = LedgerCheckpoint.Create(other, _store.StoreId, 9, "sha256:" + new string('0', 64), DateTimeOffset.UtcNow).ToLine();
+        Assert.Equal("AnchorSignerUntrusted", VerifyWithAnchors(foreign).Problem);
+    }
+
+    [Fact]
+    public void NoAnchorIsMadeOfALedgerThatDoesNotVerify()
+    {
+        Fill(2);
+        var lines = Lines();
+        lines[0] = lines[0].Replace("user1", "mallory");
+        WriteLines(lines);
+        using var fresh = LedgerSigner.OpenOrCreate(_temp["keys/signer.json"]);
+        var e = Assert.Throws<GovernanceException>(() => new AuditLedger(_store, fresh).Anchor());
+        Assert.Equal("LedgerTampered", e.ErrorId);
+    }
+
+    [Fact]
+    public void AWriterReadsOnlyTheTailAfterItsOwnLastAppendYetNeverSealsAnEditBeforeIt()
+    {
+        Fill(5);
+        var lines = Lines();
+        lines[1] = lines[1].Replace("user2@", "userX@"); // same length: every later line stays where it was
+        WriteLines(lines);
+
+        // This writer appended entry 5 itself, which still holds that hash where it was: its next append checks
+        // only what follows it. What it writes chains onto entry 5's real hash, so the edit stays visible to every reader.
+        Fill(1);
+        var result = Verify(withWitness: false);
+        Assert.Equal("EntryEdited", result.Problem);
+        Assert.Equal(2, result.FirstBadSequence);
+
+        // A new writer (the next command) verifies the whole chain first, and refuses.
+        Assert.Equal("LedgerTampered", Assert.Throws<GovernanceException>(() => new AuditLedger(_store, _signer).Append(Event(7))).ErrorId);
+    }
+
+    [Fact]
+    public void ALedgerOneLinesOnlyCountUnderATrustedCheckpoint()
+    {
+        // A ledger written before ledger@2: unsigned lines, each append sealed by a checkpoint.
+        using (var codec = new LedgerCodec())
+        {
+            var prev = LedgerCodec.Genesis(_store.StoreId);
+            var bytes = new List<byte>();
+            for (var i = 1; i <= 3; i++)
+            {
+                var ev = Event(i);
+                bytes.AddRange(codec.Encode(i, GovernanceClock.Format(DateTimeOffset.UtcNow), ev, Json.CanonicalJson.Serialize(ev.Details), prev, out var hash));
+                prev = hash;
+            }
+
+            File.WriteAllBytes(LedgerFile, bytes.ToArray());
+            _ledger.Seal(2, _ledger.Read().ToList()[1].Hash);
+        }
+
+        var result = Verify(withWitness: false, pinned: new[] { _signer.PublicKey });
+        Assert.Equal("EntryUnsigned", result.Problem);
+        Assert.Equal(3, result.FirstBadSequence);
+    }
+
+    [Fact]
+    public void ALineOfInvalidUtf8WithAMatchingHashIsTamperingWithItsPositionAndReadersGoOn()
+    {
+        Fill(3);
+        var bytes = File.ReadAllBytes(LedgerFile);
+        var starts = new List<int> { 0 };
+        for (var i = 0; i < bytes.Length - 1; i++)
+        {
+            if (bytes[i] == (byte)'\n')
+            {
+                starts.Add(i + 1);
+            }
+        }
+
+        // Entry 2's actor gets a byte that is not UTF-8, and the line a hash over its new bytes (what the
+        // hash check alone would accept): the codec's hash is over the line without "hash" and "sig".
+        var line = bytes[starts[1]..(starts[2] - 1)];
+        var at = Encoding.ASCII.GetString(line).IndexOf("user2", StringComparison.Ordinal);
+        line[at] = 0xFF;
+        var text = Encoding.Latin1.GetString(line);
+        var body = System.Text.RegularExpressions.Regex.Replace(text, ",\"hash\":\"sha256:[0-9a-f]{64}\"", string.Empty);
+        body = System.Text.RegularExpressions.Regex.Replace(body, ",\"sig\":\"[A-Za-z0-9+/=]+\"", string.Empty);
+        var hash = Json.Hashing.Sha256Id(Encoding.Latin1.GetBytes(body));
+        var forged = Encoding.Latin1.GetBytes(System.Text.RegularExpressions.Regex.Replace(text, "\"hash\":\"sha256:[0-9a-f]{64}\"", "\"hash\":\"" + hash + "\""));
+        File.WriteAllBytes(LedgerFile, bytes[..starts[1]].Concat(forged).Concat(bytes[(starts[2] - 1)..]).ToArray());
+
+        var result = Verify();
+
+        Assert.Equal("EntryUnreadable", result.Problem);
+        Assert.Equal(2, result.FirstBadSequence);
+        Assert.Contains("Line 2", result.Message);
+        Assert.Contains($"byte {at + 1}", result.Message);
+        var unreadable = new List<long>();
+        var read = _ledger.Read((n, _) => unreadable.Add(n)).ToList();
+        Assert.Equal(new long[] { 1, 3 }, read.Select(e => e.Sequence));
+        Assert.Equal(new long[] { 2 }, unreadable);
+        // A writer's first append (every command's) walks the whole chain.
+        var before = File.ReadAllBytes(LedgerFile);
+        var e = Assert.Throws<GovernanceException>(() => new AuditLedger(_store, _signer).Append(Event(4)));
+        Assert.Equal("LedgerTampered", e.ErrorId);
+        Assert.Equal(before, File.ReadAllBytes(LedgerFile));
     }
 }

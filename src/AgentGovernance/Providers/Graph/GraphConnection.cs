@@ -4,6 +4,7 @@ using System.Security;
 namespace AgentGovernance.Providers.Graph;
 
 /// <summary>The Microsoft Graph clouds: each has its own Graph endpoint and sign-in authority.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum GraphEnvironment
 {
     Global,
@@ -13,6 +14,7 @@ public enum GraphEnvironment
 }
 
 /// <summary>How Connect-AgentGovernance signs in to Microsoft Graph.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum GraphSignIn
 {
     AccessToken,

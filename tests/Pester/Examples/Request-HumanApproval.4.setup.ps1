@@ -1,0 +1,1 @@
+. $PSScriptRoot/notify.ps1

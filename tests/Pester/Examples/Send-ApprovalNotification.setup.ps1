@@ -1,0 +1,3 @@
+. $PSScriptRoot/approval.ps1
+. $PSScriptRoot/notify.ps1
+$request = New-ExampleRequest
