@@ -44,7 +44,7 @@ internal sealed class ScriptAnalyzer
     private int _steps;
 
     /// <summary>Set when the script reaches variables by name (Get-Variable, variable:, [ref], dot-sourcing...): then no variable is known.</summary>
-    private string? _dynamicAccess;
+    private readonly List<(Ast At, int Line, int Column, string What)> _dynamicAccess = new();
 
     /// <summary>Set when the script changes a hashtable, list or object in place: then no such value read from a variable is known.</summary>
     private string? _writeThrough;
@@ -68,8 +68,9 @@ internal sealed class ScriptAnalyzer
     /// </summary>
     public void Analyze(IReadOnlyList<(CodeUnit Unit, ScriptBlockAst Ast, bool Lenient)> units)
     {
-        foreach (var (_, ast, _) in units)
+        foreach (var (unit, ast, _) in units)
         {
+            _unit = unit;
             Poison(ast);
         }
 
@@ -231,7 +232,7 @@ internal sealed class ScriptAnalyzer
                 _writeThrough ??= At(call);
                 if (call.Member is StringConstantExpressionAst invoke && invoke.Value.StartsWith("Invoke", StringComparison.OrdinalIgnoreCase))
                 {
-                    _dynamicAccess ??= At(call);
+                    Dynamic(call, At(call));
                 }
             }
         }
@@ -240,7 +241,7 @@ internal sealed class ScriptAnalyzer
         {
             if (MapContext.Is(Name(v.VariablePath), "ExecutionContext", "PSCmdlet"))
             {
-                _dynamicAccess ??= At(v);
+                Dynamic(v, At(v));
             }
         }
 
@@ -249,7 +250,7 @@ internal sealed class ScriptAnalyzer
             var type = t is ConvertExpressionAst c ? c.Type.TypeName.FullName : ((TypeExpressionAst)t).TypeName.FullName;
             if (MapContext.Is(type, "ref", "System.Management.Automation.PSReference", "Management.Automation.PSReference", "PSReference", "PSVariable", "System.Management.Automation.PSVariable"))
             {
-                _dynamicAccess ??= At(t);
+                Dynamic(t, At(t));
             }
         }
 
@@ -262,7 +263,7 @@ internal sealed class ScriptAnalyzer
             if (c.InvocationOperator == TokenKind.Dot && first is not ScriptBlockExpressionAst)
             {
                 // A dot-sourced function, script or script block variable runs in the script's own scope.
-                _dynamicAccess ??= At(c);
+                Dynamic(c, At(c));
                 continue;
             }
 
@@ -270,7 +271,7 @@ internal sealed class ScriptAnalyzer
             {
                 if (first is not ScriptBlockExpressionAst)
                 {
-                    _dynamicAccess ??= At(c);
+                    Dynamic(c, At(c));
                 }
 
                 continue;
@@ -285,12 +286,12 @@ internal sealed class ScriptAnalyzer
             var canonical = CommandCatalog.Aliases.TryGetValue(name, out var target) ? target : name;
             if (VariableCommands.Any(v => MapContext.Is(canonical, v)) || CommandCatalog.IsCodeRunner(canonical, out _) || IsPath(canonical) || CommandCatalog.IsInterpreter(canonical))
             {
-                _dynamicAccess ??= At(c);
+                Dynamic(c, At(c));
             }
             else if (MapContext.Is(canonical, "New-PSDrive") || (ItemCommands.Any(i => MapContext.Is(canonical, i)) && c.CommandElements.Skip(1).Any(MayNameAVariable)))
             {
                 // A path that is computed, or that is on the variable: drive, may name a variable.
-                _dynamicAccess ??= At(c);
+                Dynamic(c, At(c));
             }
             else if (MapContext.Is(canonical, "Add-Member"))
             {
@@ -319,6 +320,50 @@ internal sealed class ScriptAnalyzer
                 }
             }
         }
+    }
+
+    private void Dynamic(Ast at, string what)
+    {
+        var (line, column) = Where(at);
+        _dynamicAccess.Add((at, line, column, what));
+    }
+
+    /// <summary>
+    /// The first construct that reaches variables by name and can run before the read <paramref name="v"/>:
+    /// one earlier in the answer, or one inside a loop, script block, function or trap that also holds the
+    /// read (a later pass, call or invocation runs it first). Null when none can.
+    /// </summary>
+    private string? DynamicBefore(VariableExpressionAst v)
+    {
+        var (line, column) = Where(v);
+        foreach (var d in _dynamicAccess)
+        {
+            if (d.Line < line || (d.Line == line && d.Column <= column))
+            {
+                return d.What;
+            }
+
+            for (Ast? a = v.Parent; a is not null; a = a.Parent)
+            {
+                if ((a is LoopStatementAst or ForEachStatementAst or ScriptBlockExpressionAst or FunctionDefinitionAst or TrapStatementAst or SwitchStatementAst)
+                    && a.Extent.StartOffset <= d.At.Extent.StartOffset && d.At.Extent.EndOffset <= a.Extent.EndOffset && ReferenceEquals(Root(a), Root(d.At)))
+                {
+                    return d.What;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static Ast Root(Ast a)
+    {
+        while (a.Parent is not null)
+        {
+            a = a.Parent;
+        }
+
+        return a;
     }
 
     private static bool RunWhereItStands(ScriptBlockExpressionAst sb)
@@ -1602,9 +1647,9 @@ internal sealed class ScriptAnalyzer
             return NullValue.Instance;
         }
 
-        if (_dynamicAccess is not null)
+        if (DynamicBefore(v) is { } dynamic)
         {
-            return new UnknownValue($"the script reaches variables by name or runs code that is not read at {_dynamicAccess}, which can change any variable through another reference to it, so ${name} is not known at line {Where(v).Line}", v.Extent);
+            return new UnknownValue($"the script reaches variables by name or runs code that is not read at {dynamic}, before this use or in a loop, block or function around it, which can change any variable directly or through another reference to it, so ${name} is not known at line {Where(v).Line}", v.Extent);
         }
 
         if (MapContext.Is(name, "_", "PSItem"))

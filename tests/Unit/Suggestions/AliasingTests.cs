@@ -34,6 +34,7 @@ public sealed class AliasingTests
         { "scriptblock invoked later", "$h = @{ GroupId = 'g-eng'; DirectoryObjectId = 'u-joe' }\n$sb = { $h.GroupId = 'g-data' }\n& $sb\nNew-MgGroupMember @h" },
         { "entity through another reference", "$grp = Get-MgGroup -GroupId g-eng\n$other = $grp\n$other.Id = 'g-data'\nNew-MgGroupMember -GroupId $grp.Id -DirectoryObjectId u-joe" },
         { "a computed item path", "$g = 'g-eng'\n$p = 'vari' + 'able:g'\nSet-Item -Path $p -Value 'g-data'\nNew-MgGroupMember -GroupId $g -DirectoryObjectId u-joe" },
+        { "code that is not read, later in a loop", "$g = 'g-eng'\nforeach ($i in 1, 2) { New-MgGroupMember -GroupId $g -DirectoryObjectId u-joe; Set-Variable g 'g-data' }" },
         { "ExecutionContext", "$g = 'g-eng'\n$v = $ExecutionContext.SessionState.PSVariable\nNew-MgGroupMember -GroupId $g -DirectoryObjectId u-joe" },
     };
 
@@ -65,6 +66,7 @@ public sealed class AliasingTests
     [InlineData("$h = @{ GroupId = 'g-eng'; DirectoryObjectId = 'u-joe' }\n$h2 = $h\nNew-MgGroupMember @h2")]
     [InlineData("$h = @{ GroupId = 'g-eng'; DirectoryObjectId = 'u-joe' }\n$h | Out-Null\nNew-MgGroupMember @h")]
     [InlineData("$g = 'g-eng'\n$x = @{ A = 1 }\nfunction f($p) { $p }\nf $x\nNew-MgGroupMember -GroupId $g -DirectoryObjectId u-joe")]
+    [InlineData("$g = 'g-eng'\nNew-MgGroupMember -GroupId $g -DirectoryObjectId u-joe\niex $later")]
     [InlineData("$users = 'u-joe'\n$users | ForEach-Object { $id = $_; New-MgGroupMember -GroupId g-eng -DirectoryObjectId $id }")]
     public void AliasesWithoutAnyWriteStayKnown(string script)
     {
