@@ -124,6 +124,27 @@ internal sealed class Utf8Map
         }
     }
 
+    /// <summary>
+    /// Adds many ids in order, as <see cref="Add"/> would one by one (each result an ordinal, or -1 for
+    /// an id already there, also one earlier in the same batch); the slots are read first, as in
+    /// <see cref="FindMany"/>, so that the batch pays about one memory round trip.
+    /// </summary>
+    public void AddMany(byte[] data, ReadOnlySpan<int> offsets, ReadOnlySpan<int> lengths, Span<int> results)
+    {
+        var mask = _slots.Length - 1;
+        var touched = 0;
+        for (var k = 0; k < offsets.Length; k++)
+        {
+            touched += _slots[(int)(Hash(new ReadOnlySpan<byte>(data, offsets[k], lengths[k])) & mask)].Entry;
+        }
+
+        _sink = touched;
+        for (var k = 0; k < offsets.Length; k++)
+        {
+            results[k] = Add(new ReadOnlySpan<byte>(data, offsets[k], lengths[k]));
+        }
+    }
+
     private int _sink;
 
     private bool Matches(ref Slot slot, ReadOnlySpan<byte> key, uint h, ulong prefix)
