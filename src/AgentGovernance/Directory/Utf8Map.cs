@@ -110,14 +110,7 @@ internal sealed class Utf8Map
     /// </summary>
     public void FindMany(byte[] data, ReadOnlySpan<int> offsets, ReadOnlySpan<int> lengths, Span<int> results)
     {
-        var mask = _slots.Length - 1;
-        var touched = 0;
-        for (var k = 0; k < offsets.Length; k++)
-        {
-            touched += _slots[(int)(Hash(new ReadOnlySpan<byte>(data, offsets[k], lengths[k])) & mask)].Entry;
-        }
-
-        _sink = touched;
+        Touch(data, offsets, lengths);
         for (var k = 0; k < offsets.Length; k++)
         {
             results[k] = Find(new ReadOnlySpan<byte>(data, offsets[k], lengths[k]));
@@ -131,6 +124,16 @@ internal sealed class Utf8Map
     /// </summary>
     public void AddMany(byte[] data, ReadOnlySpan<int> offsets, ReadOnlySpan<int> lengths, Span<int> results)
     {
+        Touch(data, offsets, lengths);
+        for (var k = 0; k < offsets.Length; k++)
+        {
+            results[k] = Add(new ReadOnlySpan<byte>(data, offsets[k], lengths[k]));
+        }
+    }
+
+    /// <summary>Reads the home slot of every key, in a loop of independent loads the processor overlaps.</summary>
+    private void Touch(byte[] data, ReadOnlySpan<int> offsets, ReadOnlySpan<int> lengths)
+    {
         var mask = _slots.Length - 1;
         var touched = 0;
         for (var k = 0; k < offsets.Length; k++)
@@ -139,10 +142,6 @@ internal sealed class Utf8Map
         }
 
         _sink = touched;
-        for (var k = 0; k < offsets.Length; k++)
-        {
-            results[k] = Add(new ReadOnlySpan<byte>(data, offsets[k], lengths[k]));
-        }
     }
 
     private int _sink;
