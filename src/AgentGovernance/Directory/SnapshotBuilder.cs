@@ -18,6 +18,25 @@ internal sealed class SnapshotBuilder
         TenantId = tenantId;
         PrincipalIndex = new Utf8Map(principals + 3);
         ResourceIndex = new Utf8Map(resources);
+        // Lists sized up front: on a large tenant, growing them copies each several times (and a list
+        // of strings copies with the GC's write barrier).
+        var p = Math.Max(principals, 0) + 3;
+        var r = Math.Max(resources, 0);
+        PrincipalIds = new List<string>(p);
+        PrincipalNames = new List<string?>(p);
+        Types = new List<PrincipalType>(p);
+        Flags = new List<byte>(p);
+        Visibilities = new List<GroupVisibility>(p);
+        Upns = new List<string?>(p);
+        Mails = new List<string?>(p);
+        Nicknames = new List<string?>(p);
+        ResourceIds = new List<string>(r);
+        ResourceTypes = new List<string>(r);
+        ResourceNames = new List<string?>(r);
+        ResourceUrls = new List<string?>(r);
+        ResourceSensitivity = new List<Sensitivity>(r);
+        ResourcePersonal = new List<bool>(r);
+        ResourceGroup = new List<int>(r);
         AddReserved(Audiences.Everyone);
         AddReserved(Audiences.EveryoneExceptExternal);
         AddReserved(Audiences.Anyone);
@@ -48,21 +67,21 @@ internal sealed class SnapshotBuilder
     /// </summary>
     public int? EnabledUserTotal { get; set; }
 
-    internal List<string> PrincipalIds { get; } = new();
+    internal List<string> PrincipalIds { get; }
 
-    internal List<string?> PrincipalNames { get; } = new();
+    internal List<string?> PrincipalNames { get; }
 
-    internal List<PrincipalType> Types { get; } = new();
+    internal List<PrincipalType> Types { get; }
 
-    internal List<byte> Flags { get; } = new();
+    internal List<byte> Flags { get; }
 
-    internal List<GroupVisibility> Visibilities { get; } = new();
+    internal List<GroupVisibility> Visibilities { get; }
 
-    internal List<string?> Upns { get; } = new();
+    internal List<string?> Upns { get; }
 
-    internal List<string?> Mails { get; } = new();
+    internal List<string?> Mails { get; }
 
-    internal List<string?> Nicknames { get; } = new();
+    internal List<string?> Nicknames { get; }
 
     /// <summary>Principal ids (UTF-8) to their index.</summary>
     internal Utf8Map PrincipalIndex { get; }
@@ -71,19 +90,19 @@ internal sealed class SnapshotBuilder
 
     internal List<int> MemberTarget { get; } = new();
 
-    internal List<string> ResourceIds { get; } = new();
+    internal List<string> ResourceIds { get; }
 
-    internal List<string> ResourceTypes { get; } = new();
+    internal List<string> ResourceTypes { get; }
 
-    internal List<string?> ResourceNames { get; } = new();
+    internal List<string?> ResourceNames { get; }
 
-    internal List<string?> ResourceUrls { get; } = new();
+    internal List<string?> ResourceUrls { get; }
 
-    internal List<Sensitivity> ResourceSensitivity { get; } = new();
+    internal List<Sensitivity> ResourceSensitivity { get; }
 
-    internal List<bool> ResourcePersonal { get; } = new();
+    internal List<bool> ResourcePersonal { get; }
 
-    internal List<int> ResourceGroup { get; } = new();
+    internal List<int> ResourceGroup { get; }
 
     internal Utf8Map ResourceIndex { get; }
 
@@ -120,6 +139,20 @@ internal sealed class SnapshotBuilder
             return -1;
         }
 
+        AppendPrincipal(id, type, displayName, upn, guest, enabled, agent, visibility, mail, mailNickname);
+        return index;
+    }
+
+    /// <summary>
+    /// Adds a principal without indexing its id, and returns its index. The caller indexes the ids of
+    /// appended principals later, in the same order, with <see cref="Utf8Map.AddMany"/> on
+    /// <see cref="PrincipalIndex"/> (so that the index's ordinals stay the principal indexes), and
+    /// fails the whole build on a duplicate.
+    /// </summary>
+    public int AppendPrincipal(string id, PrincipalType type, string? displayName, string? upn,
+        bool guest, bool enabled, bool agent, GroupVisibility visibility, string? mail, string? mailNickname)
+    {
+        var index = PrincipalIds.Count;
         PrincipalIds.Add(id);
         PrincipalNames.Add(displayName);
         Types.Add(type);

@@ -108,11 +108,19 @@ internal sealed class AuditLedger
         // Registered before its first entry is written, so that a reader that trusts the registered signers
         // (no LedgerSigners pinned) never sees an entry of a signer it cannot know yet.
         _store.RegisterSigner(_signer!.PublicKey.KeyId, _signer.PublicKey.Base64);
+        // Crash consistency (issue 16: one fsync per append). The entries' fsync is the only one, and the append
+        // is acknowledged after it: what a caller was told is written survives a kill -9 and a machine crash.
+        // The checkpoint and the witness are written after it without fsyncs of their own, so neither can be on
+        // disk ahead of the entries it names (a checkpoint or witness past the ledger's end would read as
+        // truncation); after a machine crash they can only lag, or the checkpoint's last line be torn (readers
+        // skip it, the next checkpoint append cuts it off). A lagging checkpoint is what a kill -9 between the
+        // two writes always left: every ledger@2 entry carries its own signature, so the chain still verifies,
+        // its last entries are reported "not yet sealed", and the next append's checkpoint seals them.
         _store.AppendLedger(lines, durable: true);
         _verified = (lastSeq, lastHash);
         if (checkpoint)
         {
-            Seal(lastSeq, lastHash);
+            SealRegistered(lastSeq, lastHash);
         }
 
         return entries;
@@ -127,9 +135,15 @@ internal sealed class AuditLedger
         }
 
         _store.RegisterSigner(_signer.PublicKey.KeyId, _signer.PublicKey.Base64);
-        var checkpoint = LedgerCheckpoint.Create(_signer, _store.StoreId, sequence, hash, GovernanceClock.UtcNow);
+        SealRegistered(sequence, hash);
+    }
+
+    /// <summary>Seal, once the signer is registered (see the crash-consistency note in AppendLocked).</summary>
+    private void SealRegistered(long sequence, string hash)
+    {
+        var checkpoint = LedgerCheckpoint.Create(_signer!, _store.StoreId, sequence, hash, GovernanceClock.UtcNow);
         _store.AppendCheckpoint(checkpoint.ToLine());
-        _signer.WriteWitness(_store.StoreId, sequence, hash);
+        _signer!.WriteWitness(_store.StoreId, sequence, hash);
     }
 
     /// <summary>
@@ -240,6 +254,9 @@ internal sealed class AuditLedger
             return head;
         }
 
+        // The tail check may have read checkpoints it did not accept: the next one reads them all again.
+        StoreReading.ForgetNewCheckpoints(_store);
+
         // The first append of this writer: the whole chain, every checkpoint and the witness; the signatures of
         // the entries this machine's witness says it verified before are not checked again.
         var result = LedgerVerifier.Verify(_store, new LedgerVerifyOptions
@@ -298,7 +315,9 @@ internal sealed class AuditLedger
             return null;
         }
 
-        foreach (var line in _store.ReadCheckpoints())
+        // Only the checkpoints not read by an earlier tail check (or written by this writer): those before were
+        // checked then, or by the full verification.
+        foreach (var line in StoreReading.ReadNewCheckpoints(_store))
         {
             var c = LedgerCheckpoint.TryParse(line, out _);
             if (c is null)
@@ -334,6 +353,19 @@ internal static class StoreReading
         }
 
         return Skip(store.ReadLedger(), skip);
+    }
+
+    /// <summary>The checkpoint lines a writer's tail check has not read yet (a folder store), or all of them.</summary>
+    public static IReadOnlyList<byte[]> ReadNewCheckpoints(IGovernanceStore store) =>
+        store is FolderStore folder ? folder.ReadNewCheckpoints() : store.ReadCheckpoints();
+
+    /// <summary>Makes the next <see cref="ReadNewCheckpoints"/> return every checkpoint line.</summary>
+    public static void ForgetNewCheckpoints(IGovernanceStore store)
+    {
+        if (store is FolderStore folder)
+        {
+            folder.ForgetNewCheckpoints();
+        }
     }
 
     private static IEnumerable<ArraySegment<byte>> Skip(IEnumerable<ArraySegment<byte>> lines, long skip)

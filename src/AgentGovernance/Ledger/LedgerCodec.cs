@@ -207,25 +207,39 @@ internal sealed class LedgerCodec : IDisposable
             }
 
             var previousEnd = (int)reader.BytesConsumed;
-            var cutAtNextName = false;
             var seen = 0;
             var members = 0;
+            var onlyCutSoFar = true; // every member before this one was cut out
+            // The span of a member left out of the hashed bytes (hash, sig): from the end of the member before
+            // it (the comma, the name and the value); or, when every member before it was cut too (it is the first
+            // one left), from its name to the next member's name (it and the comma after it), an end that is
+            // only known when that name is read (see CloseAt).
+            void Cut(ref int start, ref int end, int nameStart, int valueEnd)
+            {
+                if (onlyCutSoFar)
+                {
+                    start = nameStart;
+                }
+                else
+                {
+                    start = previousEnd;
+                    end = valueEnd;
+                }
+            }
+
+            static void CloseAt(int nameStart, int start, ref int end)
+            {
+                if (start >= 0 && end < 0)
+                {
+                    end = nameStart;
+                }
+            }
+
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var nameStart = (int)reader.TokenStartIndex;
-                if (cutAtNextName)
-                {
-                    if (cut2Start >= 0 && cut2End < 0)
-                    {
-                        cut2End = nameStart;
-                    }
-                    else
-                    {
-                        cutEnd = nameStart;
-                    }
-
-                    cutAtNextName = false;
-                }
+                CloseAt(nameStart, cutStart, ref cutEnd);
+                CloseAt(nameStart, cut2Start, ref cut2End);
 
                 var field = Fields.Length - 1;
                 while (field >= 0 && !reader.ValueTextEquals(Fields[field]))
@@ -272,33 +286,11 @@ internal sealed class LedgerCodec : IDisposable
                         break;
                     case "hash":
                         hash = String(ref reader, name, ref problem);
-                        if (members == 1)
-                        {
-                            // The first member: cut it and the comma after it.
-                            cutStart = nameStart;
-                            cutAtNextName = true;
-                        }
-                        else
-                        {
-                            // Cut from the end of the member before it: the comma, the name and the value.
-                            cutStart = previousEnd;
-                            cutEnd = (int)reader.BytesConsumed;
-                        }
-
+                        Cut(ref cutStart, ref cutEnd, nameStart, (int)reader.BytesConsumed);
                         break;
                     case "sig":
                         sig = String(ref reader, name, ref problem);
-                        if (members == 1)
-                        {
-                            cut2Start = nameStart;
-                            cutAtNextName = true;
-                        }
-                        else
-                        {
-                            cut2Start = previousEnd;
-                            cut2End = (int)reader.BytesConsumed;
-                        }
-
+                        Cut(ref cut2Start, ref cut2End, nameStart, (int)reader.BytesConsumed);
                         break;
                     case "signer": signer = String(ref reader, name, ref problem); break;
                     case "time": time = verifyOnly ? Shape(ref reader, name, ref problem) : String(ref reader, name, ref problem); break;
@@ -315,6 +307,7 @@ internal sealed class LedgerCodec : IDisposable
                 }
 
                 previousEnd = (int)reader.BytesConsumed;
+                onlyCutSoFar &= name is "hash" or "sig";
             }
 
             if (reader.TokenType != JsonTokenType.EndObject || reader.BytesConsumed != span.Length)

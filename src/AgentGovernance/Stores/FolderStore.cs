@@ -313,13 +313,43 @@ public sealed class FolderStore : IGovernanceStore
         });
     }
 
+    /// <summary>
+    /// Appends a checkpoint line WITHOUT an fsync of its own. Crash consistency: the ledger's append is the one
+    /// fsync of an append (<see cref="AuditLedger"/>); the checkpoint is written only after it returned, so a
+    /// checkpoint on disk never names an entry that is not. A kill -9 loses nothing written (the page cache
+    /// keeps it); a machine crash can lose the last checkpoint lines or tear the last one, which then reads
+    /// like a crash between the two writes: the entries are there and signed one by one, the verifier calls
+    /// them "not yet sealed", and the next append's checkpoint seals them. A torn last line (no '\n') is
+    /// skipped by readers and cut off here before the next line is appended, so it never becomes part of one.
+    /// </summary>
     public void AppendCheckpoint(byte[] line)
     {
+        if (line.Length == 0 || line[line.Length - 1] != (byte)'\n')
+        {
+            throw new ArgumentException("A checkpoint line must end with a line feed.", nameof(line));
+        }
+
         try
         {
-            using var fs = new FileStream(_checkpoints, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            using var fs = new FileStream(_checkpoints, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
+            var length = fs.Length;
+            if (length > 0)
+            {
+                var last = new byte[1];
+                fs.Position = length - 1;
+                ReadExactly(fs, last);
+                if (last[0] != (byte)'\n')
+                {
+                    length = FindLastNewline(fs, length) + 1;
+                    fs.SetLength(length);
+                }
+            }
+
+            var known = _checkpointEnd >= 0 && _checkpointEnd == length;
+            fs.Position = length;
             fs.Write(line, 0, line.Length);
-            fs.Flush(flushToDisk: true);
+            fs.Flush(flushToDisk: false);
+            _checkpointEnd = known ? fs.Position : -1;
         }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
         {
@@ -327,7 +357,58 @@ public sealed class FolderStore : IGovernanceStore
         }
     }
 
-    public IReadOnlyList<byte[]> ReadCheckpoints() => ReadLines(_checkpoints, null).Select(s => s.ToArray()).ToList();
+    public IReadOnlyList<byte[]> ReadCheckpoints() => ReadCheckpointsFrom(0, hint: false);
+
+    // Where the checkpoint file ended after this instance's last ReadNewCheckpoints, moved on by its own appends
+    // after it: a writer that checked the checkpoints up to there reads only the lines after it. A hint only
+    // (-1: none); plain reads (ReadCheckpoints) leave it alone, so a line nobody checked is never skipped.
+    private long _checkpointEnd = -1;
+
+    /// <summary>
+    /// The checkpoint lines after those returned by this instance's last call (and after its own appends since),
+    /// when the file still ends a line there; otherwise every line. What is returned is read from the file; the
+    /// caller checks it as always. A writer's tail check (AuditLedger) uses it, so an append does not read
+    /// every checkpoint ever written.
+    /// </summary>
+    public IReadOnlyList<byte[]> ReadNewCheckpoints() => ReadCheckpointsFrom(_checkpointEnd, hint: true);
+
+    /// <summary>The next <see cref="ReadNewCheckpoints"/> returns every line (its caller did not accept the last ones).</summary>
+    public void ForgetNewCheckpoints() => _checkpointEnd = -1;
+
+    private IReadOnlyList<byte[]> ReadCheckpointsFrom(long offset, bool hint)
+    {
+        if (offset > 0)
+        {
+            try
+            {
+                using var fs = new FileStream(_checkpoints, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+                var last = new byte[1];
+                fs.Position = offset - 1;
+                if (offset > fs.Length || fs.Read(last, 0, 1) != 1 || last[0] != (byte)'\n')
+                {
+                    offset = 0;
+                }
+            }
+            catch (Exception e) when (e is FileNotFoundException || e is DirectoryNotFoundException)
+            {
+                offset = 0;
+            }
+        }
+
+        var lines = new List<byte[]>();
+        long end = -1; // set only when the read reaches a clean end (no torn last line)
+        foreach (var line in ReadLines(_checkpoints, null, Math.Max(offset, 0), 0, 0, (count, lastStart, at) => end = at))
+        {
+            lines.Add(line.ToArray());
+        }
+
+        if (hint)
+        {
+            _checkpointEnd = end;
+        }
+
+        return lines;
+    }
 
     public void RegisterSigner(string keyId, string publicKey)
     {

@@ -69,6 +69,10 @@ public sealed class SnapshotDocumentTests
     [InlineData(Head + "\"principals\":[{\"id\":\"u\",\"type\":\"user\",\"members\":[]}]}", "principals[0].members", "only a group has members")]
     [InlineData(Head + "\"principals\":[{\"id\":\"g\",\"type\":\"group\",\"userType\":\"Guest\"}]}", "principals[0].userType", "only a user has a userType")]
     [InlineData(Head + "\"principals\":[{\"id\":\"u\",\"type\":\"user\"},{\"id\":\"u\",\"type\":\"user\"}]}", "principals[1].id", "duplicate principal id 'u'")]
+    // Principal ids are indexed in batches: a duplicate is still the first error, before a later one in the same batch.
+    [InlineData(Head + "\"principals\":[{\"id\":\"u\",\"type\":\"user\"},{\"id\":\"u\",\"type\":\"user\"},{\"id\":\"v\",\"type\":\"user\",\"colour\":\"red\"}]}", "principals[1].id", "duplicate principal id 'u'")]
+    [InlineData(Head + "\"principals\":[{\"id\":\"u\",\"type\":\"user\"},{\"id\":\"u\",\"type\":\"user\"},{\"id\":\"v\",\"type\":\"user\",}]}", "principals[1].id", "duplicate principal id 'u'")]
+    [InlineData(Head + "\"principals\":[{\"id\":\"u\",\"type\":\"user\"},{\"id\":\"g\",\"type\":\"group\",\"members\":[\"u\"]},{\"id\":\"u\",\"type\":\"group\"}]}", "principals[2].id", "duplicate principal id 'u'")]
     [InlineData(Head + "\"principals\":[{\"id\":\"everyone\",\"type\":\"group\"}]}", "principals[0].id", "reserved audience")]
     [InlineData(Head + "\"principals\":[{\"id\":\"g\",\"type\":\"group\",\"members\":[\"nobody\"]}]}", "principals[0].members[0]", "'nobody' is not the id of a principal")]
     [InlineData(Head + "\"principals\":[{\"id\":\"g\",\"type\":\"group\",\"members\":[\"everyone\"]}]}", "principals[0].members[0]", "can only be named in a grant")]

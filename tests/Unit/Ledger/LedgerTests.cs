@@ -304,6 +304,56 @@ public sealed class LedgerTests : IDisposable
     }
 
     [Fact]
+    public void ACheckpointTornByAMachineCrashIsSkippedAndCutOffByTheNextAppend()
+    {
+        // A checkpoint has no fsync of its own (issue 16): after a machine crash its last line can be torn.
+        Fill(2);
+        File.AppendAllText(CheckpointFile, "{\"hash\":\"sha256:12");
+        var torn = Verify();
+        Assert.True(torn.IsValid, torn.Message);
+
+        Fill(1);
+        var sealedAgain = Verify();
+        Assert.True(sealedAgain.IsValid, sealedAgain.Message);
+        Assert.Equal(3, sealedAgain.Checkpoints);
+        Assert.Equal(3, sealedAgain.LastSealedSequence);
+        Assert.All(File.ReadAllLines(CheckpointFile), l => Assert.StartsWith("{", l));
+    }
+
+    [Fact]
+    public void ACheckpointLostByAMachineCrashLeavesTheEntriesUnsealedUntilTheNextAppend()
+    {
+        Fill(2);
+        var cps = File.ReadAllLines(CheckpointFile);
+        File.WriteAllText(CheckpointFile, cps[0] + "\n");
+
+        var lagging = Verify();
+        Assert.True(lagging.IsValid, lagging.Message);
+        Assert.Equal(1, lagging.LastSealedSequence);
+        Assert.Contains(lagging.Warnings, w => w.Contains("not yet sealed"));
+
+        Fill(1);
+        var sealedAgain = Verify();
+        Assert.True(sealedAgain.IsValid, sealedAgain.Message);
+        Assert.Equal(3, sealedAgain.LastSealedSequence);
+        Assert.DoesNotContain(sealedAgain.Warnings, w => w.Contains("not yet sealed"));
+    }
+
+    [Fact]
+    public void ACheckpointForgedAfterAWritersLastAppendIsRefusedOnEveryLaterAppend()
+    {
+        // The writer reads only the checkpoints after those it checked: one it refused must be read again next time.
+        Fill(2);
+        var cps = File.ReadAllLines(CheckpointFile);
+        File.AppendAllText(CheckpointFile, cps[1].Replace("\"seq\":2", "\"seq\":3") + "\n");
+        var before = File.ReadAllBytes(LedgerFile);
+
+        Assert.Equal("LedgerTampered", Assert.Throws<GovernanceException>(() => _ledger.Append(Event(3))).ErrorId);
+        Assert.Equal("LedgerTampered", Assert.Throws<GovernanceException>(() => _ledger.Append(Event(3))).ErrorId);
+        Assert.Equal(before, File.ReadAllBytes(LedgerFile));
+    }
+
+    [Fact]
     public void NothingIsChainedOntoAHeadThatDoesNotVerify()
     {
         Fill(2);
