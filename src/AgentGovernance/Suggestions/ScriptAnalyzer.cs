@@ -76,14 +76,19 @@ internal sealed class ScriptAnalyzer
     /// </summary>
     public void Analyze(IReadOnlyList<(CodeUnit Unit, ScriptBlockAst Ast, bool Lenient)> units)
     {
-        foreach (var (unit, ast, _) in units)
+        foreach (var (_, ast, _) in units)
         {
-            _unit = unit;
-            Poison(ast);
             foreach (var fn in ast.FindAll(x => x is FunctionDefinitionAst, true).Cast<FunctionDefinitionAst>())
             {
                 _definitionCounts[fn.Name] = (_definitionCounts.TryGetValue(fn.Name, out var n) ? n : 0) + 1;
             }
+        }
+
+        foreach (var (unit, ast, lenient) in units)
+        {
+            _unit = unit;
+            _lenient = lenient;
+            Poison(ast);
         }
 
         foreach (var (unit, ast, lenient) in units)
@@ -296,6 +301,11 @@ internal sealed class ScriptAnalyzer
             }
 
             var canonical = CommandCatalog.Aliases.TryGetValue(name, out var target) ? target : name;
+            if (IsProse(c, name))
+            {
+                continue;
+            }
+
             if (VariableCommands.Any(v => MapContext.Is(canonical, v)) || CommandCatalog.IsCodeRunner(canonical, out _) || IsPath(canonical) || CommandCatalog.IsInterpreter(canonical))
             {
                 Dynamic(c, At(c));
@@ -1069,6 +1079,12 @@ internal sealed class ScriptAnalyzer
         {
             module = name.Substring(0, slash);
             name = name.Substring(slash + 1);
+        }
+
+        if (IsProse(c, name))
+        {
+            ScanArguments(c, 1); // "Then:" on a line of its own in an answer read as a script
+            return new UnknownValue("the output of a word of prose", c.Extent);
         }
 
         if (IsPath(name))
@@ -2099,6 +2115,16 @@ internal sealed class ScriptAnalyzer
     private (int Line, int Column) Where(Ast at) => _unit.Map(at.Extent.StartLineNumber, at.Extent.StartColumnNumber);
 
     private static string Op(CommandAst c) => c.InvocationOperator == TokenKind.Dot ? "." : "&";
+
+    private static readonly System.Text.RegularExpressions.Regex ProseWord = new(@"^\p{L}[\p{L}\p{N}]*:$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// In an answer read as a whole script (prose included), a bare word ending in a colon that the script
+    /// does not define ("First:", "Then:") is prose; PowerShell would run no code for it (drive functions such as C: only change location).
+    /// </summary>
+    private bool IsProse(CommandAst c, string name) =>
+        _lenient && c.InvocationOperator == TokenKind.Unknown && c.CommandElements[0] is StringConstantExpressionAst { StringConstantType: StringConstantType.BareWord }
+        && ProseWord.IsMatch(name) && !_definitionCounts.ContainsKey(name);
 
     private static bool IsPath(string name) =>
         name.IndexOf('/') >= 0 || name.IndexOf('\\') >= 0 || name.IndexOf(':') > 0

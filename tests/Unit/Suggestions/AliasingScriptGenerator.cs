@@ -48,20 +48,25 @@ public static class AliasingScriptGenerator
         var entity = setup.Any(s => s.StartsWith("$e ", StringComparison.Ordinal));
         var benignOnly = r.Next(10) < 4;
         var steps = new List<(string Text, string Kind, bool Write)>();
+        void AddSink()
+        {
+            var sink = Pick(r, Sinks(entity));
+            if (sink.Item1 == "addg" && !steps.Any(s => s.Text.StartsWith("function addg", StringComparison.Ordinal)))
+            {
+                // Called before it is defined, addg would only fail: define it here, and let later steps change what it reads.
+                sink.Item1 = "function addg { New-MgGroupMember -GroupId $g -DirectoryObjectId $u }\naddg";
+            }
+
+            steps.Add(sink);
+        }
+
         var count = 1 + r.Next(6);
         for (var i = 0; i < count; i++)
         {
             var roll = r.Next(100);
             if (roll < 35)
             {
-                var sink = Pick(r, Sinks(entity));
-                if (sink.Item1 == "addg" && !steps.Any(s => s.Text.StartsWith("function addg", StringComparison.Ordinal)))
-                {
-                    // Called before it is defined, addg would only fail: define it here, and let later steps change what it reads.
-                    sink.Item1 = "function addg { New-MgGroupMember -GroupId $g -DirectoryObjectId $u }\naddg";
-                }
-
-                steps.Add(sink);
+                AddSink();
             }
             else if (roll < 75 && !benignOnly)
             {
@@ -75,7 +80,7 @@ public static class AliasingScriptGenerator
 
         if (!steps.Any(s => s.Kind == "sink"))
         {
-            steps.Add(Pick(r, Sinks(entity)));
+            AddSink();
         }
 
         var blocks = setup.Select(s => s).Concat(steps.Select(s => s.Text)).ToList();

@@ -87,6 +87,11 @@ public sealed class IntakePropertyTests : IClassFixture<IntakePropertyTests.Stub
             + $"of {benign.Count} benign ones (no write of any kind) {refusedBenign} refused ({100.0 * refusedBenign / benign.Count:F1} %); "
             + $"{outcomes.Count(o => o.Script.Markdown)} were markdown answers; {outcomes.Count(o => o.Errors.Count > 0)} raised errors when run.");
 
+        if (outcomes.FirstOrDefault(o => o.Errors.Count > 0) is { } erring)
+        {
+            _out.WriteLine("The first script that raised errors when run (compared all the same):\n" + Describe(erring));
+        }
+
         var failures = outcomes.Where(o => o.Why.Length > 0).ToList();
         Assert.True(failures.Count == 0, $"{failures.Count} of {Scripts} scripts broke the property. First ones:\n\n" + string.Join("\n\n", failures.Take(3).Select(Describe)));
     }
