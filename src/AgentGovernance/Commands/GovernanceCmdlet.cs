@@ -138,32 +138,27 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
     protected void ThrowGovernanceError(GovernanceException e, object? target = null) => ThrowTerminatingError(Record(e, target));
 
     /// <summary>
-    /// A -Duration parameter (a TimeSpan, or an ISO 8601 string such as PT2H) as the ISO 8601 text a
-    /// change holds; null when not given. Anything else is ChangeInvalid.
+    /// A -Duration parameter (read as every duration parameter is, <see cref="DurationInput"/>) as the ISO
+    /// 8601 text a change holds; null when not given. Anything else, or a duration that is not positive, is ChangeInvalid.
     /// </summary>
     internal static string? DurationText(object? duration)
     {
-        switch (duration is PSObject pso ? pso.BaseObject : duration)
+        if ((duration is PSObject pso ? pso.BaseObject : duration) is null)
         {
-            case null:
-                return null;
-            case TimeSpan span:
-                if (span <= TimeSpan.Zero)
-                {
-                    throw new GovernanceException("ChangeInvalid", GovernanceErrorKind.InvalidArgument, $"-Duration must be positive, not {span}.", span);
-                }
-
-                return IsoDuration.Format(span);
-            case string text:
-                if (!IsoDuration.TryParse(text, out _, out var problem))
-                {
-                    throw new GovernanceException("ChangeInvalid", GovernanceErrorKind.InvalidArgument, "-Duration: " + problem, text);
-                }
-
-                return text;
-            default:
-                throw new GovernanceException("ChangeInvalid", GovernanceErrorKind.InvalidArgument, $"-Duration takes a TimeSpan or an ISO 8601 duration string (PT2H), not a {duration!.GetType().Name}.", duration);
+            return null;
         }
+
+        if (!DurationInput.TryRead(duration, out var span, out var iso, out var problem))
+        {
+            throw new GovernanceException("ChangeInvalid", GovernanceErrorKind.InvalidArgument, "-Duration: " + problem + ".", duration);
+        }
+
+        if (span <= TimeSpan.Zero)
+        {
+            throw new GovernanceException("ChangeInvalid", GovernanceErrorKind.InvalidArgument, $"-Duration must be positive, not {span}.", duration);
+        }
+
+        return iso ?? IsoDuration.Format(span);
     }
 
     /// <summary>The snapshot given, or the session's, or a terminating NotConnected error.</summary>

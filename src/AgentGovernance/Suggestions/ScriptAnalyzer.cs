@@ -23,6 +23,7 @@ internal sealed class ScriptAnalyzer
 {
     private const int MaxUnroll = 100;
     private const int MaxSteps = 20000;
+    private const int MaxCallDepth = 8;
 
     private readonly DirectoryNames _names;
     private readonly string? _source;
@@ -34,6 +35,13 @@ internal sealed class ScriptAnalyzer
     private readonly HashSet<string> _poisoned = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<KeyValuePair<string, Value>> _loopVars = new();
     private readonly HashSet<string> _functions = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Functions defined once, at the top level of a unit: their bodies are read where they are called.</summary>
+    private readonly Dictionary<string, (FunctionDefinitionAst Ast, CodeUnit Unit)> _definitions = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, int> _definitionCounts = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The calls whose function bodies are being read, outermost first.</summary>
+    private readonly List<(CommandAst Call, (int Line, int Column) At)> _callSites = new();
     private readonly List<HashSet<string>> _assigned = new();
     private readonly HashSet<Ast> _visited = new();
     private readonly HashSet<(int, int, string)> _commandKeys = new();
@@ -68,9 +76,18 @@ internal sealed class ScriptAnalyzer
     /// </summary>
     public void Analyze(IReadOnlyList<(CodeUnit Unit, ScriptBlockAst Ast, bool Lenient)> units)
     {
-        foreach (var (unit, ast, _) in units)
+        foreach (var (_, ast, _) in units)
+        {
+            foreach (var fn in ast.FindAll(x => x is FunctionDefinitionAst, true).Cast<FunctionDefinitionAst>())
+            {
+                _definitionCounts[fn.Name] = (_definitionCounts.TryGetValue(fn.Name, out var n) ? n : 0) + 1;
+            }
+        }
+
+        foreach (var (unit, ast, lenient) in units)
         {
             _unit = unit;
+            _lenient = lenient;
             Poison(ast);
         }
 
@@ -284,6 +301,11 @@ internal sealed class ScriptAnalyzer
             }
 
             var canonical = CommandCatalog.Aliases.TryGetValue(name, out var target) ? target : name;
+            if (IsProse(c, name))
+            {
+                continue;
+            }
+
             if (VariableCommands.Any(v => MapContext.Is(canonical, v)) || CommandCatalog.IsCodeRunner(canonical, out _) || IsPath(canonical) || CommandCatalog.IsInterpreter(canonical))
             {
                 Dynamic(c, At(c));
@@ -335,7 +357,21 @@ internal sealed class ScriptAnalyzer
     /// </summary>
     private string? DynamicBefore(VariableExpressionAst v)
     {
-        var (line, column) = Where(v);
+        // A read in a function body happens when the function is called: what runs before the call counts too.
+        foreach (var (call, at) in _callSites)
+        {
+            if (DynamicBefore(call, at) is { } before)
+            {
+                return before;
+            }
+        }
+
+        return DynamicBefore(v, Where(v));
+    }
+
+    private string? DynamicBefore(Ast v, (int Line, int Column) at)
+    {
+        var (line, column) = at;
         foreach (var d in _dynamicAccess)
         {
             if (d.Line < line || (d.Line == line && d.Column <= column))
@@ -350,6 +386,20 @@ internal sealed class ScriptAnalyzer
                 {
                     return d.What;
                 }
+            }
+        }
+
+        return null;
+    }
+
+    private static T? Enclosing<T>(Ast a)
+        where T : Ast
+    {
+        for (var p = a.Parent; p is not null; p = p.Parent)
+        {
+            if (p is T found)
+            {
+                return found;
             }
         }
 
@@ -873,8 +923,66 @@ internal sealed class ScriptAnalyzer
         }
 
         _functions.Add(name);
-        Note($"line {_unit.Map(fn.Extent.StartLineNumber, 1).Line}: the body of the function {name} is read as if it ran; calls to {name} are not expanded.");
-        ChildScope(inherit: false, () => WalkScript(fn.Body));
+        if (_definitionCounts.TryGetValue(name, out var count) && count == 1 && fn.Parent is NamedBlockAst { Parent: ScriptBlockAst { Parent: null } })
+        {
+            _definitions[name] = (fn, _unit);
+        }
+    }
+
+    /// <summary>
+    /// A call of a function of the script: its body is read there, as PowerShell runs it, in a child scope
+    /// that sees the caller's variables as they are at the call (its parameters are not known). A function
+    /// that is never called does nothing; what is in it is refused by the last pass, since only a call
+    /// this cmdlet does not follow could run it.
+    /// </summary>
+    private void CallFunction(CommandAst c, string name, string display, int position)
+    {
+        ScanArguments(c, 1);
+        if (!_definitions.TryGetValue(name, out var definition))
+        {
+            Refuse(c, SuggestionFindingKind.DynamicValue, display, $"the function {name} is defined more than once or inside a block, so which body this call runs is only known when the script runs.");
+            return;
+        }
+
+        if (position > 0)
+        {
+            Refuse(c, SuggestionFindingKind.DynamicValue, display, $"it pipes objects into the function {name}, so how often its body runs and on what is only known when the script runs.");
+            return;
+        }
+
+        if (_callSites.Count >= MaxCallDepth || _callSites.Any(s => string.Equals(s.Call.GetCommandName(), c.GetCommandName(), StringComparison.OrdinalIgnoreCase)))
+        {
+            Refuse(c, SuggestionFindingKind.DynamicValue, display, $"the function {name} calls itself, or calls nest deeper than {MaxCallDepth}; this cmdlet stops there rather than guess.");
+            return;
+        }
+
+        var fn = definition.Ast;
+        var parameters = (fn.Parameters ?? fn.Body.ParamBlock?.Parameters ?? (IEnumerable<ParameterAst>)Array.Empty<ParameterAst>())
+            .Select(p => Name(p.Name.VariablePath)).ToList();
+        Note($"line {Where(c).Line}: {name} is a function of the script; its body was read where it is called.");
+        var caller = _unit;
+        _callSites.Add((c, Where(c)));
+        _unit = definition.Unit;
+        try
+        {
+            ChildScope(inherit: true, () =>
+            {
+                // Its parameters and $_ are its own, never the caller's variables of the same name.
+                foreach (var p in parameters)
+                {
+                    _vars[p] = new UnknownValue($"${p} is a parameter of the function {name}");
+                }
+
+                _loopVars.RemoveAll(v => parameters.Contains(v.Key, StringComparer.OrdinalIgnoreCase));
+                _item = null;
+                WalkScript(fn.Body);
+            });
+        }
+        finally
+        {
+            _unit = caller;
+            _callSites.RemoveAt(_callSites.Count - 1);
+        }
     }
 
     // ---- pipelines and commands ----------------------------------------------------------------
@@ -973,6 +1081,12 @@ internal sealed class ScriptAnalyzer
             name = name.Substring(slash + 1);
         }
 
+        if (IsProse(c, name))
+        {
+            ScanArguments(c, 1); // "Then:" on a line of its own in an answer read as a script
+            return new UnknownValue("the output of a word of prose", c.Extent);
+        }
+
         if (IsPath(name))
         {
             Refuse(c, SuggestionFindingKind.ExecutesCode, name, $"it runs the script or program '{name}', whose content is not part of the suggestion.");
@@ -1026,8 +1140,7 @@ internal sealed class ScriptAnalyzer
 
         if (_functions.Contains(name))
         {
-            Note($"line {Where(c).Line}: {name} is a function of the script; its body was read where it is defined.");
-            ScanArguments(c, 1);
+            CallFunction(c, name, display, position);
             return null;
         }
 
@@ -1946,7 +2059,9 @@ internal sealed class ScriptAnalyzer
             if (!_visited.Contains(c))
             {
                 _visited.Add(c);
-                Refuse(c, SuggestionFindingKind.Unreadable, c.GetCommandName(), "it is inside a construct this cmdlet does not follow, so whether and how it runs cannot be told.");
+                Refuse(c, SuggestionFindingKind.Unreadable, c.GetCommandName(), Enclosing<FunctionDefinitionAst>(c) is { } fn
+                    ? $"it is in the function {fn.Name}, which the script does not call in a way this cmdlet follows, so whether and how it runs cannot be told."
+                    : "it is inside a construct this cmdlet does not follow, so whether and how it runs cannot be told.");
             }
         }
 
@@ -2000,6 +2115,16 @@ internal sealed class ScriptAnalyzer
     private (int Line, int Column) Where(Ast at) => _unit.Map(at.Extent.StartLineNumber, at.Extent.StartColumnNumber);
 
     private static string Op(CommandAst c) => c.InvocationOperator == TokenKind.Dot ? "." : "&";
+
+    private static readonly System.Text.RegularExpressions.Regex ProseWord = new(@"^\p{L}[\p{L}\p{N}]*:$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// In an answer read as a whole script (prose included), a bare word ending in a colon that the script
+    /// does not define ("First:", "Then:") is prose; PowerShell would run no code for it (drive functions such as C: only change location).
+    /// </summary>
+    private bool IsProse(CommandAst c, string name) =>
+        _lenient && c.InvocationOperator == TokenKind.Unknown && c.CommandElements[0] is StringConstantExpressionAst { StringConstantType: StringConstantType.BareWord }
+        && ProseWord.IsMatch(name) && !_definitionCounts.ContainsKey(name);
 
     private static bool IsPath(string name) =>
         name.IndexOf('/') >= 0 || name.IndexOf('\\') >= 0 || name.IndexOf(':') > 0
