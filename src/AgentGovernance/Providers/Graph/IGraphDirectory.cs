@@ -117,6 +117,18 @@ public sealed class GraphExportOptions
 
     /// <summary>Continue from the journal of an interrupted export instead of starting again.</summary>
     public bool Resume { get; set; }
+
+    /// <summary>
+    /// Also crawl the permission inventory: every site's drives by delta, and the permissions of the
+    /// items that are shared (the snapshot becomes snapshot@2).
+    /// </summary>
+    public bool Inventory { get; set; }
+
+    /// <summary>
+    /// An earlier inventory to refresh (-Update): each drive continues from its stored delta link, and
+    /// only what changed is read again. Implies <see cref="Inventory"/>.
+    /// </summary>
+    public AccessSnapshot? Previous { get; set; }
 }
 
 /// <summary>One progress record of an export.</summary>
