@@ -215,6 +215,7 @@ public sealed class ExportAccessSnapshotCommand : GovernanceCmdlet
             WriteSnapshot(snapshot, path, overwrite: !NoClobber);
             System.IO.File.Delete(journal); // written: nothing left to resume
             System.IO.File.Delete(journal + ".drives");
+            live.Inventory = snapshot; // this session's live previews look in the inventory just written
             if (PassThru)
             {
                 WriteFileItem(path);

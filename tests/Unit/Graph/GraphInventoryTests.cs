@@ -2,6 +2,7 @@ using System.Management.Automation;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using AgentGovernance.Directory;
+using AgentGovernance.Exposure;
 using AgentGovernance.GraphFake;
 using AgentGovernance.Tests.Support;
 
@@ -207,6 +208,56 @@ public sealed class GraphInventoryTests : GraphTestBase
         Assert.Contains(s.Grants, g => g.ResourceId == Item(_dataDrive, _plan) && g.PrincipalId == Fabrikam.Alice);
         Assert.Contains(s.Grants, g => g.ResourceId == Item(_dataDrive, _hidden) && g.PrincipalId == Fabrikam.Joe);
         Assert.Equal(2, s.Inventory.Count);
+    }
+
+    private ExposureReport Preview(string operation)
+    {
+        var file = ChangeFile("change.json", operation, "\"requestedBy\": \"bob.stone@fabrikam.example\"");
+        return (ExposureReport)Assert.Single(Ps.RunClean("param($f) Import-AccessChange -Path $f | Test-ExposureRisk", file).Output).BaseObject;
+    }
+
+    /// <summary>
+    /// The incident's shape: a guest added to a group nested in a group that has a Highly Confidential file.
+    /// Without an inventory the preview cannot look (Partial); with one it finds the file through the
+    /// nesting, reads its permissions again live, and says so, with the inventory's age.
+    /// </summary>
+    [Fact]
+    public void ALivePreviewLooksInTheInventoryAndReadsWhatItFindsAgainLive()
+    {
+        Tenant.Share(_plan, new FakePermission { Id = "p-eng", Role = "read", Group = Fabrikam.Eng });
+        ConnectClean();
+        var add = $"{{ \"op\": \"addMember\", \"group\": \"{Fabrikam.Platform}\", \"member\": \"{Fabrikam.Joe}\" }}";
+        var blind = Preview(add);
+        Assert.Equal(Coverage.Partial, blind.Coverage);
+        Assert.DoesNotContain(blind.Resources, r => r.ResourceId == Item(_dataDrive, _plan));
+
+        var path = Temp["live.snapshot.json"];
+        Assert.Empty(Export(path).Errors);
+        Ps.RunClean("param($endpoint, $token, $inventory) Connect-AgentGovernance -TenantId fabrikam.example -AccessToken ([System.Net.NetworkCredential]::new('', $token).SecurePassword) -GraphEndpoint $endpoint -InventoryPath $inventory",
+            Graph.BaseUrl, Graph.Token, path);
+        var reads = PermissionReads();
+        var report = Preview(add);
+        Assert.Equal(Coverage.Complete, report.Coverage);
+        Assert.Empty(report.CoverageReasons);
+        var plan = Assert.Single(report.Resources, r => r.ResourceId == Item(_dataDrive, _plan));
+        Assert.True(report.RiskLevel >= RiskLevel.High, $"risk {report.RiskLevel}"); // a guest gains a Highly Confidential file
+        Assert.True(PermissionReads() > reads, "the inventory's items were read again live");
+        Assert.Contains(report.Notes, n => n.StartsWith("Inventory: the permission inventory crawled", StringComparison.Ordinal) && n.Contains("minutes old", StringComparison.Ordinal)
+            && n.Contains(Item(_dataDrive, _plan), StringComparison.Ordinal));
+
+        // Live wins over the inventory: the grant taken away since is not reported as gained.
+        _plan.Permissions.RemoveAll(p => p.Group == Fabrikam.Eng);
+        var now = Preview(add);
+        Assert.DoesNotContain(now.Resources, r => r.ResourceId == Item(_dataDrive, _plan));
+        Assert.Equal(Coverage.Complete, now.Coverage);
+    }
+
+    [Fact]
+    public void AnInventoryOfAnotherTenantOrWithoutDrivesIsRefused()
+    {
+        var result = Ps.Run("param($endpoint, $token, $inventory) Connect-AgentGovernance -TenantId fabrikam.example -AccessToken ([System.Net.NetworkCredential]::new('', $token).SecurePassword) -GraphEndpoint $endpoint -InventoryPath $inventory",
+            Graph.BaseUrl, Graph.Token, TinyPath);
+        SingleError(result, "SnapshotHasNoInventory", "ConnectAgentGovernanceCommand", ErrorCategory.InvalidData);
     }
 
     [Fact]

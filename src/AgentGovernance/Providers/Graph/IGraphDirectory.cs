@@ -19,6 +19,12 @@ public interface IGraphDirectory : IDirectoryProvider
     /// <summary>The tenant's display name, read when connecting.</summary>
     string? TenantDisplayName { get; }
 
+    /// <summary>
+    /// The permission inventory (snapshot@2) live previews look in for the SharePoint and OneDrive items a
+    /// membership change reaches, whose permissions they then read live (Connect-AgentGovernance -InventoryPath).
+    /// </summary>
+    AccessSnapshot? Inventory { get; set; }
+
     /// <summary>Requests sent so far, for -Verbose and the request-count measurements.</summary>
     GraphRequestStatistics Statistics { get; }
 
