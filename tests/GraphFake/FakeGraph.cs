@@ -464,7 +464,7 @@ public sealed class FakeGraph : IDisposable
                     foreach (var other in T.Groups.Values) other.Members.Remove(s[3]);
                     return NoContent();
                 case "transitiveMemberOf":
-                    return Page(T.Ancestors(g.Id).Select(a => (JsonNode)T.Groups[a].Json()).ToList(), query, url);
+                    return Page(T.Ancestors(g.Id).Select(a => (JsonNode)FakeTenant.Selected(T.Groups[a].Json(), select)).ToList(), query, url);
                 case "appRoleAssignments":
                     return Page(T.AppRoleAssignments.Where(a => a.PrincipalId.Equals(g.Id, StringComparison.OrdinalIgnoreCase)).Select(AppRoleJson).ToList(), query, url);
                 case "owners" when s.Length == 3 && method == "GET":

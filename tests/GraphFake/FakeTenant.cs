@@ -132,10 +132,27 @@ public sealed class FakeTenant
     public JsonObject? Principal(string id, string? select)
     {
         if (Users.TryGetValue(id, out var u)) return u.Json(select);
-        if (Groups.TryGetValue(id, out var g)) return g.Json();
-        if (ServicePrincipals.TryGetValue(id, out var s)) return s.Json();
+        if (Groups.TryGetValue(id, out var g)) return Selected(g.Json(), select);
+        if (ServicePrincipals.TryGetValue(id, out var s)) return Selected(s.Json(), select);
         if (Others.TryGetValue(id, out var type)) return new JsonObject { ["@odata.type"] = "#microsoft.graph." + type, ["id"] = id };
         return null;
+    }
+
+    /// <summary>
+    /// What $select leaves of an object in a directoryObject collection (members, transitiveMemberOf):
+    /// only the properties named that the object's type has, with its @odata.type. A group listed with
+    /// the users' $select (userType, accountEnabled, ...) so comes without visibility and groupTypes.
+    /// </summary>
+    public static JsonObject Selected(JsonObject all, string? select)
+    {
+        if (select is null) return all;
+        var result = new JsonObject { ["@odata.type"] = all["@odata.type"]?.DeepClone(), ["id"] = all["id"]?.DeepClone() };
+        foreach (var name in select.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (all.TryGetPropertyValue(name, out var v)) result[name] = v?.DeepClone();
+        }
+
+        return result;
     }
 
     /// <summary>Every group a principal is in, through nesting (transitiveMemberOf).</summary>

@@ -252,6 +252,25 @@ public sealed class GraphInventoryTests : GraphTestBase
         Assert.Equal(Coverage.Complete, now.Coverage);
     }
 
+    /// <summary>
+    /// The last stop's doubt: a group read through /members or transitiveMemberOf with $select comes
+    /// without visibility or groupTypes (the loopback Graph now leaves them out, as $select does). A Public
+    /// group above the changed one must still count as Public: its properties are read with group-get.
+    /// </summary>
+    [Fact]
+    public void APublicGroupAboveTheChangedOneIsPublicThoughListsLeaveItsVisibilityOut()
+    {
+        var open = FakeTenant.NewId(18);
+        Tenant.AddGroup(open, "Open", unified: true, visibility: "Public", members: Fabrikam.Eng);
+        Tenant.GroupSites[open] = new FakeSite("fabrikam.example,site-open,1", "Open");
+        ConnectClean();
+        var report = Preview($"{{ \"op\": \"addMember\", \"group\": \"{Fabrikam.Eng}\", \"member\": \"{Fabrikam.Erin}\" }}");
+        var site = Assert.Single(report.Resources, r => r.ResourceId == "sites/fabrikam.example,site-open,1");
+        var erin = Assert.Single(site.Gained, g => g.PrincipalId == Fabrikam.Erin);
+        Assert.Equal((AccessRole.Read, AccessRole.Write), (erin.Before, erin.After)); // she could already read a Public group's site
+        Assert.Contains(Graph.Requests.Concat(Graph.Steps), r => r.StartsWith($"GET /v1.0/groups/{open}?$select=", StringComparison.Ordinal) && r.Contains("visibility", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void AnInventoryOfAnotherTenantOrWithoutDrivesIsRefused()
     {
