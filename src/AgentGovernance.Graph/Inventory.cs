@@ -582,19 +582,6 @@ internal sealed class InventoryCrawl
 
         public void Dispose() => _out.Dispose();
 
-        private void Line(Action<Utf8JsonWriter> write)
-        {
-            using var ms = new MemoryStream();
-            using (var w = new Utf8JsonWriter(ms))
-            {
-                w.WriteStartObject();
-                write(w);
-                w.WriteEndObject();
-            }
-
-            _out.Write(Encoding.UTF8.GetString(ms.ToArray()));
-            _out.Write('\n');
-            _out.Flush();
-        }
+        private void Line(Action<Utf8JsonWriter> write) => Json.WriteLine(_out, write);
     }
 }
