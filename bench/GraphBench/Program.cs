@@ -6,6 +6,7 @@ using AgentGovernance.GraphFake;
 using AgentGovernance.Providers.Graph;
 
 // dotnet run -c Release --project bench/GraphBench -- [measure] [--objects 10000,100000] [--markdown FILE]
+// dotnet run -c Release --project bench/GraphBench -- inventory [--sites 1000,10000] [--items 100] [--markdown FILE]   (the permission inventory crawl and -Update)
 // dotnet run -c Release --project bench/GraphBench -- serve [--port N]     (the Fabrikam demo tenant, until Ctrl+C)
 var mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "measure";
 string? Option(string name) => Array.IndexOf(args, name) is var i && i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
@@ -19,6 +20,11 @@ if (mode == "serve")
     var seconds = int.Parse(Option("--seconds") ?? "1800", CultureInfo.InvariantCulture);
     Thread.Sleep(TimeSpan.FromSeconds(seconds)); // bounded: a loopback server never outlives its use
     return 0;
+}
+
+if (mode == "inventory")
+{
+    return await InventoryBench.RunAsync(Option("--sites") ?? "1000", int.Parse(Option("--items") ?? "100", CultureInfo.InvariantCulture), Option("--markdown"));
 }
 
 var sizes = (Option("--objects") ?? "10000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();

@@ -92,7 +92,10 @@ public sealed class GraphDirectory : IGraphDirectory, IGraphMailer
         return info.Headers.TryGetValue("Authorization", out var values) ? values.FirstOrDefault() : null;
     }
 
-    public AccessSnapshot ReadState(AccessChange change) => LiveRead.ForChange(_t, TenantId, change);
+    public AccessSnapshot ReadState(AccessChange change) => LiveRead.ForChange(_t, TenantId, change, Inventory);
+
+    /// <inheritdoc />
+    public AccessSnapshot? Inventory { get; set; }
 
     public AccessSnapshot ReadResource(string resourceId) => LiveRead.ForResource(_t, TenantId, resourceId);
 

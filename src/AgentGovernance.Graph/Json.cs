@@ -19,6 +19,22 @@ internal static class Json
     public static JsonElement.ArrayEnumerator Arr(this JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array ? v.EnumerateArray() : default;
 
+    /// <summary>Writes one JSON object as a line of a journal and flushes it, so an interruption loses at most that line.</summary>
+    public static void WriteLine(System.IO.TextWriter output, Action<Utf8JsonWriter> write)
+    {
+        using var ms = new System.IO.MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            write(w);
+            w.WriteEndObject();
+        }
+
+        output.Write(System.Text.Encoding.UTF8.GetString(ms.ToArray()));
+        output.Write('\n');
+        output.Flush();
+    }
+
     public static bool Has(this JsonElement e, string name) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out _);
 
     /// <summary>user, group, servicePrincipal, or the @odata.type's last segment for anything else.</summary>

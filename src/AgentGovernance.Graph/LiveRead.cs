@@ -111,18 +111,23 @@ internal sealed class LiveRead
     private readonly Dictionary<string, int> _skipped = new(StringComparer.Ordinal);
     private int? _enabledUsers;
     private bool _allUsers;
+    private readonly AccessSnapshot? _inventory;
 
-    public LiveRead(Transport transport, string tenant, CancellationToken cancel)
+    /// <summary>An inventory older than this leaves a membership change's coverage Partial: items shared since are not in it.</summary>
+    internal static readonly TimeSpan InventoryMaxAge = TimeSpan.FromHours(24);
+
+    public LiveRead(Transport transport, string tenant, CancellationToken cancel, AccessSnapshot? inventory = null)
     {
         _t = transport;
         _tenant = tenant;
         _cancel = cancel;
+        _inventory = inventory;
     }
 
     private GraphServiceClient C => _t.Client;
 
-    public static AccessSnapshot ForChange(Transport t, string tenant, AccessChange change) =>
-        Transport.Run(() => new LiveRead(t, tenant, CancellationToken.None).ChangeAsync(change));
+    public static AccessSnapshot ForChange(Transport t, string tenant, AccessChange change, AccessSnapshot? inventory = null) =>
+        Transport.Run(() => new LiveRead(t, tenant, CancellationToken.None, inventory).ChangeAsync(change));
 
     public static AccessSnapshot ForResource(Transport t, string tenant, string resourceId) =>
         Transport.Run(() => new LiveRead(t, tenant, CancellationToken.None).ResourceAsync(resourceId));
@@ -190,9 +195,25 @@ internal sealed class LiveRead
         var above = await AncestorsAsync(membership.Select(g => Find(g)!.Id).Distinct(StringComparer.OrdinalIgnoreCase).ToList()).ConfigureAwait(false);
         var reached = membership.Select(g => Find(g)!.Id).Concat(above).Concat(groupIds).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var found = await GrantedToAsync(reached).ConfigureAwait(false);
+        var inventoried = membership.Count > 0 && _inventory is { } inv ? Reach(inv, reached) : new List<LiveResource>();
         await ResourcesAsync(resources, named: true).ConfigureAwait(false);
         await ResourcesAsync(found.Where(r => !_resources.ContainsKey(r.Id)).ToList(), named: false).ConfigureAwait(false);
-        if (membership.Count > 0)
+        var reread = inventoried.Where(r => !_resources.ContainsKey(r.Id)).ToList();
+        await ResourcesAsync(reread, named: false).ConfigureAwait(false);
+        if (membership.Count > 0 && _inventory is { } used)
+        {
+            // Graph gives a file no label of its own here; the inventory has its site's group label.
+            foreach (var r in inventoried)
+            {
+                if (_resources.TryGetValue(r.Id, out var state) && used.FindResource(r.Id) is { } known && known.Sensitivity > state.Sensitivity)
+                {
+                    state.Sensitivity = known.Sensitivity;
+                }
+            }
+
+            InventoryNotes(used, inventoried);
+        }
+        else if (membership.Count > 0)
         {
             _gaps.Add("permissions on SharePoint and OneDrive items given to the changed groups or the groups above them (Graph has no reverse lookup)");
             _notes.Add("Live read: permissions on SharePoint and OneDrive items given directly to the changed groups (or groups above them) cannot be listed from Graph without reading every site; " +
@@ -202,6 +223,64 @@ internal sealed class LiveRead
         await ClosuresAsync(named.Concat(groupIds).Select(n => Find(n)?.Id).Where(n => n is not null)!).ConfigureAwait(false);
         return await BuildAsync().ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The inventory's reverse index: every SharePoint and OneDrive resource granted to one of the groups
+    /// (the changed groups and every group above them, as read live), or connected to one (a group's
+    /// site and team files). Their permissions are then read live, so the inventory only says where to look.
+    /// </summary>
+    private static List<LiveResource> Reach(AccessSnapshot inventory, List<string> groups)
+    {
+        var wanted = new HashSet<int>();
+        foreach (var g in groups)
+        {
+            if (inventory.FindPrincipal(g) is { } p) wanted.Add(p.Index);
+        }
+
+        var hits = new SortedSet<int>();
+        for (var g = 0; g < inventory.GrantCount; g++)
+        {
+            if (wanted.Contains(inventory.GrantPrincipal[g])) hits.Add(inventory.GrantResource[g]);
+        }
+
+        for (var r = 0; r < inventory.ResourceCount; r++)
+        {
+            if (inventory.ResourceGroup[r] >= 0 && wanted.Contains(inventory.ResourceGroup[r])) hits.Add(r);
+        }
+
+        var result = new List<LiveResource>();
+        foreach (var r in hits)
+        {
+            var id = inventory.ResourceIds[r];
+            if (id.StartsWith("drives/", StringComparison.Ordinal) || id.StartsWith("sites/", StringComparison.Ordinal))
+            {
+                result.Add(LiveResource.Parse(id));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>What the report says of the inventory: its age, what it found and what was read again; an old inventory is a coverage gap.</summary>
+    private void InventoryNotes(AccessSnapshot inventory, List<LiveResource> reached)
+    {
+        var at = inventory.Inventory.Select(d => DateTimeOffset.TryParse(d.CrawledAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : (DateTimeOffset?)null)
+            .Where(t => t is not null).Select(t => t!.Value).DefaultIfEmpty(inventory.CapturedAt ?? DateTimeOffset.MinValue).Min();
+        var age = DateTimeOffset.UtcNow - at;
+        var ids = reached.Select(r => r.Id).ToList();
+        var shown = string.Join(", ", ids.Take(10)) + (ids.Count > 10 ? $" and {ids.Count - 10} more" : string.Empty);
+        _notes.Add($"Inventory: the permission inventory crawled {at.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC ({Age(age)} old, {inventory.Inventory.Count} drives) " +
+                   (ids.Count == 0
+                       ? "shows no SharePoint or OneDrive item granted to the changed groups or the groups above them."
+                       : $"shows {ids.Count} SharePoint and OneDrive resources granted or connected to the changed groups or the groups above them; their permissions were read again live: {shown}."));
+        if (age > InventoryMaxAge)
+        {
+            _gaps.Add($"items shared with the changed groups since the permission inventory was crawled ({Age(age)} ago; refresh it with Export-AccessSnapshot -FromGraph -Update)");
+        }
+    }
+
+    private static string Age(TimeSpan age) =>
+        age.TotalDays >= 2 ? $"{(int)age.TotalDays} days" : age.TotalHours >= 2 ? $"{(int)age.TotalHours} hours" : $"{Math.Max(0, (int)age.TotalMinutes)} minutes";
 
     private LivePrincipal? Find(string idOrUpn)
     {

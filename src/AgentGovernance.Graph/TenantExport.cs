@@ -37,6 +37,7 @@ internal sealed class TenantExport
     private readonly Dictionary<string, SortedSet<string>> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedSet<string>> _owners = new(StringComparer.Ordinal);
     private readonly List<string> _notes = new();
+    private readonly Dictionary<string, InventorySite> _siteInfo = new(StringComparer.OrdinalIgnoreCase);
     private int _skippedMembers;
 
     public TenantExport(Transport t, string tenant, string? tenantName, GraphExportOptions options, Action<GraphExportProgress>? progress, CancellationToken cancel)
@@ -98,6 +99,11 @@ internal sealed class TenantExport
         await RolesAsync(b, index).ConfigureAwait(false);
         await AppsAsync(b, index).ConfigureAwait(false);
         await SitesAsync(b, index).ConfigureAwait(false);
+        if (_options.Inventory || _options.Previous is not null)
+        {
+            await new InventoryCrawl(_t, b, index, _siteInfo, _options.Previous, _progress, _notes, _cancel).RunAsync(_options.JournalPath + ".drives", _options.Resume).ConfigureAwait(false);
+        }
+
         if (_skippedMembers > 0)
         {
             _notes.Add($"{_skippedMembers} group members are not users, groups or service principals (devices, contacts) and were left out.");
@@ -318,6 +324,7 @@ internal sealed class TenantExport
             var r = b.AddResource(LiveResource.Site(site.Str("id")!), "site", site.Str("displayName"), sensitivity ?? Sensitivity.General, false, gi, site.Str("webUrl"));
             if (r < 0) continue;
             siteIds.Add((site.Str("id")!, r));
+            _siteInfo[site.Str("id")!] = new InventorySite(r, gi, sensitivity ?? Sensitivity.General);
             b.AddGrant(r, gi, "write");
             if (_owners.TryGetValue(unified[i], out var owners))
             {
@@ -471,19 +478,6 @@ internal sealed class TenantExport
 
         public void Dispose() => _out.Dispose();
 
-        private void Line(Action<Utf8JsonWriter> write)
-        {
-            using var ms = new MemoryStream();
-            using (var w = new Utf8JsonWriter(ms))
-            {
-                w.WriteStartObject();
-                write(w);
-                w.WriteEndObject();
-            }
-
-            _out.Write(Encoding.UTF8.GetString(ms.ToArray()));
-            _out.Write('\n');
-            _out.Flush();
-        }
+        private void Line(Action<Utf8JsonWriter> write) => Json.WriteLine(_out, write);
     }
 }

@@ -73,6 +73,9 @@ internal sealed class GraphResponse
 
     public TimeSpan? RetryAfter { get; }
 
+    /// <summary>The Location header (a 410 from a drive delta names the link that starts the enumeration again).</summary>
+    public string? Location { get; init; }
+
     public bool Ok => Status >= 200 && Status < 300;
 
     public string? ErrorCode => Body is { } b && b.TryGetProperty("error", out var e) && e.TryGetProperty("code", out var c) ? c.GetString() : null;
@@ -452,20 +455,21 @@ internal sealed class Transport
             retryAfter = ra.Delta ?? (ra.Date is { } date ? date - DateTimeOffset.UtcNow : null);
         }
 
+        var location = message.Headers.Location?.ToString();
         var text = message.Content is null ? string.Empty : await message.Content.ReadAsStringAsync(cancel).ConfigureAwait(false);
         if (text.Length == 0)
         {
-            return new GraphResponse(request, status, null, null, retryAfter);
+            return new GraphResponse(request, status, null, null, retryAfter) { Location = location };
         }
 
         try
         {
             using var doc = JsonDocument.Parse(text);
-            return new GraphResponse(request, status, doc.RootElement.Clone(), null, retryAfter);
+            return new GraphResponse(request, status, doc.RootElement.Clone(), null, retryAfter) { Location = location };
         }
         catch (JsonException)
         {
-            return new GraphResponse(request, status, null, text, retryAfter);
+            return new GraphResponse(request, status, null, text, retryAfter) { Location = location };
         }
     }
 

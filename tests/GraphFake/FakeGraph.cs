@@ -464,7 +464,7 @@ public sealed class FakeGraph : IDisposable
                     foreach (var other in T.Groups.Values) other.Members.Remove(s[3]);
                     return NoContent();
                 case "transitiveMemberOf":
-                    return Page(T.Ancestors(g.Id).Select(a => (JsonNode)T.Groups[a].Json()).ToList(), query, url);
+                    return Page(T.Ancestors(g.Id).Select(a => (JsonNode)FakeTenant.Selected(T.Groups[a].Json(), select)).ToList(), query, url);
                 case "appRoleAssignments":
                     return Page(T.AppRoleAssignments.Where(a => a.PrincipalId.Equals(g.Id, StringComparison.OrdinalIgnoreCase)).Select(AppRoleJson).ToList(), query, url);
                 case "owners" when s.Length == 3 && method == "GET":
@@ -547,12 +547,20 @@ public sealed class FakeGraph : IDisposable
         }
 
         // ---- sites and drive items ------------------------------------------------------------
+        if (s[0] == "sites" && s.Length == 2 && s[1] is "getAllSites" or "getAllSites()" && method == "GET")
+        {
+            // sites: getAllSites (application only): every site of the organization, paged (site-getallsites.md).
+            return Page(T.GroupSites.Values.OrderBy(x => x.Id, StringComparer.Ordinal).Select(x => (JsonNode)SiteJson(x)).ToList(), query, url);
+        }
+
         if (s[0] == "sites" && s.Length >= 2)
         {
-            var site = T.GroupSites.Values.FirstOrDefault(x => x.Id == s[1]);
+            var site = SiteById(s[1]);
             if (site is null) return Error(404, "itemNotFound", "No such site.");
             if (s.Length == 2) return Ok(SiteJson(site));
             if (s[2] == "drive" && s.Length == 3) return Ok(DriveJson(T.SiteDrive(site)));
+            // GET /sites/{id}/drives: one drive per document library (scan-guidance: "discover each drive in a site by using the /drives endpoint").
+            if (s[2] == "drives" && s.Length == 3) return Page(new List<JsonNode> { DriveJson(T.SiteDrive(site)) }, query, url);
             if (s[2] == "permissions")
             {
                 return Page(site.AppPermissions.Select((p, i) => (JsonNode)new JsonObject
@@ -567,6 +575,11 @@ public sealed class FakeGraph : IDisposable
         if (s[0] == "drives" && s.Length == 2 && method == "GET")
         {
             return T.Drives.ContainsKey(s[1]) ? Ok(DriveJson(s[1])) : Error(404, "itemNotFound", "The drive could not be found.");
+        }
+
+        if (s[0] == "drives" && s.Length == 4 && s[2] == "root" && s[3] is "delta" or "delta()" && method == "GET")
+        {
+            return DriveDelta(s[1], query, headers, url);
         }
 
         if (s[0] == "drives" && s.Length >= 4 && s[2] == "items")
@@ -637,6 +650,18 @@ public sealed class FakeGraph : IDisposable
             ["name"] = Tenant.Groups.ContainsKey(owner) ? "Documents" : "OneDrive",
             ["owner"] = who,
         };
+    }
+
+    private Dictionary<string, FakeSite>? _sitesById;
+
+    private FakeSite? SiteById(string id)
+    {
+        if (_sitesById is null || _sitesById.Count != Tenant.GroupSites.Count)
+        {
+            _sitesById = Tenant.GroupSites.Values.ToDictionary(x => x.Id, StringComparer.OrdinalIgnoreCase);
+        }
+
+        return _sitesById.GetValueOrDefault(id);
     }
 
     private static JsonObject SiteJson(FakeSite site) => new() { ["id"] = site.Id, ["displayName"] = site.Name, ["webUrl"] = "https://fabrikam.example/sites/" + site.Name };
@@ -723,6 +748,150 @@ public sealed class FakeGraph : IDisposable
         else
         {
             result["@odata.deltaLink"] = $"http://127.0.0.1:{Port}{path}?$deltatoken=D{items.Count}";
+        }
+
+        return Ok(result);
+    }
+
+    // ---- drive delta ---------------------------------------------------------------------------------
+    // Written from driveitem-delta.md (MGDC, v1.0) and the scan guidance:
+    // - "Your app should continue calling with the @odata.nextLink until you no longer see an
+    //   @odata.nextLink returned"; the last page has "@odata.deltaLink ... Used to read the next set of changes".
+    // - "Deleted items are returned with the deleted facet." (name is omitted on delete, Remarks).
+    // - "When the Prefer: hierarchicalsharing header is provided, sharing information is returned for the
+    //   root of the permissions hierarchy, and items that explicitly have sharing changes. In cases where the
+    //   sharing change is to remove sharing from an item, you find an empty sharing facet".
+    // - "When [Prefer: deltashowsharingchanges] is provided, all items that appear in the delta query
+    //   response due to permission changes have the @microsoft.graph.sharedChanged":"True" OData annotation."
+    //   "The use of Prefer: deltashowsharingchanges header requires you to use Prefer:
+    //   deltashowremovedasdeleted and Prefer: deltatraversepermissiongaps." (This fake refuses it alone, 400.)
+    // - An expired or reset token: "HTTP 410 Gone ... one of the error codes below [resyncChangesApplyDifferences],
+    //   and a Location header containing a new nextLink that starts a fresh delta enumeration from scratch."
+
+    /// <summary>Drive delta requests answered, by drive (for request counting).</summary>
+    public ConcurrentQueue<string> DrivePrefer { get; } = new();
+
+    private readonly Dictionary<string, List<JsonObject>> _driveRounds = new(StringComparer.Ordinal);
+    private int _roundIds;
+    private Dictionary<string, List<FakeItem>>? _byDrive;
+    private (long Seq, int Count) _byDriveAt = (-1, -1);
+
+    private List<FakeItem> ItemsOf(string drive)
+    {
+        if (_byDrive is null || _byDriveAt != (Tenant.Seq, Tenant.Items.Count))
+        {
+            _byDrive = Tenant.Items.Values.GroupBy(i => i.Drive, StringComparer.OrdinalIgnoreCase)
+                .ToDictionary(g => g.Key, g => g.OrderBy(i => i.Id, StringComparer.Ordinal).ToList(), StringComparer.OrdinalIgnoreCase);
+            _byDriveAt = (Tenant.Seq, Tenant.Items.Count);
+        }
+
+        return _byDrive.GetValueOrDefault(drive) ?? new List<FakeItem>();
+    }
+
+    private Answer DriveDelta(string drive, Dictionary<string, string> query, Dictionary<string, string> headers, string url)
+    {
+        if (!Tenant.Drives.ContainsKey(drive)) return Error(404, "itemNotFound", "The drive could not be found.");
+        var prefer = headers.GetValueOrDefault("Prefer") ?? string.Empty;
+        DrivePrefer.Enqueue($"{drive} {prefer}");
+        var preferences = prefer.Split(new[] { ',', ';' }, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var path = url.Split('?')[0];
+        if (query.TryGetValue("$skiptoken", out var skip))
+        {
+            var dot = skip.IndexOf('.');
+            var key = skip.Substring(1, dot - 1);
+            var offset = int.Parse(skip.Substring(dot + 1), CultureInfo.InvariantCulture);
+            if (!_driveRounds.TryGetValue(key, out var round)) return Error(410, "resyncChangesApplyDifferences", "The nextLink is no longer valid.");
+            return DrivePage(drive, key, round, offset, path);
+        }
+
+        if (preferences.Contains("deltashowsharingchanges") && !(preferences.Contains("deltashowremovedasdeleted") && preferences.Contains("deltatraversepermissiongaps")))
+        {
+            return Error(400, "invalidRequest", "Prefer: deltashowsharingchanges requires deltashowremovedasdeleted and deltatraversepermissiongaps.");
+        }
+
+        long? token = null;
+        if (query.TryGetValue("token", out var t))
+        {
+            if (!t.StartsWith('S') || !long.TryParse(t.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var since)) return Error(400, "invalidRequest", "Invalid delta token.");
+            if (Tenant.TokenFloor.TryGetValue(drive, out var floor) && since < floor)
+            {
+                var gone = Error(410, "resyncChangesApplyDifferences", "Resync required: the token has expired. Replace any local items with the server's version (including deletes).");
+                gone.Headers["Location"] = $"http://127.0.0.1:{Port}{path}";
+                return gone;
+            }
+
+            token = since;
+        }
+
+        var hierarchical = preferences.Contains("hierarchicalsharing");
+        var annotate = preferences.Contains("deltashowsharingchanges");
+        var gaps = preferences.Contains("deltatraversepermissiongaps");
+        var items = new List<JsonObject>();
+        if (token is null)
+        {
+            items.Add(new JsonObject { ["id"] = "root", ["name"] = "root", ["root"] = new JsonObject(), ["folder"] = new JsonObject(), ["shared"] = hierarchical ? new JsonObject() : null });
+            if (!hierarchical) items[0].Remove("shared");
+        }
+
+        var all = ItemsOf(drive);
+        var byId = all.ToDictionary(i => i.Id, StringComparer.Ordinal);
+        foreach (var item in all)
+        {
+            if (token is { } since && Math.Max(item.Changed, item.SharingChanged) <= since) continue;
+            if (item.BehindGap && !gaps) continue;
+            var o = new JsonObject { ["id"] = item.Id, ["name"] = item.Name, ["webUrl"] = "https://fabrikam.example/" + Uri.EscapeDataString(item.Name) };
+            o["parentReference"] = new JsonObject { ["driveId"] = drive, ["id"] = item.Parent ?? "root" };
+            o[item.Folder ? "folder" : "file"] = new JsonObject();
+            var shared = Shared(item, byId, hierarchical);
+            if (shared is not null) o["shared"] = shared;
+            if (annotate && token is { } s2 && item.SharingChanged > s2) o["@microsoft.graph.sharedChanged"] = "True";
+            items.Add(o);
+        }
+
+        if (token is { } from)
+        {
+            foreach (var (d, id, seq) in Tenant.Tombstones)
+            {
+                if (seq > from && d.Equals(drive, StringComparison.OrdinalIgnoreCase))
+                {
+                    items.Add(new JsonObject { ["id"] = id, ["deleted"] = new JsonObject { ["state"] = "deleted" } });
+                }
+            }
+        }
+
+        var roundKey = (++_roundIds).ToString(CultureInfo.InvariantCulture);
+        items.Add(new JsonObject { ["@token"] = "S" + Tenant.Seq.ToString(CultureInfo.InvariantCulture) }); // the token this round ends with (not served)
+        _driveRounds[roundKey] = items;
+        return DrivePage(drive, roundKey, items, 0, path);
+    }
+
+    /// <summary>The shared facet: on every item that is shared, or (hierarchicalsharing) only on the roots of permission hierarchies.</summary>
+    private static JsonObject? Shared(FakeItem item, Dictionary<string, FakeItem> byId, bool hierarchical)
+    {
+        if (hierarchical && !item.Unique) return null;
+        if (hierarchical && !item.Permissions.Any(p => !p.Inherited)) return new JsonObject();
+        // Without hierarchicalsharing an item inheriting from a shared folder is shared too.
+        var from = item;
+        while (!hierarchical && !from.Unique && from.Parent is { } parent && byId.TryGetValue(parent, out var up)) from = up;
+        if (!from.Permissions.Any()) return null;
+        var scope = from.Permissions.Any(p => p.LinkScope == "anonymous") ? "anonymous" : from.Permissions.Any(p => p.LinkScope == "organization") ? "organization" : "users";
+        return new JsonObject { ["scope"] = scope };
+    }
+
+    private Answer DrivePage(string drive, string key, List<JsonObject> round, int offset, string path)
+    {
+        var served = round.Count - 1; // the last entry holds the round's token
+        var page = new JsonArray();
+        foreach (var i in round.Skip(offset).Take(Math.Min(DeltaPageSize, served - offset))) page.Add(i.DeepClone());
+        var result = new JsonObject { ["@odata.context"] = $"{BaseUrl}/$metadata#Collection(driveItem)", ["value"] = page };
+        if (offset + DeltaPageSize < served)
+        {
+            result["@odata.nextLink"] = $"http://127.0.0.1:{Port}{path}?$skiptoken=R{key}.{offset + DeltaPageSize}";
+        }
+        else
+        {
+            result["@odata.deltaLink"] = $"http://127.0.0.1:{Port}{path}?token={round[served]["@token"]!.GetValue<string>()}";
+            _driveRounds.Remove(key);
         }
 
         return Ok(result);

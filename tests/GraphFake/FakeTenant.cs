@@ -53,6 +53,50 @@ public sealed class FakeTenant
     /// <summary>Users deleted by a DELETE on /groups/{id}/members/{id} without /$ref (the pitfall the provider must never fall into).</summary>
     public List<string> DeletedObjects { get; } = new();
 
+    /// <summary>The drive change clock: every item change and sharing change takes the next value; delta tokens are values of it.</summary>
+    public long Seq { get; set; }
+
+    /// <summary>Drives whose delta tokens below the value have expired (or were reset): such a token is answered 410.</summary>
+    public Dictionary<string, long> TokenFloor { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Items deleted from a drive, with the clock value of the deletion (delta returns them with the deleted facet).</summary>
+    public List<(string Drive, string Item, long Seq)> Tombstones { get; } = new();
+
+    /// <summary>Adds a file or folder to a drive (changed now).</summary>
+    public FakeItem AddItem(string drive, string id, string name, string? parent = null, bool folder = false)
+    {
+        var item = new FakeItem(drive, id, name) { Parent = parent, Folder = folder, Changed = ++Seq };
+        Items[$"{drive}/{id}"] = item;
+        return item;
+    }
+
+    /// <summary>Gives an item a permission of its own (a sharing change).</summary>
+    public void Share(FakeItem item, FakePermission permission)
+    {
+        item.Permissions.Add(permission);
+        item.SharingChanged = ++Seq;
+    }
+
+    /// <summary>Takes every permission of its own from an item (a sharing change; the item keeps unique permissions, now none).</summary>
+    public void Unshare(FakeItem item)
+    {
+        item.Permissions.RemoveAll(p => !p.Inherited);
+        item.Unshared = true;
+        item.SharingChanged = ++Seq;
+    }
+
+    /// <summary>Edits an item's content (a change that is not a sharing change).</summary>
+    public void Edit(FakeItem item) => item.Changed = ++Seq;
+
+    public void DeleteItem(FakeItem item)
+    {
+        Items.Remove($"{item.Drive}/{item.Id}");
+        Tombstones.Add((item.Drive, item.Id, ++Seq));
+    }
+
+    /// <summary>Every delta token of the drive given out so far expires (the service asks for a resync).</summary>
+    public void ExpireTokens(string drive) => TokenFloor[drive] = Seq + 1;
+
     private int _next = 1;
 
     public static string NewId(int n) => $"00000000-0000-0000-0000-{n:D12}";
@@ -88,10 +132,27 @@ public sealed class FakeTenant
     public JsonObject? Principal(string id, string? select)
     {
         if (Users.TryGetValue(id, out var u)) return u.Json(select);
-        if (Groups.TryGetValue(id, out var g)) return g.Json();
-        if (ServicePrincipals.TryGetValue(id, out var s)) return s.Json();
+        if (Groups.TryGetValue(id, out var g)) return Selected(g.Json(), select);
+        if (ServicePrincipals.TryGetValue(id, out var s)) return Selected(s.Json(), select);
         if (Others.TryGetValue(id, out var type)) return new JsonObject { ["@odata.type"] = "#microsoft.graph." + type, ["id"] = id };
         return null;
+    }
+
+    /// <summary>
+    /// What $select leaves of an object in a directoryObject collection (members, transitiveMemberOf):
+    /// only the properties named that the object's type has, with its @odata.type. A group listed with
+    /// the users' $select (userType, accountEnabled, ...) so comes without visibility and groupTypes.
+    /// </summary>
+    public static JsonObject Selected(JsonObject all, string? select)
+    {
+        if (select is null) return all;
+        var result = new JsonObject { ["@odata.type"] = all["@odata.type"]?.DeepClone(), ["id"] = all["id"]?.DeepClone() };
+        foreach (var name in select.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (all.TryGetPropertyValue(name, out var v)) result[name] = v?.DeepClone();
+        }
+
+        return result;
     }
 
     /// <summary>Every group a principal is in, through nesting (transitiveMemberOf).</summary>
@@ -287,6 +348,29 @@ public sealed class FakeItem
     public string Name { get; }
 
     public List<FakePermission> Permissions { get; } = new();
+
+    /// <summary>The parent folder's item id; null for a child of the drive's root.</summary>
+    public string? Parent { get; set; }
+
+    public bool Folder { get; set; }
+
+    /// <summary>
+    /// Under a folder the caller cannot see through (a permission gap): delta returns it only with
+    /// Prefer: deltatraversepermissiongaps.
+    /// </summary>
+    public bool BehindGap { get; set; }
+
+    /// <summary>Clock value of the last change (content or sharing).</summary>
+    public long Changed { get; set; }
+
+    /// <summary>Clock value of the last sharing change (0: none since it was added).</summary>
+    public long SharingChanged { get; set; }
+
+    /// <summary>Sharing was taken away: the item has unique permissions with no one on them (hierarchicalsharing shows an empty shared facet).</summary>
+    public bool Unshared { get; set; }
+
+    /// <summary>Has permissions of its own (not only inherited ones).</summary>
+    public bool Unique => Unshared || Permissions.Any(p => !p.Inherited);
 }
 
 /// <summary>A drive item permission: to a user or group (grantedToV2), or a sharing link with a scope.</summary>

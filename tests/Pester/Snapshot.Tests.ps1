@@ -88,7 +88,7 @@ Describe 'Import-AccessSnapshot' {
     Context 'documents that are not valid snapshots' {
         It 'rejects <Case> with SnapshotInvalid naming the file and <Field>' -TestCases @(
             @{ Case = 'text that is not JSON'; Field = 'not valid JSON'; Content = '{ "schema": ' }
-            @{ Case = 'an unknown schema'; Field = 'schema'; Content = '{ "schema": "agentgovernance/snapshot@2", "tenant": { "id": "t" }, "principals": [], "resources": [], "grants": [] }' }
+            @{ Case = 'an unknown schema'; Field = 'schema'; Content = '{ "schema": "agentgovernance/snapshot@9", "tenant": { "id": "t" }, "principals": [], "resources": [], "grants": [] }' }
             @{ Case = 'a member that names nothing'; Field = 'principals[0].members[0]'; Content = '{ "schema": "agentgovernance/snapshot@1", "tenant": { "id": "t" }, "principals": [ { "id": "g-a", "type": "group", "members": ["u-ghost"] } ], "resources": [], "grants": [] }' }
             @{ Case = 'a duplicate id'; Field = 'principals[1].id'; Content = '{ "schema": "agentgovernance/snapshot@1", "tenant": { "id": "t" }, "principals": [ { "id": "u-a", "type": "user" }, { "id": "u-a", "type": "user" } ], "resources": [], "grants": [] }' }
             @{ Case = 'a grant on a resource that does not exist'; Field = 'grants[0].resource'; Content = '{ "schema": "agentgovernance/snapshot@1", "tenant": { "id": "t" }, "principals": [ { "id": "u-a", "type": "user" } ], "resources": [], "grants": [ { "resource": "site-x", "principal": "u-a", "role": "read" } ] }' }
@@ -108,7 +108,7 @@ Describe 'Import-AccessSnapshot' {
         }
 
         It 'reports a bad file and goes on with the next' {
-            $bad = New-TestFile -Name 'first.snapshot.json' -Content '{ "schema": "agentgovernance/snapshot@2" }'
+            $bad = New-TestFile -Name 'first.snapshot.json' -Content '{ "schema": "agentgovernance/snapshot@9" }'
             $result = Import-AccessSnapshot -LiteralPath $bad, $DemoSnapshotPath -ErrorVariable problems -ErrorAction SilentlyContinue
             $result | Should -HaveCount 1
             $result.TenantId | Should -Be 'contoso.onmicrosoft.com'

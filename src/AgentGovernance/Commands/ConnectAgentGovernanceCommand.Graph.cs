@@ -1,6 +1,7 @@
 using System;
 using System.Management.Automation;
 using System.Security;
+using AgentGovernance.Directory;
 using AgentGovernance.Providers.Graph;
 
 namespace AgentGovernance.Commands;
@@ -91,6 +92,17 @@ public sealed partial class ConnectAgentGovernanceCommand
     [ValidateRange(1, 3600)]
     public int TimeoutSec { get; set; } = 100;
 
+    /// <summary>A permission inventory of the tenant (snapshot@2 from Export-AccessSnapshot -FromGraph) that live previews look in.</summary>
+    [Parameter(ParameterSetName = AccessTokenSet)]
+    [Parameter(ParameterSetName = ClientSecretSet)]
+    [Parameter(ParameterSetName = CertificateThumbprintSet)]
+    [Parameter(ParameterSetName = CertificateFileSet)]
+    [Parameter(ParameterSetName = ManagedIdentitySet)]
+    [Parameter(ParameterSetName = DeviceCodeSet)]
+    [Parameter(ParameterSetName = InteractiveSet)]
+    [ValidateNotNullOrEmpty]
+    public string? InventoryPath { get; set; }
+
     private bool IsGraphSet => ParameterSetName != SnapshotObject && ParameterSetName != SnapshotFile;
 
     private void ConnectGraph()
@@ -125,9 +137,40 @@ public sealed partial class ConnectAgentGovernanceCommand
             return;
         }
 
+        AccessSnapshot? inventory = null;
+        if (InventoryPath is not null)
+        {
+            if (FileSystemPath(InventoryPath) is not { } inventoryFile)
+            {
+                return;
+            }
+
+            inventory = ReadSnapshot(inventoryFile);
+            if (inventory.Inventory.Count == 0)
+            {
+                ThrowGovernanceError(new GovernanceException("SnapshotHasNoInventory", GovernanceErrorKind.InvalidData,
+                    $"'{inventoryFile}' holds no permission inventory (it is not a snapshot@2 written by Export-AccessSnapshot -FromGraph).", inventoryFile));
+                return;
+            }
+        }
+
         WriteVerbose($"Signing in to {options.Endpoint} ({options.SignIn}) for tenant {TenantId}");
         var provider = GraphLoader.Connect(options, MyInvocation.MyCommand.Module?.ModuleBase);
         WriteVerbose($"Tenant {provider.TenantId} ({provider.TenantDisplayName ?? "no display name"}): {provider.Statistics}.");
+        if (inventory is not null)
+        {
+            if (!string.Equals(inventory.TenantId, provider.TenantId, StringComparison.OrdinalIgnoreCase) && !string.Equals(inventory.TenantId, TenantId, StringComparison.OrdinalIgnoreCase))
+            {
+                provider.Dispose();
+                ThrowGovernanceError(new GovernanceException("InventoryOfAnotherTenant", GovernanceErrorKind.InvalidArgument,
+                    $"-InventoryPath is the inventory of tenant {inventory.TenantId}, not of {provider.TenantId}.", InventoryPath));
+                return;
+            }
+
+            provider.Inventory = inventory;
+            WriteVerbose($"Live previews look in the permission inventory of {inventory.CapturedAt:yyyy-MM-dd HH:mm} UTC ({inventory.Inventory.Count} drives, {inventory.ResourceCount} resources).");
+        }
+
         Commit(new GovernanceSession(null, policy, storePath, signerPath, provider, tableStore), previous);
     }
 

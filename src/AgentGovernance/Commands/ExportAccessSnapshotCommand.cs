@@ -7,7 +7,11 @@ using AgentGovernance.Providers.Graph;
 
 namespace AgentGovernance.Commands;
 
-/// <summary>Writes an access snapshot to a file (agentgovernance/snapshot@1, stable bytes): one given, the session's, or the live tenant's (-FromGraph).</summary>
+/// <summary>
+/// Writes an access snapshot to a file (agentgovernance/snapshot@1, stable bytes): one given, the
+/// session's, or the live tenant's with its permission inventory (-FromGraph, snapshot@2), refreshed
+/// from the stored delta links (-Update).
+/// </summary>
 [Cmdlet(VerbsData.Export, "AccessSnapshot", SupportsShouldProcess = true, DefaultParameterSetName = SnapshotSet)]
 [OutputType(typeof(System.IO.FileInfo))]
 public sealed class ExportAccessSnapshotCommand : GovernanceCmdlet
@@ -31,6 +35,10 @@ public sealed class ExportAccessSnapshotCommand : GovernanceCmdlet
     /// <summary>Continues an interrupted -FromGraph export from its journal.</summary>
     [Parameter(ParameterSetName = GraphSet)]
     public SwitchParameter Resume { get; set; }
+
+    /// <summary>Refreshes the inventory in the snapshot at -Path from its drives' stored delta links: only what changed is read again.</summary>
+    [Parameter(ParameterSetName = GraphSet)]
+    public SwitchParameter Update { get; set; }
 
     [Parameter]
     public SwitchParameter NoClobber { get; set; }
@@ -104,13 +112,50 @@ public sealed class ExportAccessSnapshotCommand : GovernanceCmdlet
             return;
         }
 
+        AccessSnapshot? previous = null;
+        if (Update)
+        {
+            if (NoClobber)
+            {
+                WriteGovernanceError(new GovernanceException("UpdateNoClobber", GovernanceErrorKind.InvalidArgument, "-Update rewrites the snapshot at -Path; leave out -NoClobber.", path));
+                return;
+            }
+
+            if (!System.IO.File.Exists(path))
+            {
+                WriteGovernanceError(new GovernanceException("SnapshotNotFound", GovernanceErrorKind.ObjectNotFound, $"-Update refreshes the inventory in '{path}', which does not exist. Run Export-AccessSnapshot -FromGraph first.", path));
+                return;
+            }
+
+            try
+            {
+                previous = ReadSnapshot(path);
+            }
+            catch (GovernanceException e)
+            {
+                WriteGovernanceError(e, path);
+                return;
+            }
+
+            if (previous.Inventory.Count == 0 || !string.Equals(previous.TenantId, live.TenantId, System.StringComparison.OrdinalIgnoreCase))
+            {
+                WriteGovernanceError(new GovernanceException("SnapshotHasNoInventory", GovernanceErrorKind.InvalidData,
+                    previous.Inventory.Count == 0
+                        ? $"'{path}' holds no permission inventory (it is not a snapshot@2 written by Export-AccessSnapshot -FromGraph); export it without -Update."
+                        : $"'{path}' is the inventory of tenant {previous.TenantId}, not of {live.TenantId}, the tenant the session is connected to.", path), path);
+                return;
+            }
+        }
+
         if (NoClobber && System.IO.File.Exists(path))
         {
             WriteGovernanceError(new GovernanceException("FileExists", GovernanceErrorKind.WriteError, $"The file '{path}' already exists (leave out -NoClobber to replace it).", path));
             return;
         }
 
-        if (!ShouldProcess(path, $"Read tenant {live.TenantId} through Microsoft Graph and write its snapshot"))
+        if (!ShouldProcess(path, Update
+                ? $"Refresh the permission inventory of tenant {live.TenantId} from its {previous!.Inventory.Count} drives' delta links and rewrite the snapshot"
+                : $"Read tenant {live.TenantId} through Microsoft Graph with its permission inventory and write its snapshot"))
         {
             return;
         }
@@ -122,7 +167,7 @@ public sealed class ExportAccessSnapshotCommand : GovernanceCmdlet
         {
             try
             {
-                return live.Export(new GraphExportOptions(journal) { Resume = Resume }, progress.Add, _stop.Token);
+                return live.Export(new GraphExportOptions(journal) { Resume = Resume, Inventory = true, Previous = previous }, progress.Add, _stop.Token);
             }
             finally
             {
@@ -164,11 +209,13 @@ public sealed class ExportAccessSnapshotCommand : GovernanceCmdlet
             WriteWarning(note);
         }
 
-        WriteVerbose($"Read {snapshot.PrincipalCount} principals, {snapshot.MembershipCount} memberships, {snapshot.ResourceCount} resources and {snapshot.GrantCount} grants with {live.Statistics.Requests - before} HTTP requests (this connection so far: {live.Statistics}).");
+        WriteVerbose($"Read {snapshot.PrincipalCount} principals, {snapshot.MembershipCount} memberships, {snapshot.ResourceCount} resources, {snapshot.GrantCount} grants and {snapshot.Inventory.Count} drives with {live.Statistics.Requests - before} HTTP requests (this connection so far: {live.Statistics}).");
         try
         {
             WriteSnapshot(snapshot, path, overwrite: !NoClobber);
             System.IO.File.Delete(journal); // written: nothing left to resume
+            System.IO.File.Delete(journal + ".drives");
+            live.Inventory = snapshot; // this session's live previews look in the inventory just written
             if (PassThru)
             {
                 WriteFileItem(path);

@@ -36,6 +36,7 @@ public sealed class AccessSnapshot
         CapturedAt = b.CapturedAt;
         Source = b.Source;
         Notes = b.Notes.ToArray();
+        Inventory = b.Drives.ToArray();
         CoverageGaps = b.CoverageGaps.Distinct(StringComparer.Ordinal).ToArray();
         _enabledUserTotal = b.EnabledUserTotal;
 
@@ -138,6 +139,9 @@ public sealed class AccessSnapshot
     public string? TenantDisplayName { get; }
 
     public DateTimeOffset? CapturedAt { get; }
+
+    /// <summary>The drives of the permission inventory this snapshot carries (snapshot@2); empty when it has none.</summary>
+    public IReadOnlyList<InventoryDrive> Inventory { get; }
 
     /// <summary>The file the snapshot was read from, if any.</summary>
     public string? Source { get; }

@@ -52,6 +52,9 @@ internal sealed class SnapshotBuilder
 
     public string? Source { get; set; }
 
+    /// <summary>The drives of a permission inventory (snapshot@2); empty for a snapshot without one (snapshot@1).</summary>
+    public List<InventoryDrive> Drives { get; } = new();
+
     /// <summary>
     /// What a partial snapshot (the part of a live tenant one change touches) could not read or left
     /// out, in words a person reads; the exposure report repeats them.

@@ -8,7 +8,7 @@ using AgentGovernance.IO;
 namespace AgentGovernance.Directory;
 
 /// <summary>
-/// Reads <c>agentgovernance/snapshot@1</c> strictly: unknown schema or fields, missing or mistyped
+/// Reads <c>agentgovernance/snapshot@1</c> and <c>@2</c> (@1 with a permission inventory's drives) strictly: unknown schema or fields, missing or mistyped
 /// fields, duplicate or dangling ids are errors naming the file, the field and the line and column.
 /// One forward pass with <see cref="Utf8JsonReader"/>; references are resolved by their UTF-8 bytes
 /// afterwards (they may point forward), so no string is made per edge.
@@ -16,6 +16,9 @@ namespace AgentGovernance.Directory;
 public static class SnapshotReader
 {
     public const string Schema = "agentgovernance/snapshot@1";
+
+    /// <summary>A snapshot that carries a permission inventory (its drives' delta links and crawl times).</summary>
+    public const string InventorySchema = "agentgovernance/snapshot@2";
     public const string ErrorId = "SnapshotInvalid";
 
     public static AccessSnapshot ReadFile(string path) => Parse(DocumentFile.ReadAllBytes(path, "Snapshot"), path);
@@ -187,6 +190,7 @@ public static class SnapshotReader
             var seen = 0;
             string? schema = null;
             var tenantSeen = false;
+            long inventoryAt = -1;
             while (Next(ref r) != JsonTokenType.EndObject)
             {
                 var at = r.TokenStartIndex;
@@ -195,9 +199,9 @@ public static class SnapshotReader
                     Once(ref seen, 1, "schema", at);
                     r.Read();
                     schema = String(ref r, "schema");
-                    if (schema != Schema)
+                    if (schema != Schema && schema != InventorySchema)
                     {
-                        Fail("schema", r.TokenStartIndex, $"unknown schema '{schema}'; expected '{Schema}'");
+                        Fail("schema", r.TokenStartIndex, $"unknown schema '{schema}'; expected '{Schema}' or '{InventorySchema}'");
                     }
                 }
                 else if (r.ValueTextEquals("tenant"u8)) { Once(ref seen, 2, "tenant", at); r.Read(); ReadTenant(ref r); tenantSeen = true; }
@@ -205,7 +209,13 @@ public static class SnapshotReader
                 else if (r.ValueTextEquals("principals"u8)) { Once(ref seen, 8, "principals", at); r.Read(); ReadArray(ref r, "principals", 0); }
                 else if (r.ValueTextEquals("resources"u8)) { Once(ref seen, 16, "resources", at); r.Read(); ReadArray(ref r, "resources", 1); }
                 else if (r.ValueTextEquals("grants"u8)) { Once(ref seen, 32, "grants", at); r.Read(); ReadArray(ref r, "grants", 2); }
-                else Unknown(ref r, "$", "schema, tenant, capturedAt, principals, resources, grants");
+                else if (r.ValueTextEquals("inventory"u8)) { Once(ref seen, 64, "inventory", at); inventoryAt = at; r.Read(); ReadInventory(ref r); }
+                else Unknown(ref r, "$", "schema, tenant, capturedAt, inventory, principals, resources, grants");
+            }
+
+            if (inventoryAt >= 0 && schema == Schema)
+            {
+                Fail("inventory", inventoryAt, $"'inventory' is a field of '{InventorySchema}'; this document says '{Schema}'");
             }
 
             if (schema is null)
@@ -262,6 +272,68 @@ public static class SnapshotReader
             }
 
             _b.TenantId = id!;
+        }
+
+        /// <summary>"inventory": { "drives": [ { "id", "site", "deltaLink", "crawledAt" } ] }, every field required.</summary>
+        private void ReadInventory(ref Utf8JsonReader r)
+        {
+            Expect(ref r, JsonTokenType.StartObject, "inventory", "expected an object");
+            var seen = 0;
+            while (Next(ref r) != JsonTokenType.EndObject)
+            {
+                var at = r.TokenStartIndex;
+                if (!r.ValueTextEquals("drives"u8))
+                {
+                    Unknown(ref r, "inventory", "drives");
+                    continue;
+                }
+
+                Once(ref seen, 1, "inventory.drives", at);
+                r.Read();
+                Expect(ref r, JsonTokenType.StartArray, "inventory.drives", "expected an array");
+                var ordinal = 0;
+                var ids = new HashSet<string>(StringComparer.Ordinal);
+                while (Next(ref r) != JsonTokenType.EndArray)
+                {
+                    Expect(ref r, JsonTokenType.StartObject, Index("inventory.drives", ordinal), "expected an object");
+                    var start = r.TokenStartIndex;
+                    var fields = 0;
+                    string? id = null, site = null, link = null, crawled = null;
+                    while (Next(ref r) != JsonTokenType.EndObject)
+                    {
+                        var fat = r.TokenStartIndex;
+                        var path = new PathRef("inventory.drives", ordinal, "id");
+                        if (r.ValueTextEquals("id"u8)) { Once(ref fields, 1, path, fat); r.Read(); id = NonEmpty(ref r, path); }
+                        else if (r.ValueTextEquals("site"u8)) { path = new PathRef("inventory.drives", ordinal, "site"); Once(ref fields, 2, path, fat); r.Read(); site = NonEmpty(ref r, path); }
+                        else if (r.ValueTextEquals("deltaLink"u8)) { path = new PathRef("inventory.drives", ordinal, "deltaLink"); Once(ref fields, 4, path, fat); r.Read(); link = NonEmpty(ref r, path); }
+                        else if (r.ValueTextEquals("crawledAt"u8))
+                        {
+                            path = new PathRef("inventory.drives", ordinal, "crawledAt");
+                            Once(ref fields, 8, path, fat);
+                            r.Read();
+                            crawled = NonEmpty(ref r, path);
+                            if (!DateTimeOffset.TryParseExact(crawled, new[] { "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK" }, CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+                            {
+                                Fail(path.ToString(), r.TokenStartIndex, $"'{crawled}' is not an ISO 8601 date and time with an offset (e.g. 2026-11-20T09:00:00Z)");
+                            }
+                        }
+                        else Unknown(ref r, Index("inventory.drives", ordinal), "id, site, deltaLink, crawledAt");
+                    }
+
+                    foreach (var (bit, name) in new[] { (1, "id"), (2, "site"), (4, "deltaLink"), (8, "crawledAt") })
+                    {
+                        if ((fields & bit) == 0) Fail(Index("inventory.drives", ordinal) + "." + name, start, $"missing required field '{name}'");
+                    }
+
+                    if (!ids.Add(id!))
+                    {
+                        Fail(Index("inventory.drives", ordinal) + ".id", start, $"duplicate drive id '{id}'");
+                    }
+
+                    _b.Drives.Add(new InventoryDrive(id!, site!, link!, crawled!));
+                    ordinal++;
+                }
+            }
         }
 
         private void ReadCapturedAt(ref Utf8JsonReader r)

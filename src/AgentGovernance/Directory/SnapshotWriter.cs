@@ -7,7 +7,7 @@ using AgentGovernance.Json;
 namespace AgentGovernance.Directory;
 
 /// <summary>
-/// Writes <c>agentgovernance/snapshot@1</c>: fixed key order, defaults left out, one principal,
+/// Writes <c>agentgovernance/snapshot@1</c>, or <c>@2</c> when the snapshot carries a permission inventory: fixed key order, defaults left out, one principal,
 /// resource or grant per line, "\n" line ends, UTF-8 without BOM. Same snapshot, same bytes.
 /// </summary>
 public static class SnapshotWriter
@@ -35,7 +35,7 @@ public static class SnapshotWriter
         long total = s.PrincipalCount + s.ResourceCount + s.GrantCount;
         var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
         var sb = new StringBuilder(256);
-        sb.Append("{\n  \"schema\": ").Append(JsonText.Quote(SnapshotReader.Schema)).Append(",\n  \"tenant\": { \"id\": ").Append(JsonText.Quote(s.TenantId));
+        sb.Append("{\n  \"schema\": ").Append(JsonText.Quote(s.Inventory.Count > 0 ? SnapshotReader.InventorySchema : SnapshotReader.Schema)).Append(",\n  \"tenant\": { \"id\": ").Append(JsonText.Quote(s.TenantId));
         if (s.TenantDisplayName is not null)
         {
             sb.Append(", \"displayName\": ").Append(JsonText.Quote(s.TenantDisplayName));
@@ -45,6 +45,23 @@ public static class SnapshotWriter
         if (s.CapturedAtText is not null)
         {
             sb.Append(",\n  \"capturedAt\": ").Append(JsonText.Quote(s.CapturedAtText));
+        }
+
+        if (s.Inventory.Count > 0)
+        {
+            sb.Append(",\n  \"inventory\": { \"drives\": [");
+            for (var d = 0; d < s.Inventory.Count; d++)
+            {
+                var drive = s.Inventory[d];
+                sb.Append(d == 0 ? "\n    { \"id\": " : ",\n    { \"id\": ");
+                JsonText.AppendString(sb, drive.Id);
+                Field(sb, "site", drive.Site);
+                Field(sb, "deltaLink", drive.DeltaLink);
+                Field(sb, "crawledAt", drive.CrawledAt);
+                sb.Append(" }");
+            }
+
+            sb.Append("\n  ] }");
         }
 
         sb.Append(",\n  \"principals\": [");

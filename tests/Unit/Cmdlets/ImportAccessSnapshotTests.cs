@@ -77,7 +77,7 @@ public sealed class ImportAccessSnapshotTests : CmdletTestBase
     [Fact]
     public void ABadFileInThePipelineGivesOneErrorAndTheNextFileIsStillRead()
     {
-        var bad = Temp.Write("bad.json", CmdletTestData.Snapshot.Replace("snapshot@1", "snapshot@2"));
+        var bad = Temp.Write("bad.json", CmdletTestData.Snapshot.Replace("snapshot@1", "snapshot@9"));
         Temp.Write("good.json", CmdletTestData.Snapshot);
 
         var result = Ps.Run("'bad.json', 'good.json' | Import-AccessSnapshot");

@@ -59,7 +59,7 @@ public sealed class SnapshotDocumentTests
     }
 
     [Theory]
-    [InlineData("{\"schema\":\"agentgovernance/snapshot@2\",\"tenant\":{\"id\":\"t\"}}", "schema", "unknown schema")]
+    [InlineData("{\"schema\":\"agentgovernance/snapshot@9\",\"tenant\":{\"id\":\"t\"}}", "schema", "unknown schema")]
     [InlineData("{\"tenant\":{\"id\":\"t\"}}", "schema", "missing required field 'schema'")]
     [InlineData("{\"schema\":\"agentgovernance/snapshot@1\"}", "tenant", "missing required field 'tenant'")]
     [InlineData(Head + "\"extra\":1}", "extra", "unknown field 'extra'")]

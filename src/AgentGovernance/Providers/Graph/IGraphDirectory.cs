@@ -19,6 +19,12 @@ public interface IGraphDirectory : IDirectoryProvider
     /// <summary>The tenant's display name, read when connecting.</summary>
     string? TenantDisplayName { get; }
 
+    /// <summary>
+    /// The permission inventory (snapshot@2) live previews look in for the SharePoint and OneDrive items a
+    /// membership change reaches, whose permissions they then read live (Connect-AgentGovernance -InventoryPath).
+    /// </summary>
+    AccessSnapshot? Inventory { get; set; }
+
     /// <summary>Requests sent so far, for -Verbose and the request-count measurements.</summary>
     GraphRequestStatistics Statistics { get; }
 
@@ -117,6 +123,18 @@ public sealed class GraphExportOptions
 
     /// <summary>Continue from the journal of an interrupted export instead of starting again.</summary>
     public bool Resume { get; set; }
+
+    /// <summary>
+    /// Also crawl the permission inventory: every site's drives by delta, and the permissions of the
+    /// items that are shared (the snapshot becomes snapshot@2).
+    /// </summary>
+    public bool Inventory { get; set; }
+
+    /// <summary>
+    /// An earlier inventory to refresh (-Update): each drive continues from its stored delta link, and
+    /// only what changed is read again. Implies <see cref="Inventory"/>.
+    /// </summary>
+    public AccessSnapshot? Previous { get; set; }
 }
 
 /// <summary>One progress record of an export.</summary>

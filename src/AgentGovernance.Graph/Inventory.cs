@@ -1,0 +1,587 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using AgentGovernance.Directory;
+using AgentGovernance.Providers.Graph;
+using Microsoft.Graph;
+
+namespace AgentGovernance.Graph;
+
+/// <summary>The site a drive belongs to, as the directory export found it: its resource and its Microsoft 365 group.</summary>
+internal sealed record InventorySite(int Resource, int Group, Sensitivity Sensitivity);
+
+/// <summary>
+/// The permission inventory, crawled as Microsoft's scan guidance describes ("Discover – configure the
+/// locations to scan. Crawl – discover and process the entire set of files of interest. ... Process
+/// changes – only reprocess changed files by using delta queries"): every site (sites/getAllSites),
+/// each site's drives (/sites/{id}/drives), each drive by delta with
+/// <c>Prefer: deltashowremovedasdeleted, deltatraversepermissiongaps, deltashowsharingchanges, hierarchicalsharing</c>,
+/// and the permissions of only those items that are shared or whose sharing changed. Delta requests of
+/// 20 drives go in one $batch; every page is journalled as it arrives, so an interrupted crawl continues
+/// from the stored links. Only items with permissions of their own are kept in memory, never the drive.
+/// </summary>
+internal sealed class InventoryCrawl
+{
+    /// <summary>
+    /// driveitem-delta.md: "The use of Prefer: deltashowsharingchanges header requires you to use Prefer:
+    /// deltashowremovedasdeleted and Prefer: deltatraversepermissiongaps. These header values can be joined
+    /// together in a single header"; hierarchicalsharing returns sharing "for the root of the permissions
+    /// hierarchy, and items that explicitly have sharing changes".
+    /// </summary>
+    public const string Prefer = "deltashowremovedasdeleted, deltatraversepermissiongaps, deltashowsharingchanges, hierarchicalsharing";
+
+    private const string Activity = "Export-AccessSnapshot -FromGraph";
+    private const string Permission = "Sites.FullControl.All";
+
+    private readonly Transport _t;
+    private readonly SnapshotBuilder _b;
+    private readonly Dictionary<string, int> _index;
+    private readonly IReadOnlyDictionary<string, InventorySite> _sites;
+    private readonly AccessSnapshot? _previous;
+    private readonly Action<GraphExportProgress>? _progress;
+    private readonly CancellationToken _cancel;
+    private readonly List<string> _notes;
+    private readonly SortedDictionary<string, DriveState> _drives = new(StringComparer.Ordinal);
+    private int _unknownPrincipals;
+    private int _siteGroupGrants;
+
+    public InventoryCrawl(Transport t, SnapshotBuilder b, Dictionary<string, int> index, IReadOnlyDictionary<string, InventorySite> sites,
+        AccessSnapshot? previous, Action<GraphExportProgress>? progress, List<string> notes, CancellationToken cancel)
+    {
+        _t = t;
+        _b = b;
+        _index = index;
+        _sites = sites;
+        _previous = previous;
+        _progress = progress;
+        _notes = notes;
+        _cancel = cancel;
+    }
+
+    /// <summary>Drive items the delta pages carried.</summary>
+    public int ItemsRead { get; private set; }
+
+    private GraphServiceClient C => _t.Client;
+
+    public async Task RunAsync(string journalPath, bool resume)
+    {
+        using var journal = CrawlJournal.Open(journalPath, resume, _b.TenantId);
+        if (journal.Drives is { } known)
+        {
+            if (_previous is not null) Seed();
+            else foreach (var (id, site, link) in known) _drives[id] = new DriveState(id, site, link);
+            journal.Replay(_drives);
+        }
+        else
+        {
+            if (_previous is not null) Seed();
+            else await DiscoverAsync().ConfigureAwait(false);
+            journal.WriteDrives(_drives.Values);
+        }
+
+        await CrawlAsync(journal).ConfigureAwait(false);
+        await PermissionsAsync(journal).ConfigureAwait(false);
+        Emit();
+    }
+
+    private void Report(string status, int percent = -1) => _progress?.Invoke(new GraphExportProgress(Activity, status, percent));
+
+    /// <summary>-Update: every drive of the earlier inventory continues from its delta link, with the items that had permissions of their own.</summary>
+    private void Seed()
+    {
+        var p = _previous!;
+        foreach (var d in p.Inventory)
+        {
+            _drives[d.Id] = new DriveState(d.Id, d.Site.StartsWith("sites/", StringComparison.Ordinal) ? d.Site.Substring(6) : d.Site, d.DeltaLink) { CrawledAt = d.CrawledAt };
+        }
+
+        var byResource = new Dictionary<int, List<(string, string)>>();
+        for (var g = 0; g < p.GrantCount; g++)
+        {
+            if (!byResource.TryGetValue(p.GrantResource[g], out var list)) byResource[p.GrantResource[g]] = list = new List<(string, string)>();
+            list.Add((p.PrincipalId(p.GrantPrincipal[g]), p.RoleNames[p.GrantRoleName[g]]));
+        }
+
+        for (var r = 0; r < p.ResourceCount; r++)
+        {
+            var parts = p.ResourceIds[r].Split('/');
+            if (parts.Length != 4 || parts[0] != "drives" || parts[2] != "items" || !_drives.TryGetValue(parts[1], out var drive)) continue;
+            drive.Items[parts[3]] = new ItemState(p.ResourceNames[r], p.ResourceUrls[r]) { Grants = byResource.GetValueOrDefault(r) ?? new List<(string, string)>() };
+        }
+    }
+
+    /// <summary>Discover: sites/getAllSites (application permission Sites.Read.All), then each site's drives, 20 sites per $batch.</summary>
+    private async Task DiscoverAsync()
+    {
+        Report("discovering sites");
+        var all = (await _t.PagesAsync(new[]
+        {
+            new GraphRequest(_t.Get(_t.Client.RequestAdapter.BaseUrl + "/sites/getAllSites?$select=id,displayName,webUrl&$top=999"), "every site of the organization (sites/getAllSites)", "Sites.Read.All"),
+        }, _cancel).ConfigureAwait(false))[0];
+        if (!all.Ok)
+        {
+            throw all.Failure!.ToException(write: false);
+        }
+
+        var siteIds = all.Items.Select(s => s.Str("id")).Where(s => s is not null).Select(s => s!).Distinct(StringComparer.Ordinal).OrderBy(s => s, StringComparer.Ordinal).ToList();
+        Report($"reading the drives of {siteIds.Count:N0} sites");
+        var pages = await _t.PagesAsync(siteIds.Select(s => new GraphRequest(C.Sites[s].Drives.ToGetRequestInformation(rc => rc.QueryParameters.Select = new[] { "id", "name", "driveType", "webUrl" }),
+            $"the drives of site {s}", "Sites.Read.All")).ToList(), _cancel).ConfigureAwait(false);
+        for (var i = 0; i < siteIds.Count; i++)
+        {
+            if (!pages[i].Ok)
+            {
+                _notes.Add($"Could not list the drives of site {siteIds[i]} (HTTP {pages[i].Failure!.Status} {pages[i].Failure!.ErrorCode}; needs Sites.Read.All); its files are not in the inventory.");
+                _b.CoverageGaps.Add($"the files of site {siteIds[i]}");
+                continue;
+            }
+
+            foreach (var d in pages[i].Items)
+            {
+                if (d.Str("id") is { } id && !_drives.ContainsKey(id)) _drives[id] = new DriveState(id, siteIds[i], null);
+            }
+        }
+    }
+
+    /// <summary>Crawl: every drive's delta pages to their deltaLink; the next pages of 20 drives go in one $batch.</summary>
+    private async Task CrawlAsync(CrawlJournal journal)
+    {
+        var total = _drives.Count;
+        while (true)
+        {
+            _cancel.ThrowIfCancellationRequested();
+            var pending = _drives.Values.Where(d => d.DeltaLink is null).ToList();
+            if (pending.Count == 0) return;
+            Report($"drives: {total - pending.Count:N0} of {total:N0} crawled, {ItemsRead:N0} items read", total == 0 ? -1 : (total - pending.Count) * 100 / total);
+            var requests = pending.Select(d =>
+            {
+                var info = _t.Get(d.Link ?? $"{_t.Client.RequestAdapter.BaseUrl}/drives/{Uri.EscapeDataString(d.Id)}/root/delta");
+                info.Headers.Add("Prefer", Prefer);
+                return new GraphRequest(info, $"the changes of drive {d.Id} (delta)", Permission);
+            }).ToList();
+            var answers = await _t.BatchAsync(requests, _cancel).ConfigureAwait(false);
+            for (var i = 0; i < answers.Count; i++)
+            {
+                var drive = pending[i];
+                var answer = answers[i];
+                if (answer.Status == 410)
+                {
+                    // driveitem-delta.md: 410 Gone, resyncChangesApplyDifferences: "Replace any local items with the
+                    // server's version (including deletes)"; the Location header starts a fresh enumeration.
+                    if (++drive.Resyncs > 2)
+                    {
+                        throw answer.ToException(write: false);
+                    }
+
+                    _notes.Add($"Drive {drive.Id}: its delta token was no longer valid ({answer.ErrorCode ?? "HTTP 410"}); the drive was crawled again from the start.");
+                    drive.Items.Clear();
+                    drive.Fresh = true;
+                    drive.Link = answer.Location ?? $"{_t.Client.RequestAdapter.BaseUrl}/drives/{Uri.EscapeDataString(drive.Id)}/root/delta";
+                    journal.WriteResync(drive);
+                    continue;
+                }
+
+                if (!answer.Ok)
+                {
+                    throw answer.ToException(write: false);
+                }
+
+                var changes = new List<(string Id, char Op, string? Name, string? Url)>();
+                foreach (var item in answer.Values)
+                {
+                    ItemsRead++;
+                    if (Take(drive, item) is { } change) changes.Add(change);
+                }
+
+                if (answer.NextLink is { } next)
+                {
+                    if (next == drive.Link) throw new GovernanceException("DirectoryReadFailed", GovernanceErrorKind.ReadError, $"Graph returned the same nextLink twice while crawling drive {drive.Id}: {next}", next);
+                    drive.Link = next;
+                }
+                else
+                {
+                    drive.DeltaLink = answer.DeltaLink ?? throw new GovernanceException("DirectoryReadFailed", GovernanceErrorKind.ReadError,
+                        $"The last delta page of drive {drive.Id} had neither @odata.nextLink nor @odata.deltaLink.", drive.Id);
+                    drive.CrawledAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+                }
+
+                journal.WritePage(drive, changes);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One item of a delta page. Deleted: forgotten. Its sharing changed (@microsoft.graph.sharedChanged),
+    /// or a shared item not known yet: its permissions are read. An empty shared facet: permissions of its
+    /// own with no one on them. No shared facet: it inherits, and is not a resource of its own.
+    /// Returns the change to journal, if any.
+    /// </summary>
+    private (string, char, string?, string?)? Take(DriveState drive, JsonElement item)
+    {
+        if (item.Str("id") is not { } id || item.Has("root")) return null;
+        if (item.Has("deleted"))
+        {
+            return drive.Items.Remove(id) ? (id, 'd', null, null) : null;
+        }
+
+        var changed = string.Equals(item.Str("@microsoft.graph.sharedChanged"), "True", StringComparison.OrdinalIgnoreCase);
+        var shared = item.Obj("shared");
+        var sharedWithSomeone = shared is { } s && s.ValueKind == JsonValueKind.Object && s.EnumerateObject().Any();
+        var known = drive.Items.TryGetValue(id, out var state);
+        if (changed || (sharedWithSomeone && !known))
+        {
+            drive.Items[id] = new ItemState(item.Str("name"), item.Str("webUrl"));
+            return (id, 'r', item.Str("name"), item.Str("webUrl"));
+        }
+
+        if (known && shared is not null && !sharedWithSomeone)
+        {
+            drive.Items.Remove(id);
+            return (id, 'd', null, null);
+        }
+
+        if (known && item.Str("name") is { } name && name != state!.Name)
+        {
+            drive.Items[id] = state with { Name = name, Url = item.Str("webUrl") ?? state.Url };
+            return (id, 'n', name, item.Str("webUrl"));
+        }
+
+        return null;
+    }
+
+    /// <summary>GET /drives/{id}/items/{id}/permissions for each item that needs it, 20 per $batch (permissions cannot be $expanded on driveItems).</summary>
+    private async Task PermissionsAsync(CrawlJournal journal)
+    {
+        var todo = _drives.Values.SelectMany(d => d.Items.Where(i => i.Value.Grants is null).Select(i => (Drive: d, Item: i.Key))).ToList();
+        const int Round = 400;
+        for (var start = 0; start < todo.Count; start += Round)
+        {
+            Report($"permissions: {start:N0} of {todo.Count:N0} shared items read", todo.Count == 0 ? -1 : start * 100 / todo.Count);
+            var part = todo.Skip(start).Take(Round).ToList();
+            var pages = await _t.PagesAsync(part.Select(x => new GraphRequest(C.Drives[x.Drive.Id].Items[x.Item].Permissions.ToGetRequestInformation(),
+                $"the permissions of {LiveResource.DriveItem(x.Drive.Id, x.Item)}", "Files.Read.All")).ToList(), _cancel).ConfigureAwait(false);
+            for (var i = 0; i < part.Count; i++)
+            {
+                var (drive, id) = part[i];
+                if (!pages[i].Ok)
+                {
+                    if (pages[i].Failure!.Status != 404)
+                    {
+                        _notes.Add($"Could not read the permissions of {LiveResource.DriveItem(drive.Id, id)} (HTTP {pages[i].Failure!.Status} {pages[i].Failure!.ErrorCode}; needs Files.Read.All); it is not in the inventory.");
+                        _b.CoverageGaps.Add($"the permissions of {LiveResource.DriveItem(drive.Id, id)}");
+                    }
+
+                    drive.Items.Remove(id);
+                    journal.WriteGrants(drive.Id, id, null);
+                    continue;
+                }
+
+                var grants = Grants(pages[i].Items);
+                drive.Items[id] = drive.Items[id] with { Grants = grants };
+                journal.WriteGrants(drive.Id, id, grants);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A drive item's permissions as grants, as the live read takes them: links by their scope, people
+    /// and groups by id (grantedToV2, or a specific-people link's grantedToIdentitiesV2).
+    /// </summary>
+    private List<(string, string)> Grants(List<JsonElement> permissions)
+    {
+        var grants = new List<(string, string)>();
+        foreach (var p in permissions)
+        {
+            foreach (var role in LiveRead.Roles(p))
+            {
+                if (p.Obj("link") is { } link)
+                {
+                    switch (link.Str("scope"))
+                    {
+                        case "anonymous": grants.Add((Audiences.Anyone, role)); continue;
+                        case "organization": grants.Add((Audiences.EveryoneExceptExternal, role)); continue;
+                    }
+
+                    foreach (var identity in p.Arr("grantedToIdentitiesV2")) Identity(identity, role, grants);
+                    continue;
+                }
+
+                if (p.Obj("grantedToV2") is { } to) Identity(to, role, grants);
+            }
+        }
+
+        return grants;
+    }
+
+    private void Identity(JsonElement identity, string role, List<(string, string)> grants)
+    {
+        if (identity.Obj("user")?.Str("id") is { } user) grants.Add((user, role));
+        else if (identity.Obj("group")?.Str("id") is { } group) grants.Add((group, role));
+        else if (identity.Obj("siteGroup") is not null || identity.Obj("siteUser") is not null) _siteGroupGrants++;
+        else _unknownPrincipals++;
+    }
+
+    /// <summary>Every item with permissions of its own becomes a driveItem resource, connected to its site's group and labelled as the site.</summary>
+    private void Emit()
+    {
+        var audiences = new Dictionary<string, int>(StringComparer.Ordinal)
+        {
+            [Audiences.Everyone] = 0,
+            [Audiences.EveryoneExceptExternal] = 1,
+            [Audiences.Anyone] = 2,
+        };
+        var items = 0;
+        foreach (var drive in _drives.Values)
+        {
+            if (drive.DeltaLink is null) continue;
+            _b.Drives.Add(new InventoryDrive(drive.Id, LiveResource.Site(drive.Site), drive.DeltaLink, drive.CrawledAt ?? string.Empty));
+            var site = _sites.GetValueOrDefault(drive.Site);
+            foreach (var (id, state) in drive.Items.OrderBy(i => i.Key, StringComparer.Ordinal))
+            {
+                if (state.Grants is not { Count: > 0 } grants) continue;
+                var r = _b.AddResource(LiveResource.DriveItem(drive.Id, id), "driveItem", state.Name, site?.Sensitivity ?? Sensitivity.General, false, site?.Group ?? -1, state.Url);
+                if (r < 0) continue;
+                items++;
+                foreach (var (principal, role) in grants.Distinct())
+                {
+                    if (audiences.TryGetValue(principal, out var a) || _index.TryGetValue(principal, out a)) _b.AddGrant(r, a, role);
+                    else _unknownPrincipals++;
+                }
+            }
+        }
+
+        if (_unknownPrincipals > 0)
+        {
+            _notes.Add($"{_unknownPrincipals} file permissions name someone who is not in the directory read (an application, or an object deleted since); they are not in the inventory.");
+        }
+
+        if (_siteGroupGrants > 0)
+        {
+            _notes.Add($"{_siteGroupGrants} file permissions are to SharePoint groups or SharePoint-only users, whose members Graph does not list; they are not in the inventory.");
+            _b.CoverageGaps.Add("the members of SharePoint groups on files");
+        }
+
+        Report($"inventory: {_b.Drives.Count:N0} drives, {items:N0} items with permissions of their own, {ItemsRead:N0} items read", 100);
+    }
+
+    internal sealed class DriveState
+    {
+        public DriveState(string id, string site, string? link)
+        {
+            Id = id;
+            Site = site;
+            Link = link;
+        }
+
+        public string Id { get; }
+
+        /// <summary>The Graph site id (without sites/).</summary>
+        public string Site { get; }
+
+        /// <summary>The next request: a nextLink, the stored deltaLink (-Update), or null for a first crawl.</summary>
+        public string? Link { get; set; }
+
+        /// <summary>Set when the drive's crawl is done: the link that continues it next time.</summary>
+        public string? DeltaLink { get; set; }
+
+        public string? CrawledAt { get; set; }
+
+        public bool Fresh { get; set; }
+
+        public int Resyncs { get; set; }
+
+        /// <summary>Items with permissions of their own (or whose permissions are still to be read: Grants null).</summary>
+        public Dictionary<string, ItemState> Items { get; } = new(StringComparer.Ordinal);
+    }
+
+    internal sealed record ItemState(string? Name, string? Url)
+    {
+        public List<(string Principal, string Role)>? Grants { get; init; }
+    }
+
+    /// <summary>
+    /// The crawl so far, one JSON line each: the drives to crawl; per delta page the drive's next link (or
+    /// its deltaLink) and the item changes it brought; per permission read the item's grants. Flushed line by line.
+    /// </summary>
+    private sealed class CrawlJournal : IDisposable
+    {
+        private const string Schema = "agentgovernance/inventory-journal@1";
+        private readonly StreamWriter _out;
+        private readonly List<JsonElement> _lines = new();
+
+        private CrawlJournal(StreamWriter output) => _out = output;
+
+        public List<(string Id, string Site, string? Link)>? Drives { get; private set; }
+
+        public static CrawlJournal Open(string path, bool resume, string tenant)
+        {
+            var existing = resume && File.Exists(path) ? File.ReadAllLines(path, Encoding.UTF8) : null;
+            var journal = new CrawlJournal(new StreamWriter(new FileStream(path, existing is null ? FileMode.Create : FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false)));
+            if (existing is null)
+            {
+                journal.Line(w => { w.WriteString("schema", Schema); w.WriteString("tenant", tenant); });
+                return journal;
+            }
+
+            for (var i = 0; i < existing.Length; i++)
+            {
+                if (existing[i].Length == 0) continue;
+                JsonElement line;
+                try
+                {
+                    using var doc = JsonDocument.Parse(existing[i]);
+                    line = doc.RootElement.Clone();
+                }
+                catch (JsonException e)
+                {
+                    if (i == existing.Length - 1) break; // cut short by the interruption
+                    journal.Dispose();
+                    throw new GovernanceException("ExportJournalInvalid", GovernanceErrorKind.InvalidData, $"{path}:{i + 1}: not a journal line ({e.Message}). Delete it and export again without -Resume.", path, e);
+                }
+
+                if (i == 0)
+                {
+                    if (line.Str("schema") != Schema || line.Str("tenant") != tenant)
+                    {
+                        journal.Dispose();
+                        throw new GovernanceException("ExportJournalInvalid", GovernanceErrorKind.InvalidData,
+                            $"'{path}' is not the journal of an inventory crawl of tenant {tenant}. Export without -Resume.", path);
+                    }
+
+                    continue;
+                }
+
+                if (line.Has("drives"))
+                {
+                    journal.Drives = line.Arr("drives").Select(d => (d.Str("id")!, d.Str("site")!, d.Str("link"))).ToList();
+                }
+                else
+                {
+                    journal._lines.Add(line);
+                }
+            }
+
+            return journal;
+        }
+
+        /// <summary>Applies the journalled pages and permission reads to the drives, in the order they happened.</summary>
+        public void Replay(SortedDictionary<string, DriveState> drives)
+        {
+            foreach (var line in _lines)
+            {
+                if (line.Str("drive") is not { } id || !drives.TryGetValue(id, out var drive)) continue;
+                if (line.Bool("resync") == true)
+                {
+                    drive.Items.Clear();
+                    drive.Link = line.Str("next");
+                    continue;
+                }
+
+                if (line.Has("grants") || line.Bool("gone") == true)
+                {
+                    var item = line.Str("item")!;
+                    if (line.Bool("gone") == true) drive.Items.Remove(item);
+                    else if (drive.Items.TryGetValue(item, out var state))
+                    {
+                        drive.Items[item] = state with { Grants = line.Arr("grants").Select(g => (g[0].GetString()!, g[1].GetString()!)).ToList() };
+                    }
+
+                    continue;
+                }
+
+                foreach (var c in line.Arr("changes"))
+                {
+                    var item = c.Str("id")!;
+                    switch (c.Str("op"))
+                    {
+                        case "d": drive.Items.Remove(item); break;
+                        case "r": drive.Items[item] = new ItemState(c.Str("name"), c.Str("url")); break;
+                        case "n" when drive.Items.TryGetValue(item, out var state): drive.Items[item] = state with { Name = c.Str("name"), Url = c.Str("url") ?? state.Url }; break;
+                    }
+                }
+
+                drive.Link = line.Str("next") ?? drive.Link;
+                drive.DeltaLink = line.Str("deltaLink");
+                drive.CrawledAt = line.Str("at");
+            }
+        }
+
+        public void WriteDrives(IEnumerable<DriveState> drives) => Line(w =>
+        {
+            w.WriteStartArray("drives");
+            foreach (var d in drives)
+            {
+                w.WriteStartObject();
+                w.WriteString("id", d.Id);
+                w.WriteString("site", d.Site);
+                if (d.Link is not null) w.WriteString("link", d.Link);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        });
+
+        public void WriteResync(DriveState d) => Line(w =>
+        {
+            w.WriteString("drive", d.Id);
+            w.WriteBoolean("resync", true);
+            w.WriteString("next", d.Link);
+        });
+
+        public void WritePage(DriveState d, List<(string Id, char Op, string? Name, string? Url)> changes) => Line(w =>
+        {
+            w.WriteString("drive", d.Id);
+            if (d.DeltaLink is null) w.WriteString("next", d.Link);
+            else
+            {
+                w.WriteString("deltaLink", d.DeltaLink);
+                w.WriteString("at", d.CrawledAt);
+            }
+
+            w.WriteStartArray("changes");
+            foreach (var (id, op, name, url) in changes)
+            {
+                w.WriteStartObject();
+                w.WriteString("id", id);
+                w.WriteString("op", op.ToString());
+                if (name is not null) w.WriteString("name", name);
+                if (url is not null) w.WriteString("url", url);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        });
+
+        public void WriteGrants(string drive, string item, List<(string Principal, string Role)>? grants) => Line(w =>
+        {
+            w.WriteString("drive", drive);
+            w.WriteString("item", item);
+            if (grants is null)
+            {
+                w.WriteBoolean("gone", true);
+                return;
+            }
+
+            w.WriteStartArray("grants");
+            foreach (var (p, r) in grants)
+            {
+                w.WriteStartArray();
+                w.WriteStringValue(p);
+                w.WriteStringValue(r);
+                w.WriteEndArray();
+            }
+
+            w.WriteEndArray();
+        });
+
+        public void Dispose() => _out.Dispose();
+
+        private void Line(Action<Utf8JsonWriter> write) => Json.WriteLine(_out, write);
+    }
+}
