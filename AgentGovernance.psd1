@@ -9,7 +9,7 @@
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Core', 'Desktop')
     TypesToProcess       = @('AgentGovernance.Types.ps1xml')
-    FormatsToProcess     = @('AgentGovernance.Format.ps1xml', 'AgentGovernance.Approval.Format.ps1xml', 'AgentGovernance.Suggestions.Format.ps1xml', 'AgentGovernance.Notifications.Format.ps1xml')
+    FormatsToProcess     = @('AgentGovernance.Format.ps1xml', 'AgentGovernance.Approval.Format.ps1xml', 'AgentGovernance.Suggestions.Format.ps1xml', 'AgentGovernance.Notifications.Format.ps1xml', 'AgentGovernance.Compliance.Format.ps1xml')
     CmdletsToExport      = @(
         'Approve-AccessChange'
         'Connect-AgentGovernance'
@@ -26,6 +26,7 @@
         'Import-AccessSnapshot'
         'Import-GovernancePolicy'
         'Invoke-AccessExpiry'
+        'Invoke-ComplianceAudit'
         'Invoke-ApprovedChange'
         'New-AccessChange'
         'New-ApproverKey'

@@ -1,0 +1,128 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using AgentGovernance.Approval;
+using AgentGovernance.Compliance;
+using AgentGovernance.Directory;
+using AgentGovernance.Ledger;
+using AgentGovernance.Policy;
+using AgentGovernance.Providers;
+
+namespace AgentGovernance.Commands;
+
+/// <summary>
+/// The scheduled compliance audit over the session's directory, policy and store: standing exposure,
+/// access past its time, lapsed and unfinished requests, ledger integrity and weak policy. Never prompts;
+/// -FailOn ends it with a terminating error a runbook can switch on.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "ComplianceAudit")]
+[OutputType(typeof(ComplianceFinding))]
+public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
+{
+    /// <summary>The directory to audit; the session's snapshot when left out.</summary>
+    [Parameter]
+    public AccessSnapshot? Snapshot { get; set; }
+
+    /// <summary>The policy; the session's (or the built-in defaults) when left out.</summary>
+    [Parameter]
+    public GovernancePolicy? Policy { get; set; }
+
+    /// <summary>Ends with the terminating error ComplianceAuditFailed when a finding (not Accepted, not Resolved) is at least this severe.</summary>
+    [Parameter]
+    public ComplianceSeverity FailOn { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var policy = CurrentPolicy(Policy);
+        var snapshot = Snapshot ?? Session.Snapshot;
+        if (snapshot is null)
+        {
+            ThrowGovernanceError(new GovernanceException("AuditNeedsSnapshot", GovernanceErrorKind.InvalidOperation,
+                Session.Provider is null
+                    ? "There is no directory to audit: run Connect-AgentGovernance -SnapshotPath <file>, or give -Snapshot."
+                    : "The audit reads the whole directory: export it first (Export-AccessSnapshot -FromGraph -Path tenant.json) and audit that (-Snapshot (Import-AccessSnapshot tenant.json))."));
+            return;
+        }
+
+        var inputs = new AuditInputs(snapshot, policy);
+        IDirectoryProvider? directory = null;
+        try
+        {
+            directory = Snapshot is null ? Session.Provider ?? FileProvider(snapshot) : FileProvider(snapshot);
+            if (directory is not null)
+            {
+                var d = directory;
+                inputs.DirectoryLocation = d.Location;
+                inputs.InEffect = op =>
+                {
+                    try
+                    {
+                        return d.Plan(op).AlreadyInEffect;
+                    }
+                    catch (GovernanceException)
+                    {
+                        return false; // a principal or resource that is gone holds nothing
+                    }
+                };
+            }
+
+            using (var approvals = OpenApprovals(policy, snapshot, writes: false))
+            {
+                inputs.Verification = LedgerVerifier.Verify(approvals.Store, new LedgerVerifyOptions
+                {
+                    Pinned = policy.LedgerSigners,
+                    WitnessPath = LedgerSigner.WitnessPathFor(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Session.LedgerSignerPath))!, approvals.Store.StoreId),
+                });
+                try
+                {
+                    inputs.Requests = approvals.List((id, e) => WriteWarning($"Request {id} cannot be read ({e.ErrorId}): {e.Message}")).ToList();
+                }
+                catch (GovernanceException e)
+                {
+                    WriteWarning($"The store's requests were not audited ({e.ErrorId}): {e.Message}");
+                }
+            }
+
+            var findings = ComplianceAudit.Run(inputs);
+            foreach (var f in findings)
+            {
+                WriteObject(f);
+            }
+
+            WriteVerbose($"Audited {snapshot.TenantId} ({snapshot.ResourceCount} resources) under {policy.Source ?? "the built-in policy"}: " +
+                string.Join(", ", findings.GroupBy(f => f.Severity).OrderByDescending(g => g.Key).Select(g => $"{g.Count()} {g.Key}")) +
+                (findings.Count == 0 ? "no findings." : "."));
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(FailOn)))
+            {
+                var failing = findings.Where(f => f.Severity >= FailOn && f.Status is FindingStatus.New or FindingStatus.Persisting).ToList();
+                if (failing.Count > 0)
+                {
+                    var message = $"{failing.Count} finding(s) at or above {FailOn}: {string.Join(", ", failing.Take(5).Select(f => f.Id))}{(failing.Count > 5 ? ", ..." : string.Empty)}.";
+                    ThrowTerminatingError(new ErrorRecord(new GovernanceException("ComplianceAuditFailed", GovernanceErrorKind.InvalidOperation, message), "ComplianceAuditFailed",
+                        ErrorCategory.InvalidResult, failing.Count)
+                    {
+                        ErrorDetails = new ErrorDetails(Display.SafeText.Show(message))
+                        {
+                            RecommendedAction = "Fix or accept the findings named; each one's Remediation and RemediationHint say how.",
+                        },
+                    });
+                }
+            }
+        }
+        catch (GovernanceException e)
+        {
+            ThrowGovernanceError(e);
+        }
+        finally
+        {
+            if (directory is not null && !ReferenceEquals(directory, Session.Provider))
+            {
+                directory.Dispose();
+            }
+        }
+    }
+
+    private static IDirectoryProvider? FileProvider(AccessSnapshot snapshot) =>
+        snapshot.Source is { } file && System.IO.File.Exists(file) ? new SnapshotFileProvider(file) : null;
+}

@@ -1,0 +1,205 @@
+using System.Management.Automation;
+using AgentGovernance.Apply;
+using AgentGovernance.Approval;
+using AgentGovernance.Compliance;
+using AgentGovernance.Tests.Cmdlets;
+using AgentGovernance.Tests.Support;
+
+namespace AgentGovernance.Tests.Compliance;
+
+/// <summary>Invoke-ComplianceAudit on the tiny tenant with exposures added, driven as a runbook would.</summary>
+[Collection(ClockCollection.Name)]
+public sealed class ComplianceAuditTests : ApplyTestBase
+{
+    public ComplianceAuditTests(HostFixture fixture)
+        : base(fixture)
+    {
+    }
+
+    /// <summary>
+    /// The tiny tenant plus: site-secret (HighlyConfidential, personal data) read by everyoneExceptExternal, Joe (a
+    /// guest) in g-data, which reads site-secret and holds role-admin; site-team (Confidential, no owner) with an
+    /// anonymous link and read by sp-bot (an agent).
+    /// </summary>
+    private void ConnectExposed(string extraPolicy = "")
+    {
+        var text = CmdletTestData.Snapshot
+            .Replace("\"members\": [\"u-carol\"]", "\"members\": [\"u-carol\", \"u-joe\"]")
+            .Replace("""{ "resource": "role-admin", "principal": "u-carol", "role": "member" }""",
+                """
+                { "resource": "role-admin", "principal": "u-carol", "role": "member" },
+                { "resource": "role-admin", "principal": "g-data", "role": "member" },
+                { "resource": "site-secret", "principal": "everyoneExceptExternal", "role": "read" },
+                { "resource": "site-team", "principal": "anyone", "role": "read" },
+                { "resource": "site-team", "principal": "sp-bot", "role": "read" }
+                """);
+        Temp.Write("tiny.snapshot.json", text);
+        ConnectForApply(extraPolicy: extraPolicy);
+    }
+
+    private List<ComplianceFinding> Audit(string options = "") => RunClean("Invoke-ComplianceAudit " + options).Objects<ComplianceFinding>().ToList();
+
+    [Fact]
+    public void StandingExposureIsFoundWithEvidenceAndWorstFirst()
+    {
+        ConnectExposed();
+
+        var findings = Audit();
+
+        Assert.Equal(
+            new[]
+            {
+                "AUD001:site-secret Critical", "AUD002:site-team Critical",
+                "AUD003:site-secret High", "AUD004:site-secret High", "AUD004:site-team High", "AUD006:role-admin High", "AUD203:LedgerSigners High",
+                "AUD007:site-team Medium",
+            },
+            findings.Select(f => $"{f.Id} {f.Severity}"));
+        Assert.All(findings, f => Assert.Equal(FindingStatus.New, f.Status));
+        var guest = findings.Single(f => f.CheckId == "AUD003");
+        Assert.Equal(new object?[] { "u-joe" }, (IEnumerable<object?>)guest.Evidence["principals"]!);
+        Assert.Equal(new object?[] { "u-joe -> g-data : read" }, (IEnumerable<object?>)guest.Evidence["paths"]!);
+        Assert.Equal("remove u-joe from group g-data", Assert.Single(guest.Remediation!.Operations).ToString());
+        var wide = findings.Single(f => f.CheckId == "AUD001");
+        Assert.Equal(4, wide.Evidence["principals"]); // the enabled members alice, bob and carol, and joe (a guest) through g-data
+        Assert.Equal("revoke read on site-secret from everyoneExceptExternal", Assert.Single(wide.Remediation!.Operations).ToString());
+        var role = findings.Single(f => f.CheckId == "AUD006");
+        Assert.Equal(2, role.Evidence["holders"]);
+        Assert.Equal("remove u-joe from group g-data", Assert.Single(role.Remediation!.Operations).ToString());
+        // alice (an agent by the policy) reaches site-secret only through the audience: AUD001's remediation covers her.
+        var throughAudience = findings.Single(f => f.Id == "AUD004:site-secret");
+        Assert.Null(throughAudience.Remediation);
+        Assert.Equal(1, throughAudience.Evidence["throughAudienceOrPublicGroup"]);
+        var agent = findings.Single(f => f.Id == "AUD004:site-team");
+        Assert.Equal("revoke read on site-team from sp-bot", Assert.Single(agent.Remediation!.Operations).ToString());
+        Assert.Null(findings.Single(f => f.CheckId == "AUD007").Remediation);
+    }
+
+    [Fact]
+    public void TheSameStateGivesTheSameIdsAndEvidenceHashes()
+    {
+        ConnectExposed();
+        var first = Audit().Select(f => (f.Id, f.EvidenceHash)).ToList();
+        var second = Audit().Select(f => (f.Id, f.EvidenceHash)).ToList();
+        Assert.Equal(first, second);
+        Assert.Equal(first.Count, first.Select(f => f.Id).Distinct().Count());
+    }
+
+    [Fact]
+    public void RemediationPipesIntoEmergencyRevocationAndTheNextAuditNoLongerFindsIt()
+    {
+        ConnectExposed();
+
+        var result = RunClean("Invoke-ComplianceAudit | Where-Object CheckId -eq AUD001 | ForEach-Object Remediation | Invoke-ApprovedChange -EmergencyRevocation -Force")
+            .Single<ApplyResult>();
+
+        Assert.Equal(ApplyOutcome.Applied, result.Outcome);
+        Assert.False(HasGrant(Directory, "site-secret", "everyoneExceptExternal", "read"));
+        Assert.DoesNotContain(Audit(), f => f.CheckId == "AUD001");
+        Assert.Single(Log("-Event EmergencyRevocation"));
+    }
+
+    [Fact]
+    public void RemediationPipesIntoRequestHumanApproval()
+    {
+        ConnectExposed();
+
+        var request = RunClean("Invoke-ComplianceAudit | Where-Object CheckId -eq AUD003 | ForEach-Object Remediation | Request-HumanApproval -RequestedBy bob@tiny.example")
+            .Single<ApprovalRequest>();
+
+        Assert.Equal(ApprovalStatus.Pending, request.Status);
+        Assert.Equal("remove u-joe from group g-data", Assert.Single(request.Change.Operations).ToString());
+    }
+
+    [Fact]
+    public void TimeBoxedAccessPastItsEndIsFoundUntilItIsRevertedAndSaysSoWhenRevertedAroundThePipeline()
+    {
+        using var clock = new TestClock(DateTimeOffset.UtcNow);
+        ConnectForApply();
+        var small = Approved(CmdletTestData.SmallChange, "-RequestedBy bob@tiny.example", "carol");
+        Assert.Empty(Invoke(small.RequestId).Errors);
+        Assert.DoesNotContain(Audit(), f => f.CheckId == "AUD101");
+
+        clock.Advance(TimeSpan.FromHours(9));
+        var overdue = Assert.Single(Audit(), f => f.CheckId == "AUD101");
+        Assert.Equal((ComplianceSeverity.High, small.RequestId), (overdue.Severity, overdue.Target));
+        Assert.Equal(1, overdue.Evidence["inEffectCount"]);
+        Assert.Equal("revoke read on site-general from u-joe", Assert.Single(overdue.Remediation!.Operations).ToString());
+
+        // Reverted around the request (an emergency revocation of the remediation): still a finding, now Low.
+        RunClean("Invoke-ComplianceAudit | Where-Object CheckId -eq AUD101 | ForEach-Object Remediation | Invoke-ApprovedChange -EmergencyRevocation -Force");
+        Assert.False(HasGrant(Directory, "site-general", "u-joe", "read"));
+        var around = Assert.Single(Audit(), f => f.CheckId == "AUD101");
+        Assert.Equal(ComplianceSeverity.Low, around.Severity);
+        Assert.Null(around.Remediation);
+        Assert.Equal(0, around.Evidence["inEffectCount"]);
+
+        RunClean("Invoke-AccessExpiry");
+        Assert.DoesNotContain(Audit(), f => f.CheckId == "AUD101");
+    }
+
+    [Fact]
+    public void ExpiredRequestsAreOneFindingThatNamesThoseWithTheirQuorumFirst()
+    {
+        using var clock = new TestClock(DateTimeOffset.UtcNow);
+        ConnectForApply();
+        var approved = Approved();
+        var pending = Open(ChangeWith("\"requestedBy\": \"bob@tiny.example\"", "{ \"op\": \"grant\", \"resource\": \"site-general\", \"principal\": \"u-joe\", \"role\": \"read\" }"));
+        Assert.DoesNotContain(Audit(), f => f.CheckId == "AUD102");
+
+        clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromSeconds(1));
+        var lapsed = Assert.Single(Audit(), f => f.CheckId == "AUD102");
+
+        Assert.Equal((2, 1), ((int)lapsed.Evidence["expired"]!, (int)lapsed.Evidence["approvedUnused"]!));
+        var named = ((IEnumerable<object?>)lapsed.Evidence["requests"]!).Cast<string>().ToList();
+        Assert.StartsWith(approved.RequestId + " 2/2", named[0]);
+        Assert.StartsWith(pending.RequestId + " 0/", named[1]);
+    }
+
+    [Fact]
+    public void AnEditedLedgerAndAWeakPolicyAreFound()
+    {
+        ConnectForApply(extraPolicy: "    RequiredApprovals = @{ High = 1; Critical = 1 }\n    Rules = @{ AG003 = @{ Enabled = $false } }\n    HardDeny = @{ AG001 = 'Never' }\n");
+        Open();
+        var ledger = Path.Combine(StorePath, "ledger.jsonl");
+        File.WriteAllText(ledger, File.ReadAllText(ledger).Replace("Let Engineering read the exports", "Let Engineering read the exports!"));
+
+        var findings = Audit();
+
+        var broken = Assert.Single(findings, f => f.CheckId == "AUD201");
+        Assert.Equal(ComplianceSeverity.Critical, broken.Severity);
+        Assert.Equal("EntryEdited", broken.Evidence["problem"]);
+        Assert.Contains(findings, f => f.Id == "AUD301:AG003" && f.Severity == ComplianceSeverity.Medium);
+        Assert.Contains(findings, f => f.Id == "AUD302:RequiredApprovals");
+        Assert.Contains(findings, f => f.Id == "AUD303:HardDeny.AG001");
+    }
+
+    [Fact]
+    public void FailOnWritesEveryFindingAndThenATerminatingErrorWithAStableId()
+    {
+        ConnectExposed();
+
+        var below = Run("Invoke-ComplianceAudit -FailOn Critical -OutVariable kept | Out-Null; $kept.Count");
+        var error = Assert.Single(below.Errors);
+        AssertError(error, "ComplianceAuditFailed", "InvokeComplianceAuditCommand", ErrorCategory.InvalidResult);
+        Assert.Equal(2, error.TargetObject);
+        Assert.Contains("AUD001:site-secret, AUD002:site-team", error.Exception.Message);
+        Assert.Equal(8, Assert.Single(below.Output).BaseObject);
+
+        var fine = Run("Invoke-ComplianceAudit -Policy (Import-GovernancePolicy policy.psd1) -Snapshot (Import-AccessSnapshot $args[0]) -FailOn Critical",
+            Temp.Write("plain.json", CmdletTestData.Snapshot));
+        Assert.True(fine.Errors.Count == 0, string.Join("; ", fine.Errors));
+        Assert.Equal(new[] { "AUD203:LedgerSigners", "AUD007:site-team" }, fine.Objects<ComplianceFinding>().Select(f => f.Id));
+    }
+
+    [Fact]
+    public void TheChecksPageListsEveryCheckWithItsNameAndSeverity()
+    {
+        var page = File.ReadAllText(Path.Combine(Repo.Root, "docs", "compliance-checks.md"));
+        foreach (var check in ComplianceCheck.All)
+        {
+            Assert.Contains($"| {check.Id} | {check.Name} | {check.Category} | {check.Severity} |", page);
+        }
+
+        Assert.Equal(ComplianceCheck.All.Count, ComplianceCheck.All.Select(c => c.Id).Distinct().Count());
+    }
+}
