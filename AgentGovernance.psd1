@@ -20,6 +20,7 @@
         'Export-AccessSnapshot'
         'Export-GovernanceAuditLog'
         'Get-ApprovalRequest'
+        'Get-ComplianceAuditResult'
         'Get-EffectiveAccess'
         'Get-GovernanceAuditLog'
         'Import-AccessChange'

@@ -67,8 +67,12 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
                 };
             }
 
+            ComplianceRun? previous = null;
+            string storeLocation, storeId;
             using (var approvals = OpenApprovals(policy, snapshot, writes: false))
             {
+                storeLocation = approvals.Store.Location;
+                storeId = approvals.Store.StoreId;
                 inputs.Verification = LedgerVerifier.Verify(approvals.Store, new LedgerVerifyOptions
                 {
                     Pinned = policy.LedgerSigners,
@@ -77,6 +81,7 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
                 try
                 {
                     inputs.Requests = approvals.List((id, e) => WriteWarning($"Request {id} cannot be read ({e.ErrorId}): {e.Message}")).ToList();
+                    previous = approvals.Ledger.ReadVerified().Entries.Select(ComplianceRun.From).LastOrDefault(r => r is not null && r.TenantId == snapshot.TenantId);
                 }
                 catch (GovernanceException e)
                 {
@@ -84,7 +89,11 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
                 }
             }
 
-            var findings = ComplianceAudit.Run(inputs);
+            var found = ComplianceAudit.Run(inputs);
+            var findings = previous is null ? found.ToList() : previous.Compare(found);
+            var report = new ComplianceReport(GovernanceClock.UtcNow, snapshot.TenantId, snapshot.TenantDisplayName, inputs.DirectoryLocation ?? snapshot.Source ?? "(in memory)",
+                policy.Source ?? "(built-in defaults)", policy.Fingerprint, storeLocation, storeId, findings, previous);
+            Record(policy, snapshot, report);
             foreach (var f in findings)
             {
                 WriteObject(f);
@@ -120,6 +129,21 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
             {
                 directory.Dispose();
             }
+        }
+    }
+
+    /// <summary>The run goes into the ledger (ComplianceAudited); a ledger that cannot take it is a warning, since the findings stand.</summary>
+    private void Record(GovernancePolicy policy, AccessSnapshot snapshot, ComplianceReport report)
+    {
+        try
+        {
+            using var approvals = OpenApprovals(policy, snapshot, writes: true);
+            var entry = approvals.Ledger.Append(report.ToLedgerEvent(Identities.CurrentUser));
+            WriteVerbose($"Recorded as ledger entry #{entry.Sequence} (report {report.ReportHash}){(report.Previous is null ? "; the first audit of this tenant in this store" : $"; compared with the audit of entry #{report.Previous.Sequence}")}.");
+        }
+        catch (GovernanceException e)
+        {
+            WriteWarning($"The audit was not recorded in the ledger ({e.ErrorId}): {e.Message}");
         }
     }
 

@@ -39,6 +39,9 @@ public sealed class ComplianceAuditTests : ApplyTestBase
 
     private List<ComplianceFinding> Audit(string options = "") => RunClean("Invoke-ComplianceAudit " + options).Objects<ComplianceFinding>().ToList();
 
+    /// <summary>The findings of an audit that count (not those resolved since the previous run).</summary>
+    private List<ComplianceFinding> Standing(string options = "") => Audit(options).Where(f => f.Status != FindingStatus.Resolved).ToList();
+
     [Fact]
     public void StandingExposureIsFoundWithEvidenceAndWorstFirst()
     {
@@ -94,7 +97,7 @@ public sealed class ComplianceAuditTests : ApplyTestBase
 
         Assert.Equal(ApplyOutcome.Applied, result.Outcome);
         Assert.False(HasGrant(Directory, "site-secret", "everyoneExceptExternal", "read"));
-        Assert.DoesNotContain(Audit(), f => f.CheckId == "AUD001");
+        Assert.Equal(FindingStatus.Resolved, Assert.Single(Audit(), f => f.CheckId == "AUD001").Status);
         Assert.Single(Log("-Event EmergencyRevocation"));
     }
 
@@ -134,7 +137,7 @@ public sealed class ComplianceAuditTests : ApplyTestBase
         Assert.Equal(0, around.Evidence["inEffectCount"]);
 
         RunClean("Invoke-AccessExpiry");
-        Assert.DoesNotContain(Audit(), f => f.CheckId == "AUD101");
+        Assert.DoesNotContain(Standing(), f => f.CheckId == "AUD101");
     }
 
     [Fact]
@@ -188,7 +191,7 @@ public sealed class ComplianceAuditTests : ApplyTestBase
         var fine = Run("Invoke-ComplianceAudit -Policy (Import-GovernancePolicy policy.psd1) -Snapshot (Import-AccessSnapshot $args[0]) -FailOn Critical",
             Temp.Write("plain.json", CmdletTestData.Snapshot));
         Assert.True(fine.Errors.Count == 0, string.Join("; ", fine.Errors));
-        Assert.Equal(new[] { "AUD203:LedgerSigners", "AUD007:site-team" }, fine.Objects<ComplianceFinding>().Select(f => f.Id));
+        Assert.Equal(new[] { "AUD203:LedgerSigners", "AUD007:site-team" }, fine.Objects<ComplianceFinding>().Where(f => f.Status != FindingStatus.Resolved).Select(f => f.Id));
     }
 
     [Fact]
@@ -201,5 +204,54 @@ public sealed class ComplianceAuditTests : ApplyTestBase
         }
 
         Assert.Equal(ComplianceCheck.All.Count, ComplianceCheck.All.Select(c => c.Id).Distinct().Count());
+    }
+
+    [Fact]
+    public void EachRunIsInTheLedgerAndTheNextOneSaysWhatIsNewPersistingAndResolved()
+    {
+        ConnectExposed();
+        var first = Audit();
+        Assert.All(first, f => Assert.Equal(FindingStatus.New, f.Status));
+
+        RunClean("Invoke-ComplianceAudit | Where-Object CheckId -eq AUD001 | ForEach-Object Remediation | Invoke-ApprovedChange -EmergencyRevocation -Force");
+        var second = Audit();
+
+        // Closing the audience also ends alice's access (an agent by the policy), which came only through it.
+        var resolved = second.Where(f => f.Status == FindingStatus.Resolved).ToList();
+        Assert.Equal(new[] { ("AUD001:site-secret", ComplianceSeverity.Critical), ("AUD004:site-secret", ComplianceSeverity.High) }, resolved.Select(f => (f.Id, f.Severity)));
+        Assert.All(resolved, f => Assert.StartsWith("Resolved since the audit of ", f.Message));
+        Assert.Equal(resolved, second.Skip(second.Count - 2));
+        Assert.All(second.Take(second.Count - 2), f => Assert.Equal(FindingStatus.Persisting, f.Status));
+        Assert.Equal(first.Count - 2, second.Count(f => f.Status == FindingStatus.Persisting));
+
+        var runs = RunClean("Get-ComplianceAuditResult").Objects<ComplianceRun>().ToList();
+        Assert.Equal(3, runs.Count); // the audit in the remediation's pipeline is a run too
+        Assert.Equal(new[] { "AUD001:site-secret", "AUD004:site-secret" }, runs[2].Resolved);
+        Assert.Empty(runs[1].Resolved);
+        Assert.Equal(first.Count, runs[0].New);
+        Assert.Equal((0, 0), (runs[1].New, runs[2].New));
+        Assert.Equal(first.Select(f => (f.Id, f.EvidenceHash)), runs[0].Findings.Select(f => (f.Id, f.EvidenceHash)));
+        Assert.Equal(runs[2].Sequence, RunClean("Get-ComplianceAuditResult -Last 1").Single<ComplianceRun>().Sequence);
+        Assert.Empty(RunClean("Get-ComplianceAuditResult -TenantId other.example").Output);
+        Assert.True(RunClean("Test-GovernanceAuditLog -Quiet").Single<bool>());
+        var entry = Log("-Event ComplianceAudited").Last();
+        Assert.Equal(runs[2].ReportHash, entry.Details["reportHash"]);
+        Assert.Equal(runs[1].Sequence, entry.Details["previousSequence"]);
+    }
+
+    [Fact]
+    public void AnAuditOnALedgerThatDoesNotVerifyIsNotRecordedAndSaysSo()
+    {
+        ConnectForApply();
+        Open();
+        var ledger = Path.Combine(StorePath, "ledger.jsonl");
+        File.WriteAllText(ledger, File.ReadAllText(ledger).Replace("Let Engineering read the exports", "Let Engineering read it all"));
+        var before = File.ReadAllBytes(ledger);
+
+        var result = Run("Invoke-ComplianceAudit");
+
+        Assert.Contains(result.Objects<ComplianceFinding>(), f => f.CheckId == "AUD201");
+        Assert.Contains(result.Warnings, w => w.StartsWith("The audit was not recorded in the ledger (LedgerTampered)", StringComparison.Ordinal));
+        Assert.Equal(before, File.ReadAllBytes(ledger));
     }
 }
