@@ -32,8 +32,31 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
     [Parameter]
     public ComplianceSeverity FailOn { get; set; }
 
+    /// <summary>Report files to write, by extension: .html (one self-contained page), .json (compliance-report@1), .xml (JUnit).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? OutputPath { get; set; }
+
     protected override void EndProcessing()
     {
+        var outputs = new List<(string Path, string Format)>();
+        foreach (var path in OutputPath ?? Array.Empty<string>())
+        {
+            if (FileSystemPath(path) is not { } file)
+            {
+                return;
+            }
+
+            if (ComplianceOutput.FormatOf(file) is not { } format)
+            {
+                ThrowGovernanceError(new GovernanceException("OutputFormatUnknown", GovernanceErrorKind.InvalidArgument,
+                    $"-OutputPath '{path}': the extension says what to write: .html (the report page), .json (the report's JSON) or .xml (JUnit XML). Nothing was audited or written.", path));
+                return;
+            }
+
+            outputs.Add((file, format));
+        }
+
         var policy = CurrentPolicy(Policy);
         var snapshot = Snapshot ?? Session.Snapshot;
         if (snapshot is null)
@@ -67,7 +90,7 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
                 };
             }
 
-            ComplianceRun? previous = null;
+            var history = new List<ComplianceRun>();
             string storeLocation, storeId;
             using (var approvals = OpenApprovals(policy, snapshot, writes: false))
             {
@@ -81,7 +104,7 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
                 try
                 {
                     inputs.Requests = approvals.List((id, e) => WriteWarning($"Request {id} cannot be read ({e.ErrorId}): {e.Message}")).ToList();
-                    previous = approvals.Ledger.ReadVerified().Entries.Select(ComplianceRun.From).LastOrDefault(r => r is not null && r.TenantId == snapshot.TenantId);
+                    history.AddRange(approvals.Ledger.ReadVerified().Entries.Select(ComplianceRun.From).OfType<ComplianceRun>().Where(r => r.TenantId == snapshot.TenantId));
                 }
                 catch (GovernanceException e)
                 {
@@ -89,11 +112,17 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
                 }
             }
 
+            var previous = history.Count == 0 ? null : history[history.Count - 1];
             var found = ComplianceAudit.Run(inputs);
             var findings = previous is null ? found.ToList() : previous.Compare(found);
             var report = new ComplianceReport(GovernanceClock.UtcNow, snapshot.TenantId, snapshot.TenantDisplayName, inputs.DirectoryLocation ?? snapshot.Source ?? "(in memory)",
                 policy.Source ?? "(built-in defaults)", policy.Fingerprint, storeLocation, storeId, findings, previous);
             Record(policy, snapshot, report);
+            foreach (var (file, format) in outputs)
+            {
+                IO.AtomicFile.WriteText(file, ComplianceOutput.Render(format, report, history));
+                WriteVerbose($"Wrote the {format} report to {file}.");
+            }
             foreach (var f in findings)
             {
                 WriteObject(f);

@@ -254,4 +254,72 @@ public sealed class ComplianceAuditTests : ApplyTestBase
         Assert.Contains(result.Warnings, w => w.StartsWith("The audit was not recorded in the ledger (LedgerTampered)", StringComparison.Ordinal));
         Assert.Equal(before, File.ReadAllBytes(ledger));
     }
+
+    /// <summary>Directory text an attacker controls: a script end, an HTML event handler, a markdown link, a bidi override and a control character.</summary>
+    private const string Hostile = "Team </script><img src=x onerror=alert(1)> [click](javascript:alert(2)) \u202Egnp.exe\u0007";
+
+    [Fact]
+    public void OutputPathWritesHtmlJsonAndJUnitWithDirectoryTextEscapedInEachAndTheJsonHashIsInTheLedger()
+    {
+        Temp.Write("tiny.snapshot.json", CmdletTestData.Snapshot.Replace("\"displayName\": \"Team Site\"", "\"displayName\": " + System.Text.Json.JsonSerializer.Serialize(Hostile)));
+        ConnectForApply();
+
+        var result = RunClean("Invoke-ComplianceAudit -OutputPath report.html, report.json, report.xml");
+
+        var html = File.ReadAllText(Temp["report.html"]);
+        var json = File.ReadAllText(Temp["report.json"]);
+        var xml = File.ReadAllText(Temp["report.xml"]);
+        Assert.StartsWith("<!DOCTYPE html>", html);
+        Assert.Equal(1, CountOf(html, "<script"));
+        Assert.Equal(0, CountOf(html, "<img"));
+        Assert.DoesNotContain("href=\"javascript", html);
+        Assert.DoesNotContain("src=\"http", html);
+        Assert.Contains("Team &lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; [click](javascript:alert(2)) &lt;U+202E&gt;gnp.exe&lt;U+0007&gt;", html);
+        Assert.True(html.IndexOf("id=\"summary\"", StringComparison.Ordinal) < html.IndexOf("id=\"findings\"", StringComparison.Ordinal));
+        foreach (var text in new[] { html, json, xml })
+        {
+            Assert.DoesNotContain('\u202E', text);
+            Assert.DoesNotContain('\u0007', text);
+        }
+
+        Assert.DoesNotContain("</script>", json);
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        Assert.Equal(ComplianceReport.Schema, doc.RootElement.GetProperty("schema").GetString());
+        var hash = "sha256:" + Json.Hashing.Sha256Hex(System.Text.Encoding.UTF8.GetBytes(Json.CanonicalJson.Serialize(doc.RootElement)));
+        Assert.Equal(Log("-Event ComplianceAudited").Last().Details["reportHash"], hash);
+        var findings = result.Objects<ComplianceFinding>().ToList();
+        Assert.Equal(findings.Count, doc.RootElement.GetProperty("findings").GetArrayLength());
+
+        var junit = System.Xml.Linq.XDocument.Parse(xml);
+        var cases = junit.Descendants("testcase").ToList();
+        Assert.Equal(findings.Count, cases.Count(c => c.Element("failure") is not null));
+        Assert.Equal(cases.Count, (int)junit.Root!.Attribute("tests")!);
+        Assert.Equal(findings.Count, (int)junit.Root!.Attribute("failures")!);
+        Assert.Contains(cases, c => ((string)c.Attribute("name")!).Contains("Team </script><img src=x onerror=alert(1)>"));
+    }
+
+    [Fact]
+    public void AnUnknownOutputExtensionIsRefusedBeforeAnythingIsAuditedOrWritten()
+    {
+        ConnectForApply();
+        var entries = Log().Count;
+
+        var result = Run("Invoke-ComplianceAudit -OutputPath report.html, report.txt");
+
+        SingleError(result, "OutputFormatUnknown", "InvokeComplianceAuditCommand", ErrorCategory.InvalidArgument);
+        Assert.Empty(result.Output);
+        Assert.False(File.Exists(Temp["report.html"]));
+        Assert.Equal(entries, Log().Count);
+    }
+
+    private static int CountOf(string text, string part)
+    {
+        var n = 0;
+        for (var i = text.IndexOf(part, StringComparison.OrdinalIgnoreCase); i >= 0; i = text.IndexOf(part, i + 1, StringComparison.OrdinalIgnoreCase))
+        {
+            n++;
+        }
+
+        return n;
+    }
 }
