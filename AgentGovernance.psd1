@@ -9,7 +9,7 @@
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Core', 'Desktop')
     TypesToProcess       = @('AgentGovernance.Types.ps1xml')
-    FormatsToProcess     = @('AgentGovernance.Format.ps1xml', 'AgentGovernance.Approval.Format.ps1xml', 'AgentGovernance.Suggestions.Format.ps1xml', 'AgentGovernance.Notifications.Format.ps1xml')
+    FormatsToProcess     = @('AgentGovernance.Format.ps1xml', 'AgentGovernance.Approval.Format.ps1xml', 'AgentGovernance.Suggestions.Format.ps1xml', 'AgentGovernance.Notifications.Format.ps1xml', 'AgentGovernance.Compliance.Format.ps1xml')
     CmdletsToExport      = @(
         'Approve-AccessChange'
         'Connect-AgentGovernance'
@@ -20,12 +20,14 @@
         'Export-AccessSnapshot'
         'Export-GovernanceAuditLog'
         'Get-ApprovalRequest'
+        'Get-ComplianceAuditResult'
         'Get-EffectiveAccess'
         'Get-GovernanceAuditLog'
         'Import-AccessChange'
         'Import-AccessSnapshot'
         'Import-GovernancePolicy'
         'Invoke-AccessExpiry'
+        'Invoke-ComplianceAudit'
         'Invoke-ApprovedChange'
         'New-AccessChange'
         'New-ApproverKey'

@@ -43,11 +43,15 @@ public static class LedgerEvents
     /// <summary>An agent called a tool of the MCP server (Start-AgentGovernanceMcpServer): the tool, the hash of its arguments, the outcome.</summary>
     public const string AgentToolCalled = "AgentToolCalled";
 
+    /// <summary>A compliance audit ran (Invoke-ComplianceAudit): its report's hash, its counts, and each finding's id, severity, status and evidence hash.</summary>
+    public const string ComplianceAudited = "ComplianceAudited";
+
     public static IReadOnlyList<string> All { get; } = new[]
     {
         ChangeProposed, RiskAssessed, ApprovalRequested, BreakGlassRequested, Approved, Denied, ApprovalRefused, Expired,
         ApplyStarted, OperationApplied, ApplyCompleted, ApplyFailed, OperationReverted, ApplyRolledBack, ApplyRecovered, ApplyRefused,
         EmergencyRevocation, UndoStarted, UndoCompleted, NotificationSent, AgentToolCalled,
+        ComplianceAudited,
     };
 }
 

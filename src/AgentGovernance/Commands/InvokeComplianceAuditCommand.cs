@@ -1,0 +1,181 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using AgentGovernance.Approval;
+using AgentGovernance.Compliance;
+using AgentGovernance.Directory;
+using AgentGovernance.Ledger;
+using AgentGovernance.Policy;
+using AgentGovernance.Providers;
+
+namespace AgentGovernance.Commands;
+
+/// <summary>
+/// The scheduled compliance audit over the session's directory, policy and store: standing exposure,
+/// access past its time, lapsed and unfinished requests, ledger integrity and weak policy. Never prompts;
+/// -FailOn ends it with a terminating error a runbook can switch on.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "ComplianceAudit")]
+[OutputType(typeof(ComplianceFinding))]
+public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
+{
+    /// <summary>The directory to audit; the session's snapshot when left out.</summary>
+    [Parameter]
+    public AccessSnapshot? Snapshot { get; set; }
+
+    /// <summary>The policy; the session's (or the built-in defaults) when left out.</summary>
+    [Parameter]
+    public GovernancePolicy? Policy { get; set; }
+
+    /// <summary>Ends with the terminating error ComplianceAuditFailed when a finding (not Accepted, not Resolved) is at least this severe.</summary>
+    [Parameter]
+    public ComplianceSeverity FailOn { get; set; }
+
+    /// <summary>Report files to write, by extension: .html (one self-contained page), .json (compliance-report@1), .xml (JUnit).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? OutputPath { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var outputs = new List<(string Path, string Format)>();
+        foreach (var path in OutputPath ?? Array.Empty<string>())
+        {
+            if (FileSystemPath(path) is not { } file)
+            {
+                return;
+            }
+
+            if (ComplianceOutput.FormatOf(file) is not { } format)
+            {
+                ThrowGovernanceError(new GovernanceException("OutputFormatUnknown", GovernanceErrorKind.InvalidArgument,
+                    $"-OutputPath '{path}': the extension says what to write: .html (the report page), .json (the report's JSON) or .xml (JUnit XML). Nothing was audited or written.", path));
+                return;
+            }
+
+            outputs.Add((file, format));
+        }
+
+        var policy = CurrentPolicy(Policy);
+        var snapshot = Snapshot ?? Session.Snapshot;
+        if (snapshot is null)
+        {
+            ThrowGovernanceError(new GovernanceException("AuditNeedsSnapshot", GovernanceErrorKind.InvalidOperation,
+                Session.Provider is null
+                    ? "There is no directory to audit: run Connect-AgentGovernance -SnapshotPath <file>, or give -Snapshot."
+                    : "The audit reads the whole directory: export it first (Export-AccessSnapshot -FromGraph -Path tenant.json) and audit that (-Snapshot (Import-AccessSnapshot tenant.json))."));
+            return;
+        }
+
+        var inputs = new AuditInputs(snapshot, policy);
+        IDirectoryProvider? directory = null;
+        try
+        {
+            directory = Snapshot is null ? Session.Provider ?? FileProvider(snapshot) : FileProvider(snapshot);
+            if (directory is not null)
+            {
+                var d = directory;
+                inputs.DirectoryLocation = d.Location;
+                inputs.InEffect = op =>
+                {
+                    try
+                    {
+                        return d.Plan(op).AlreadyInEffect;
+                    }
+                    catch (GovernanceException)
+                    {
+                        return false; // a principal or resource that is gone holds nothing
+                    }
+                };
+            }
+
+            var history = new List<ComplianceRun>();
+            string storeLocation, storeId;
+            using (var approvals = OpenApprovals(policy, snapshot, writes: false))
+            {
+                storeLocation = approvals.Store.Location;
+                storeId = approvals.Store.StoreId;
+                inputs.Verification = LedgerVerifier.Verify(approvals.Store, new LedgerVerifyOptions
+                {
+                    Pinned = policy.LedgerSigners,
+                    WitnessPath = LedgerSigner.WitnessPathFor(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Session.LedgerSignerPath))!, approvals.Store.StoreId),
+                });
+                try
+                {
+                    inputs.Requests = approvals.List((id, e) => WriteWarning($"Request {id} cannot be read ({e.ErrorId}): {e.Message}")).ToList();
+                    history.AddRange(approvals.Ledger.ReadVerified().Entries.Select(ComplianceRun.From).OfType<ComplianceRun>().Where(r => r.TenantId == snapshot.TenantId));
+                }
+                catch (GovernanceException e)
+                {
+                    WriteWarning($"The store's requests were not audited ({e.ErrorId}): {e.Message}");
+                }
+            }
+
+            var previous = history.Count == 0 ? null : history[history.Count - 1];
+            var found = ComplianceAudit.Run(inputs);
+            var findings = previous is null ? found.ToList() : previous.Compare(found);
+            var report = new ComplianceReport(GovernanceClock.UtcNow, snapshot.TenantId, snapshot.TenantDisplayName, inputs.DirectoryLocation ?? snapshot.Source ?? "(in memory)",
+                policy.Source ?? "(built-in defaults)", policy.Fingerprint, storeLocation, storeId, findings, previous);
+            Record(policy, snapshot, report);
+            foreach (var (file, format) in outputs)
+            {
+                IO.AtomicFile.WriteText(file, ComplianceOutput.Render(format, report, history));
+                WriteVerbose($"Wrote the {format} report to {file}.");
+            }
+            foreach (var f in findings)
+            {
+                WriteObject(f);
+            }
+
+            WriteVerbose($"Audited {snapshot.TenantId} ({snapshot.ResourceCount} resources) under {policy.Source ?? "the built-in policy"}: " +
+                string.Join(", ", findings.GroupBy(f => f.Severity).OrderByDescending(g => g.Key).Select(g => $"{g.Count()} {g.Key}")) +
+                (findings.Count == 0 ? "no findings." : "."));
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(FailOn)))
+            {
+                var failing = findings.Where(f => f.Severity >= FailOn && f.Status is FindingStatus.New or FindingStatus.Persisting).ToList();
+                if (failing.Count > 0)
+                {
+                    var message = $"{failing.Count} finding(s) at or above {FailOn}: {string.Join(", ", failing.Take(5).Select(f => f.Id))}{(failing.Count > 5 ? ", ..." : string.Empty)}.";
+                    ThrowTerminatingError(new ErrorRecord(new GovernanceException("ComplianceAuditFailed", GovernanceErrorKind.InvalidOperation, message), "ComplianceAuditFailed",
+                        ErrorCategory.InvalidResult, failing.Count)
+                    {
+                        ErrorDetails = new ErrorDetails(Display.SafeText.Show(message))
+                        {
+                            RecommendedAction = "Fix or accept the findings named; each one's Remediation and RemediationHint say how.",
+                        },
+                    });
+                }
+            }
+        }
+        catch (GovernanceException e)
+        {
+            ThrowGovernanceError(e);
+        }
+        finally
+        {
+            if (directory is not null && !ReferenceEquals(directory, Session.Provider))
+            {
+                directory.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The run goes into the ledger (ComplianceAudited); a ledger that cannot take it is a warning, since the findings stand.</summary>
+    private void Record(GovernancePolicy policy, AccessSnapshot snapshot, ComplianceReport report)
+    {
+        try
+        {
+            using var approvals = OpenApprovals(policy, snapshot, writes: true);
+            var entry = approvals.Ledger.Append(report.ToLedgerEvent(Identities.CurrentUser));
+            WriteVerbose($"Recorded as ledger entry #{entry.Sequence} (report {report.ReportHash}){(report.Previous is null ? "; the first audit of this tenant in this store" : $"; compared with the audit of entry #{report.Previous.Sequence}")}.");
+        }
+        catch (GovernanceException e)
+        {
+            WriteWarning($"The audit was not recorded in the ledger ({e.ErrorId}): {e.Message}");
+        }
+    }
+
+    private static IDirectoryProvider? FileProvider(AccessSnapshot snapshot) =>
+        snapshot.Source is { } file && System.IO.File.Exists(file) ? new SnapshotFileProvider(file) : null;
+}

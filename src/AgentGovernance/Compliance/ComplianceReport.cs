@@ -1,0 +1,150 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text.Json;
+using AgentGovernance.Ledger;
+
+namespace AgentGovernance.Compliance;
+
+/// <summary>
+/// One run of the compliance audit: what was audited, when, and every finding (those of the previous run
+/// that are gone included, as Resolved). <see cref="ReportHash"/> is the SHA-256 of its canonical JSON
+/// (<c>agentgovernance/compliance-report@1</c>) and goes into the ledger.
+/// </summary>
+public sealed class ComplianceReport
+{
+    public const string Schema = "agentgovernance/compliance-report@1";
+
+    internal ComplianceReport(DateTimeOffset auditedAt, string tenantId, string? tenantName, string directory, string policy, string policyFingerprint,
+        string store, string storeId, IReadOnlyList<ComplianceFinding> findings, ComplianceRun? previous)
+    {
+        AuditedAt = auditedAt;
+        TenantId = tenantId;
+        TenantName = tenantName;
+        Directory = directory;
+        Policy = policy;
+        PolicyFingerprint = policyFingerprint;
+        Store = store;
+        StoreId = storeId;
+        Findings = findings;
+        Previous = previous;
+        Document = BuildDocument();
+        ReportHash = Json.CanonicalJson.Hash(Document);
+    }
+
+    public DateTimeOffset AuditedAt { get; }
+
+    public string TenantId { get; }
+
+    public string? TenantName { get; }
+
+    public string Directory { get; }
+
+    public string Policy { get; }
+
+    public string PolicyFingerprint { get; }
+
+    public string Store { get; }
+
+    public string StoreId { get; }
+
+    /// <summary>Worst first; Resolved ones last.</summary>
+    public IReadOnlyList<ComplianceFinding> Findings { get; }
+
+    /// <summary>The run this one was compared with, or null for the first audit of the tenant in this store.</summary>
+    public ComplianceRun? Previous { get; }
+
+    public string ReportHash { get; }
+
+    /// <summary>The findings that count (not Resolved), by severity.</summary>
+    public int Count(ComplianceSeverity severity) => Findings.Count(f => f.Status != FindingStatus.Resolved && f.Severity == severity);
+
+    public int Count(FindingStatus status) => Findings.Count(f => f.Status == status);
+
+    internal Dictionary<string, object?> Document { get; }
+
+    private Dictionary<string, object?> BuildDocument() => new()
+    {
+        ["schema"] = Schema,
+        ["auditedAt"] = GovernanceClock.Format(AuditedAt),
+        ["tenant"] = new Dictionary<string, object?> { ["id"] = TenantId, ["displayName"] = TenantName },
+        ["directory"] = Directory,
+        ["policy"] = new Dictionary<string, object?> { ["source"] = Policy, ["fingerprint"] = PolicyFingerprint },
+        ["store"] = new Dictionary<string, object?> { ["location"] = Store, ["id"] = StoreId },
+        ["previous"] = Previous is null ? null : new Dictionary<string, object?>
+        {
+            ["sequence"] = Previous.Sequence,
+            ["auditedAt"] = GovernanceClock.Format(Previous.AuditedAt),
+            ["reportHash"] = Previous.ReportHash,
+        },
+        ["summary"] = new Dictionary<string, object?>
+        {
+            ["critical"] = Count(ComplianceSeverity.Critical),
+            ["high"] = Count(ComplianceSeverity.High),
+            ["medium"] = Count(ComplianceSeverity.Medium),
+            ["low"] = Count(ComplianceSeverity.Low),
+            ["info"] = Count(ComplianceSeverity.Info),
+            ["new"] = Count(FindingStatus.New),
+            ["persisting"] = Count(FindingStatus.Persisting),
+            ["resolved"] = Count(FindingStatus.Resolved),
+            ["accepted"] = Count(FindingStatus.Accepted),
+        },
+        ["checks"] = ComplianceCheck.All.Select(c => (object?)new Dictionary<string, object?>
+        {
+            ["id"] = c.Id, ["name"] = c.Name, ["category"] = c.Category, ["severity"] = c.Severity.ToString(), ["description"] = c.Description,
+        }).ToList(),
+        ["findings"] = Findings.Select(f => (object?)FindingDocument(f)).ToList(),
+    };
+
+    private static Dictionary<string, object?> FindingDocument(ComplianceFinding f) => new()
+    {
+        ["id"] = f.Id,
+        ["checkId"] = f.CheckId,
+        ["check"] = f.Check,
+        ["category"] = f.Category,
+        ["severity"] = f.Severity.ToString(),
+        ["status"] = f.Status.ToString(),
+        ["target"] = f.Target,
+        ["targetName"] = f.TargetName,
+        ["message"] = f.Message,
+        ["evidence"] = f.Evidence.ToDictionary(p => p.Key, p => p.Value),
+        ["evidenceHash"] = f.EvidenceHash,
+        ["remediation"] = f.Remediation is null ? null : JsonDocument.Parse(Changes.ChangeWriter.ToJson(f.Remediation, indented: false)).RootElement.Clone(),
+        ["remediationChangeId"] = f.Remediation?.Id,
+        ["remediationHint"] = f.RemediationHint,
+    };
+
+    /// <summary>The report as indented JSON (its canonical form is what <see cref="ReportHash"/> hashes). &lt;, &gt; and &amp; are escaped, so it can sit inside HTML.</summary>
+    public string ToJson()
+    {
+        using var doc = JsonDocument.Parse(Json.CanonicalJson.Serialize(Document));
+        using var buffer = new System.IO.MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            doc.WriteTo(writer);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    /// <summary>The ledger entry of this run: the report's hash, the counts, and each finding's id, severity, status and evidence hash.</summary>
+    internal LedgerEvent ToLedgerEvent(string actor) => new(LedgerEvents.ComplianceAudited, actor, null, null, new Dictionary<string, object?>
+    {
+        ["summary"] = $"Compliance audit of {TenantId}: {Count(ComplianceSeverity.Critical)} Critical, {Count(ComplianceSeverity.High)} High, {Count(ComplianceSeverity.Medium)} Medium, " +
+            $"{Count(ComplianceSeverity.Low)} Low, {Count(ComplianceSeverity.Info)} Info; {Count(FindingStatus.New)} new, {Count(FindingStatus.Resolved)} resolved",
+        ["tenantId"] = TenantId,
+        ["reportHash"] = ReportHash,
+        ["policyFingerprint"] = PolicyFingerprint,
+        ["auditedAt"] = GovernanceClock.Format(AuditedAt),
+        ["previousSequence"] = Previous?.Sequence,
+        ["findings"] = Findings.Where(f => f.Status != FindingStatus.Resolved).Select(f => (object?)new Dictionary<string, object?>
+        {
+            ["id"] = f.Id,
+            ["severity"] = f.Severity.ToString(),
+            ["status"] = f.Status.ToString(),
+            ["evidenceHash"] = f.EvidenceHash,
+            ["message"] = f.Message,
+        }).ToList(),
+        ["resolved"] = Findings.Where(f => f.Status == FindingStatus.Resolved).Select(f => (object?)f.Id).ToList(),
+    });
+}
