@@ -30,7 +30,7 @@ namespace AgentGovernance.Table;
 /// a 409 means another writer took that sequence, reported as StoreConflict so the ledger re-reads the
 /// head, verifies it and chains again. There is no head row to update, so no writer can move it.
 /// </summary>
-internal sealed class TableStore : IGovernanceStore
+internal sealed partial class TableStore : IGovernanceStore
 {
     internal const string StorePartition = "store";
     internal const string LedgerPartition = "ledger";
@@ -49,7 +49,7 @@ internal sealed class TableStore : IGovernanceStore
 
     internal const int MaxBatchBytes = 3 * 1024 * 1024;
 
-    // One lock per table in this process; across processes the ledger's inserts decide (see the class summary).
+    // One lock per table (and per request) in this process; across processes the ledger's inserts decide, and the request leases.
     private static readonly ConcurrentDictionary<string, SemaphoreSlim> ProcessLocks = new(StringComparer.Ordinal);
 
     private readonly TableClient _table;
@@ -126,18 +126,6 @@ internal sealed class TableStore : IGovernanceStore
         }
 
         return new Releaser(_lock);
-    }
-
-    public IDisposable LockRequest(string requestId, TimeSpan timeout)
-    {
-        var gate = ProcessLocks.GetOrAdd(Location + "|apply|" + SafeId(requestId), _ => new SemaphoreSlim(1, 1));
-        if (!gate.Wait(timeout))
-        {
-            throw new GovernanceException("RequestBusy", GovernanceErrorKind.InvalidOperation,
-                $"Request {requestId} is being applied or undone by another runspace of this process right now.", requestId);
-        }
-
-        return new Releaser(gate);
     }
 
     public void CreateRequest(string requestId, byte[] document) =>
