@@ -208,7 +208,9 @@ internal sealed partial class TableStore : IGovernanceStore
         // Every batch is one partition and at most 100 actions and 3 MiB, whatever the service would accept.
         foreach (var batch in Batches(entities))
         {
+            FaultInjection.Point("TableStore.Ledger.Sending");
             SubmitInserts(batch);
+            FaultInjection.Point("TableStore.Ledger.Sent");
         }
 
         _knownTail = previous;
@@ -227,7 +229,9 @@ internal sealed partial class TableStore : IGovernanceStore
     {
         var body = line.Length > 0 && line[line.Length - 1] == (byte)'\n' ? line.AsSpan(0, line.Length - 1).ToArray() : line;
         var key = DateTime.UtcNow.Ticks.ToString("D19") + "-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
+        FaultInjection.Point("TableStore.Checkpoint.Sending");
         InsertOnce(CheckpointPartition, key, body, "CheckpointExists", "A checkpoint with that key already exists.");
+        FaultInjection.Point("TableStore.Checkpoint.Sent");
     }
 
     public IReadOnlyList<byte[]> ReadCheckpoints() =>
