@@ -30,7 +30,7 @@ namespace AgentGovernance.Table;
 /// a 409 means another writer took that sequence, reported as StoreConflict so the ledger re-reads the
 /// head, verifies it and chains again. There is no head row to update, so no writer can move it.
 /// </summary>
-internal sealed class TableStore : IGovernanceStore
+internal sealed partial class TableStore : IGovernanceStore
 {
     internal const string StorePartition = "store";
     internal const string LedgerPartition = "ledger";
@@ -49,7 +49,7 @@ internal sealed class TableStore : IGovernanceStore
 
     internal const int MaxBatchBytes = 3 * 1024 * 1024;
 
-    // One lock per table in this process; across processes the ledger's inserts decide (see the class summary).
+    // One lock per table (and per request) in this process; across processes the ledger's inserts decide, and the request leases.
     private static readonly ConcurrentDictionary<string, SemaphoreSlim> ProcessLocks = new(StringComparer.Ordinal);
 
     private readonly TableClient _table;
@@ -126,18 +126,6 @@ internal sealed class TableStore : IGovernanceStore
         }
 
         return new Releaser(_lock);
-    }
-
-    public IDisposable LockRequest(string requestId, TimeSpan timeout)
-    {
-        var gate = ProcessLocks.GetOrAdd(Location + "|apply|" + SafeId(requestId), _ => new SemaphoreSlim(1, 1));
-        if (!gate.Wait(timeout))
-        {
-            throw new GovernanceException("RequestBusy", GovernanceErrorKind.InvalidOperation,
-                $"Request {requestId} is being applied or undone by another runspace of this process right now.", requestId);
-        }
-
-        return new Releaser(gate);
     }
 
     public void CreateRequest(string requestId, byte[] document) =>
@@ -220,7 +208,9 @@ internal sealed class TableStore : IGovernanceStore
         // Every batch is one partition and at most 100 actions and 3 MiB, whatever the service would accept.
         foreach (var batch in Batches(entities))
         {
+            FaultInjection.Point("TableStore.Ledger.Sending");
             SubmitInserts(batch);
+            FaultInjection.Point("TableStore.Ledger.Sent");
         }
 
         _knownTail = previous;
@@ -239,7 +229,9 @@ internal sealed class TableStore : IGovernanceStore
     {
         var body = line.Length > 0 && line[line.Length - 1] == (byte)'\n' ? line.AsSpan(0, line.Length - 1).ToArray() : line;
         var key = DateTime.UtcNow.Ticks.ToString("D19") + "-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
+        FaultInjection.Point("TableStore.Checkpoint.Sending");
         InsertOnce(CheckpointPartition, key, body, "CheckpointExists", "A checkpoint with that key already exists.");
+        FaultInjection.Point("TableStore.Checkpoint.Sent");
     }
 
     public IReadOnlyList<byte[]> ReadCheckpoints() =>

@@ -2,23 +2,44 @@ using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Reflection;
 
-// AgentGovernance.Worker [--crash-at <point>] <script.ps1> [args...]
+// AgentGovernance.Worker [--crash-at <point>[+<microseconds>]] <script.ps1> [args...]
 // Runs the script with the built module imported; prints each output object on a line; exit 0, or 1
 // when an error record was written. --crash-at kills this process (SIGKILL, no clean-up) when the
-// pipeline reaches that fault-injection point.
+// pipeline reaches that fault-injection point; with +<microseconds>, that long after it, while the
+// pipeline goes on (in the middle of the request the point is before, for instance).
 var argList = args.ToList();
 if (argList.Count >= 2 && argList[0] == "--crash-at")
 {
-    var point = argList[1];
+    var spec = argList[1].Split('+');
+    var point = spec[0];
+    var after = spec.Length > 1 ? TimeSpan.FromMicroseconds(double.Parse(spec[1], System.Globalization.CultureInfo.InvariantCulture)) : (TimeSpan?)null;
     argList.RemoveRange(0, 2);
     AgentGovernance.FaultInjection.Hook = name =>
     {
-        if (name == point)
+        if (name != point)
+        {
+            return;
+        }
+
+        if (after is null)
         {
             Console.Out.Flush();
             System.Diagnostics.Process.GetCurrentProcess().Kill();
             Thread.Sleep(Timeout.Infinite);
+            return;
         }
+
+        var wait = after.Value;
+        new Thread(() =>
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (watch.Elapsed < wait)
+            {
+                Thread.SpinWait(20);
+            }
+
+            System.Diagnostics.Process.GetCurrentProcess().Kill();
+        }) { IsBackground = true, Priority = ThreadPriority.Highest }.Start();
     };
 }
 

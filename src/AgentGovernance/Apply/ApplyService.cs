@@ -50,6 +50,9 @@ internal sealed class PreparedChange : IDisposable
 
     public string? RecoveryReason { get; }
 
+    /// <summary>Why the request's lock was taken over from another process (its lease expired), or null.</summary>
+    public string? LockTakenOver => (_lock as Stores.IRequestLock)?.TakeoverReason;
+
     public void Dispose() => _lock.Dispose();
 }
 
@@ -160,7 +163,7 @@ internal sealed class ApplyService
             first = Record(new LedgerEvent(LedgerEvents.ApplyRecovered, Actor, change.Id, prepared.RequestId, ApprovalService.Details(
                 $"found the apply of entry {dead.IntentSequence} without an outcome ({applied.Count} of {prepared.Steps.Count} operation(s) in effect); " +
                 (prepared.RollBackRecovery ? "rolling it back" : "completing it") + (prepared.RecoveryReason is null ? string.Empty : ": " + prepared.RecoveryReason),
-                ("intent", dead.IntentSequence), ("decision", prepared.RollBackRecovery ? "rollBack" : "complete"), ("reason", prepared.RecoveryReason),
+                ("intent", dead.IntentSequence), ("decision", prepared.RollBackRecovery ? "rollBack" : "complete"), ("reason", prepared.RecoveryReason), ("lockTakenOver", prepared.LockTakenOver),
                 ("inEffect", applied.Keys.OrderBy(k => k).Select(k => (object?)k).ToList()))));
             foreach (var index in recovered.OrderBy(i => i))
             {

@@ -276,12 +276,15 @@ internal sealed class ApprovalService : IDisposable
     }
 
     /// <summary>
-    /// Signs and records a decision. The request is read again under the store's lock, so a decision is
-    /// never recorded on a request that was denied, expired or edited a moment before.
+    /// Signs and records a decision. The request is read again under its lock and the store's, so a decision
+    /// is never recorded on a request that was denied, expired or edited a moment before, nor counted
+    /// against a quorum that another process is changing (the request lock spans processes; on a table
+    /// store the store's lock does not).
     /// </summary>
     public ApprovalRequest Decide(string requestId, SigningKey key, DecisionKind kind, string? comment)
     {
         var approver = _policy.FindApproverByKey(key.PublicKey.KeyId);
+        using (_store.LockRequest(requestId, AuditLedger.LockTimeout))
         using (_store.Lock(AuditLedger.LockTimeout))
         {
             var request = Get(requestId);

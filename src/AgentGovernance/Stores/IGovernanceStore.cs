@@ -7,11 +7,11 @@ namespace AgentGovernance.Stores;
 /// Where approval requests, signed decisions, the ledger and its checkpoints live. The store keeps
 /// bytes; what they mean (hash chains, signatures, quorum) is decided above it, so a store that lies
 /// can make things fail but never make them pass. Documents are written once and never changed;
-/// the ledger only grows. Implementations: a local (or network) folder; Azure Table Storage later.
+/// the ledger only grows. Implementations: a local (or network) folder, and a table on Azure Table Storage.
 /// </summary>
 public interface IGovernanceStore : IDisposable
 {
-    /// <summary><c>folder</c> (or, later, <c>azureTable</c>).</summary>
+    /// <summary><c>folder</c> or <c>azureTable</c>.</summary>
     string Kind { get; }
 
     /// <summary>Where it is, for people: the folder's full path.</summary>
@@ -28,9 +28,13 @@ public interface IGovernanceStore : IDisposable
     IDisposable Lock(TimeSpan timeout);
 
     /// <summary>
-    /// Holds the apply lock of one request until disposed: whoever applies, undoes or recovers a request
-    /// holds it for the whole operation, so a second process can tell a live apply (lock held) from one
-    /// whose process died (lock free, intent without outcome in the ledger). RequestBusy after <paramref name="timeout"/>.
+    /// Holds the lock of one request until disposed, across processes and machines: whoever applies, undoes,
+    /// recovers or decides a request holds it for the whole operation, so a second process can tell a live
+    /// apply (lock held) from one whose process died (lock free, intent without outcome in the ledger), and a
+    /// quorum is never counted while another decision on the same request is being recorded. The folder
+    /// store holds an OS file lock (released when its process dies); the table store a lease that is renewed
+    /// while held and taken over only once it has expired. RequestBusy after <paramref name="timeout"/>.
+    /// The lock returned may be an <see cref="IRequestLock"/>.
     /// </summary>
     IDisposable LockRequest(string requestId, TimeSpan timeout);
 
@@ -74,4 +78,14 @@ public interface IGovernanceStore : IDisposable
 
     /// <summary>The public keys (base64 SubjectPublicKeyInfo) of the signers registered in the store.</summary>
     IReadOnlyList<string> ReadSigners();
+}
+
+/// <summary>A request lock that says how it was got: free, or taken over from a holder whose lease expired.</summary>
+public interface IRequestLock : IDisposable
+{
+    /// <summary>Null when the lock was free; else who held it, and when their lease expired (a process that died or stalled).</summary>
+    string? TakeoverReason { get; }
+
+    /// <summary>True once the lease could not be renewed in time, or another process took it over: stop writing under it.</summary>
+    bool Lost { get; }
 }

@@ -64,6 +64,12 @@ public sealed class TableStoreOptions
     /// <summary>How long one request may take before it counts as timed out (and is retried).</summary>
     public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a request lock (a lease entity) lasts without renewal; the holder renews it every third of
+    /// this. A holder that dies blocks the request this long, and no longer: then another process takes it over.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Where it is, for people: endpoint and table, never a secret.</summary>
     public string Describe()
     {
