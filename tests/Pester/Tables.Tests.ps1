@@ -11,6 +11,11 @@ BeforeDiscovery {
             if ($view.TableControl) { @{ TypeName = $view.ViewSelectedBy.TypeName } }
         }
     }
+    $ListViews = foreach ($file in Get-ChildItem -LiteralPath $ModuleBase -Filter '*.Format.ps1xml') {
+        foreach ($view in ([xml](Get-Content -LiteralPath $file.FullName -Raw)).Configuration.ViewDefinitions.View) {
+            if ($view.ListControl) { @{ TypeName = $view.ViewSelectedBy.TypeName; View = $view.Name } }
+        }
+    }
 }
 
 BeforeAll {
@@ -98,6 +103,19 @@ New-MgGroupMember -GroupId 'Research and Development Confidential Exports Archiv
         'AgentGovernance.Suggestions.SuggestionFinding' = @($suggestion.Suggestion.Findings)
         'AgentGovernance.Notifications.NotificationResult' = @($notification)
     }
+    # The objects of each list view, by view name.
+    $script:ListObjects = @{
+        'AccessSnapshot' = @(Import-AccessSnapshot -LiteralPath $tenant)
+        'AccessChange' = @($long, $incident)
+        'ExposureReport' = @($report, $longReport)
+        'GovernancePolicy' = @(Import-GovernancePolicy -Path $policy)
+        'GovernanceSession' = @(Connect-AgentGovernance -SnapshotPath $tenant -PolicyPath $policy -StorePath (Join-Path $folder 'store') -LedgerSignerPath (Join-Path $folder 'signer.json') -PassThru)
+        'ApprovalRequestDetail' = @(Get-ApprovalRequest)
+        'ApproverKeyInfo' = @($carol, $dana)
+        'LedgerVerification' = @(Test-GovernanceAuditLog -WarningAction SilentlyContinue)
+        'ApplyResult' = @($applied, $undone)
+        'SuggestionAnalysis' = @($suggestion.Suggestion)
+    }
     $script:LongValues = @{ User = $longUser; Group = $longGroup; Site = $longSite }
 
     function Get-CellWord {
@@ -106,6 +124,7 @@ New-MgGroupMember -GroupId 'Research and Development Confidential Exports Archiv
         param([object[]] $Format)
         foreach ($entry in $format | Where-Object { $_.GetType().Name -eq 'FormatEntryData' }) {
             foreach ($field in $entry.formatEntryInfo.formatPropertyFieldList) { -split "$($field.propertyValue)" }
+            foreach ($field in $entry.formatEntryInfo.listViewFieldList) { $field.label; -split "$($field.formatPropertyField.propertyValue)" }
         }
     }
 
@@ -113,11 +132,14 @@ New-MgGroupMember -GroupId 'Research and Development Confidential Exports Archiv
         # What is wrong with the default table of these objects at 120 columns: a line too long, a word
         # split across lines (a piece that is no whole word of its cell, and no word cut short with ...),
         # or a column label that is not a property.
-        # -Property formats with those columns and -Wrap instead of the default view.
-        param([object[]] $InputObject, [object[]] $Property)
-        $format = if ($Property) { $InputObject | Format-Table -Wrap -Property $Property } else { $InputObject | Format-Table }
+        # -Property formats with those columns and -Wrap instead of the default view; -List formats with that list view.
+        param([object[]] $InputObject, [object[]] $Property, [string] $List)
+        $format = if ($List) { $InputObject | Format-List -View $List } elseif ($Property) { $InputObject | Format-Table -Wrap -Property $Property } else { $InputObject | Format-Table }
         $words = [System.Collections.Generic.HashSet[string]]::new([string[]] @(Get-CellWord $format), [System.StringComparer]::Ordinal)
-        $columns = @(($format | Where-Object { $_.GetType().Name -eq 'FormatStartData' }).shapeInfo.tableColumnInfoList)
+        # A word that no line can hold next to its label (a public key, shown whole to be copied) is the
+        # one thing the terminal may break.
+        $unbreakable = @($words | Where-Object Length -gt 100)
+        $columns = @(($format | Where-Object { $_.GetType().Name -eq 'FormatStartData' }).shapeInfo.tableColumnInfoList | Where-Object { $_ })
         $labels = foreach ($column in $columns) { if ($column.label) { $column.label } else { $column.propertyName } }
         $type = $InputObject[0].psobject.BaseObject.GetType()
         foreach ($label in $labels) {
@@ -128,7 +150,8 @@ New-MgGroupMember -GroupId 'Research and Development Confidential Exports Archiv
         foreach ($line in $lines) {
             if ($line.Length -gt 120) { "line of $($line.Length) columns: $line" }
             foreach ($piece in -split $line | Where-Object { $_ }) {
-                if ($piece -in $labels -or $piece -match '^-+$' -or $words.Contains($piece)) { continue }
+                if ($piece -in $labels -or $piece -match '^-+$' -or ($List -and $piece -eq ':') -or $words.Contains($piece)) { continue }
+                if ($List -and @($unbreakable | Where-Object { $_.Contains($piece) }).Count) { continue }
                 if ($piece.EndsWith([char]0x2026) -and @($words | Where-Object { $_.StartsWith($piece.TrimEnd([char]0x2026)) }).Count) { continue }
                 "'$piece' is no whole word of its cell, in: $line"
             }
@@ -142,6 +165,19 @@ Describe 'Default tables at 120 columns' {
         $objects | Should -Not -BeNullOrEmpty -Because "the test has real objects of every type with a table view ($TypeName)"
         $objects[0].psobject.BaseObject.GetType().FullName | Should -Be $TypeName
         Get-TableProblem $objects | Should -BeNullOrEmpty
+    }
+
+    It 'list view <View> (<TypeName>): fits 120 columns, splits no word' -TestCases $ListViews {
+        $objects = $script:ListObjects[$View]
+        $objects | Should -Not -BeNullOrEmpty -Because "the test has real objects of every list view ($View)"
+        $objects[0].psobject.BaseObject.GetType().FullName | Should -Be $TypeName
+        Get-TableProblem $objects -List $View | Should -BeNullOrEmpty
+    }
+
+    It 'a public key is shown whole, to be copied into the policy' {
+        $text = $script:ListObjects['ApproverKeyInfo'][0] | Out-String -Width 120
+        ($text -replace '\r?\n\s*', '') | Should -Match ([regex]::Escape($script:ListObjects['ApproverKeyInfo'][0].PublicKey))
+        $text | Should -Not -Match ([char]0x2026)
     }
 
     It 'the long values are in the tables (shown whole or cut short, not left out)' {

@@ -80,7 +80,15 @@ public static class SafeText
     /// anywhere: "SuggestionUnresolvedValu" over "e"). Numbers, flags, enums and times that fit stay as
     /// they are, so they keep their alignment.
     /// </summary>
-    public static object? Cell(object? value, int width)
+    public static object? Cell(object? value, int width) => Fit(value, width, cut: true);
+
+    /// <summary>
+    /// As <see cref="Cell"/>, but a word wider than the column is kept whole (the terminal breaks it):
+    /// for what must be shown in full to be of use, such as a public key to copy into the policy.
+    /// </summary>
+    public static object? Whole(object? value, int width) => Fit(value, width, cut: false);
+
+    private static object? Fit(object? value, int width, bool cut)
     {
         var shown = View(value);
         if (shown is null || width < 1)
@@ -102,19 +110,19 @@ public static class SafeText
                 sb.Append(Environment.NewLine);
             }
 
-            Wrap(line, width, sb);
+            Wrap(line, width, cut, sb);
         }
 
         return sb.ToString();
     }
 
-    /// <summary>Appends one line wrapped at spaces to <paramref name="width"/> cells; words wider than that end in an ellipsis.</summary>
-    private static void Wrap(string line, int width, StringBuilder sb)
+    /// <summary>Appends one line wrapped at spaces to <paramref name="width"/> cells; words wider than that end in an ellipsis when <paramref name="cut"/>.</summary>
+    private static void Wrap(string line, int width, bool cut, StringBuilder sb)
     {
         var used = 0;
         foreach (var word in line.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries))
         {
-            var fitted = Cells(word) <= width ? word : Cut(word, width);
+            var fitted = !cut || Cells(word) <= width ? word : Cut(word, width);
             var cells = Cells(fitted);
             if (used > 0 && used + 1 + cells > width)
             {

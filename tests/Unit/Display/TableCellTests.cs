@@ -26,6 +26,13 @@ public sealed class TableCellTests
     }
 
     [Fact]
+    public void Whole_wraps_at_spaces_but_keeps_a_word_wider_than_the_column()
+    {
+        var lines = Lines(SafeText.Whole("PublicKey = 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE' }", 20));
+        Assert.Equal(new[] { "PublicKey =", "'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE'", "}" }, lines);
+    }
+
+    [Fact]
     public void List_items_stay_one_per_line_and_each_is_wrapped()
     {
         var lines = Lines(SafeText.Cell(new[] { "grant read on site-userdata to g-eng", "add u-bob to g-x" }, 20));
