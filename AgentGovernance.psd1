@@ -8,6 +8,7 @@
     Description          = 'Puts every permission change an AI agent suggests through preview, human approval, apply and audit. Previews who would newly reach what, how bad it is, and why.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Core', 'Desktop')
+    TypesToProcess       = @('AgentGovernance.Types.ps1xml')
     FormatsToProcess     = @('AgentGovernance.Format.ps1xml', 'AgentGovernance.Approval.Format.ps1xml', 'AgentGovernance.Suggestions.Format.ps1xml', 'AgentGovernance.Notifications.Format.ps1xml')
     CmdletsToExport      = @(
         'Approve-AccessChange'
