@@ -75,17 +75,17 @@ internal sealed class ApprovalService : IDisposable
         var requesterIdentity = _identities.Rules.Requester(change, options.RequestedBy, Identities.CurrentUser);
         var requester = change.RequestedBy ?? options.RequestedBy?.Trim() ?? Identities.CurrentUser;
         var parties = _identities.Rules.Parties(requesterIdentity, change);
-        if (change.DurationTimeSpan is { } duration && duration > _policy.MaxDuration)
+        if (change.DurationTimeSpan is { } duration && duration > _policy.MaxDurationTimeSpan)
         {
             throw new GovernanceException("DurationTooLong", GovernanceErrorKind.InvalidArgument,
-                $"The change asks for {change.Duration}, longer than the policy allows ({IsoText(_policy.MaxDuration)}, MaxDuration). Shorten its duration.", change.Id);
+                $"The change asks for {change.Duration}, longer than the policy allows ({_policy.MaxDuration}, MaxDuration). Shorten its duration.", change.Id);
         }
 
-        var expiresIn = options.ExpiresIn ?? _policy.ApprovalExpiry;
-        if (expiresIn <= TimeSpan.Zero || expiresIn > _policy.ApprovalExpiry)
+        var expiresIn = options.ExpiresIn ?? _policy.ApprovalExpiryTimeSpan;
+        if (expiresIn <= TimeSpan.Zero || expiresIn > _policy.ApprovalExpiryTimeSpan)
         {
             throw new GovernanceException("ExpiryTooLong", GovernanceErrorKind.InvalidArgument,
-                $"A request may stay open from a moment up to {IsoText(_policy.ApprovalExpiry)} (the policy's ApprovalExpiry); {expiresIn} is not allowed.", expiresIn);
+                $"A request may stay open from a moment up to {_policy.ApprovalExpiry} (the policy's ApprovalExpiry); {expiresIn} is not allowed.", expiresIn);
         }
 
         var required = report.RequiredApprovals;
@@ -513,9 +513,6 @@ internal sealed class ApprovalService : IDisposable
         rng.GetBytes(b);
         return prefix + "-" + now.UtcDateTime.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + "-" + Json.Hashing.ToHex(b);
     }
-
-
-    private static string IsoText(TimeSpan t) => t.TotalDays >= 1 && t.TotalDays == Math.Floor(t.TotalDays) ? $"P{t.TotalDays:0}D" : $"PT{t.TotalMinutes:0}M";
 
     internal static Dictionary<string, object?> Details(string summary, params (string Key, object? Value)[] values)
     {

@@ -8,6 +8,7 @@ using AgentGovernance.Exposure;
 namespace AgentGovernance.Notifications;
 
 /// <summary>What a notification is about. The stable names are what the ledger records as <c>kind</c>.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum NotificationKind
 {
     /// <summary>A request was opened: to the approvers.</summary>

@@ -10,6 +10,7 @@ using AgentGovernance.IO;
 namespace AgentGovernance.Notifications;
 
 /// <summary>The channels a notification can go through.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum NotificationChannel
 {
     Teams,
@@ -114,7 +115,7 @@ public sealed class NotificationSettings
         Teams = teams;
         Mailbox = mailbox;
         Primary = primary ?? (teams is not null ? NotificationChannel.Teams : NotificationChannel.Mail);
-        ReminderBefore = reminderBefore;
+        ReminderBeforeTimeSpan = reminderBefore;
         DocsUrl = docsUrl;
         Addresses = new ReadOnlyDictionary<string, string>(addresses is null
             ? new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
@@ -135,8 +136,11 @@ public sealed class NotificationSettings
     /// <summary>The channel tried first; the other (when configured) is the fallback.</summary>
     public NotificationChannel Primary { get; }
 
-    /// <summary>How long before a request expires the reminder goes out.</summary>
-    public TimeSpan ReminderBefore { get; }
+    /// <summary>How long before a request expires the reminder goes out, as ISO 8601 (PT2H).</summary>
+    public string ReminderBefore => Changes.IsoDuration.Format(ReminderBeforeTimeSpan);
+
+    /// <summary><see cref="ReminderBefore"/> as a TimeSpan (internal, so ConvertTo-Json writes the duration once; PowerShell: the hidden ReminderBeforeTimeSpan).</summary>
+    internal TimeSpan ReminderBeforeTimeSpan { get; }
 
     /// <summary>An https page the card and mail link to (the only action they carry).</summary>
     public Uri? DocsUrl { get; }

@@ -126,7 +126,7 @@ internal sealed class Notifier : IDisposable
                     }
                 }
 
-                if (now >= request.ExpiresAt - _settings.ReminderBefore && now < request.ExpiresAt)
+                if (now >= request.ExpiresAt - _settings.ReminderBeforeTimeSpan && now < request.ExpiresAt)
                 {
                     Add(NotificationKind.Reminder);
                 }

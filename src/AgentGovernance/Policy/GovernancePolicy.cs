@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.Linq;
 using AgentGovernance.Approval;
+using AgentGovernance.Changes;
 using AgentGovernance.Directory;
 using AgentGovernance.Exposure;
 
@@ -115,11 +116,20 @@ public sealed class GovernancePolicy
     /// <summary>Who may approve or deny changes, and the public keys their signed decisions must verify against.</summary>
     public IReadOnlyList<PolicyApprover> Approvers => _approval.Approvers;
 
-    /// <summary>How long an approval request stays open; decisions after that do not count.</summary>
-    public TimeSpan ApprovalExpiry => _approval.ApprovalExpiry;
+    /// <summary>How long an approval request stays open, as ISO 8601 (P1D, as the policy file spells it); decisions after that do not count.</summary>
+    public string ApprovalExpiry => IsoDuration.Format(_approval.ApprovalExpiry);
 
-    /// <summary>The longest duration a time-boxed change may ask for.</summary>
-    public TimeSpan MaxDuration => _approval.MaxDuration;
+    /// <summary>The longest duration a time-boxed change may ask for, as ISO 8601 (P30D).</summary>
+    public string MaxDuration => IsoDuration.Format(_approval.MaxDuration);
+
+    /// <summary>
+    /// <see cref="ApprovalExpiry"/> as a TimeSpan. Internal, so that ConvertTo-Json writes the duration once,
+    /// as ISO 8601, not field by field; PowerShell reads it as the hidden ApprovalExpiryTimeSpan (Display.ViewMembers).
+    /// </summary>
+    internal TimeSpan ApprovalExpiryTimeSpan => _approval.ApprovalExpiry;
+
+    /// <summary><see cref="MaxDuration"/> as a TimeSpan (PowerShell: the hidden MaxDurationTimeSpan).</summary>
+    internal TimeSpan MaxDurationTimeSpan => _approval.MaxDuration;
 
     /// <summary>How many approvals a break-glass request needs beyond what its risk level needs.</summary>
     public int BreakGlassExtraApprovals => _approval.BreakGlassExtraApprovals;
@@ -165,8 +175,8 @@ public sealed class GovernancePolicy
             ["keys"] = a.Keys.Select(k => (object?)k.KeyId).ToList(),
             ["breakGlass"] = a.BreakGlass,
         }).ToList(),
-        ["approvalExpiry"] = (long)ApprovalExpiry.TotalSeconds,
-        ["maxDuration"] = (long)MaxDuration.TotalSeconds,
+        ["approvalExpiry"] = (long)ApprovalExpiryTimeSpan.TotalSeconds,
+        ["maxDuration"] = (long)MaxDurationTimeSpan.TotalSeconds,
         ["breakGlassExtraApprovals"] = BreakGlassExtraApprovals,
         ["emergencyRevocation"] = EmergencyRevocation,
         ["ledgerSigners"] = LedgerSigners.Select(k => (object?)k.KeyId).ToList(),

@@ -565,8 +565,8 @@ public static partial class PolicyReader
                 _approvals[i] = _defaults.RequiredApprovals((RiskLevel)i);
             }
 
-            _approvalExpiry = _defaults.ApprovalExpiry;
-            _maxDuration = _defaults.MaxDuration;
+            _approvalExpiry = _defaults.ApprovalExpiryTimeSpan;
+            _maxDuration = _defaults.MaxDurationTimeSpan;
             _breakGlassExtra = _defaults.BreakGlassExtraApprovals;
             _emergencyRevocation = _defaults.EmergencyRevocation;
         }

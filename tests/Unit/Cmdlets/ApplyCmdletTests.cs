@@ -281,7 +281,7 @@ public sealed class ApplyCmdletTests : ApplyTestBase
         var text = Ps.Render("Invoke-ApprovedChange $args[0] -Force", request.RequestId);
 
         Assert.Contains("Outcome         : Apply: Applied", text);
-        Assert.Contains("grant read on site-general to u-joe  [undo: revoke read on site-general from u-joe]", text);
+        Assert.Contains("grant read on site-general to u-joe [undo: revoke read on site-general from u-joe]", text);
         Assert.Contains("UTC (Invoke-AccessExpiry reverts it)", text);
     }
 }

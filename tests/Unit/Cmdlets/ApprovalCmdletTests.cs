@@ -498,11 +498,13 @@ public sealed class ApprovalCmdletTests : ApprovalTestBase
         var table = Ps.Render("Get-ApprovalRequest");
 
         Assert.Contains("RequestId", table);
-        Assert.Contains(request.RequestId + " Pending  Critical       1/2 bob@tiny.example", table);
-        Assert.Contains("Let Engineering read the exports", table);
+        Assert.Contains(request.RequestId + " Pending  Critical        1/2 bob@tiny.example", table);
+        Assert.Contains("Let Engineering read the", table); // the title wraps at a space in its 28-column Change
         var log = Ps.Render("Get-GovernanceAuditLog");
         Assert.Contains("Approved", log);
-        Assert.Contains("approved by carol@tiny.example: 1/2 (quorum not yet met)", log);
+        // The summary wraps at its spaces in the 27-column Summary.
+        Assert.Contains("carol@tiny.example: 1/2", log);
+        Assert.Contains("(quorum not yet met)", log);
         var decisions = Ps.Render("(Get-ApprovalRequest $args[0]).Decisions", request.RequestId);
         Assert.Contains("carol@tiny.example", decisions);
         Assert.Contains("True", decisions);
