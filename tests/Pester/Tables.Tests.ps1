@@ -62,6 +62,12 @@ BeforeAll {
     $applied = Invoke-ApprovedChange -RequestId $request.RequestId -Force
     $undone = Undo-ApprovedChange -RequestId $request.RequestId -Confirm:$false
 
+    # Two compliance audits of the same store (the second sees the first's findings as Persisting), and
+    # the runs they recorded.
+    $null = Invoke-ComplianceAudit
+    $audit = @(Invoke-ComplianceAudit)
+    $runs = @(Get-ComplianceAuditResult)
+
     # A suggestion with commands that map and commands that are refused (long ErrorIds among them).
     $answer = @'
 ```powershell
@@ -102,6 +108,9 @@ New-MgGroupMember -GroupId 'Research and Development Confidential Exports Archiv
         'AgentGovernance.Suggestions.SuggestedCommand' = @($suggestion.Suggestion.Commands)
         'AgentGovernance.Suggestions.SuggestionFinding' = @($suggestion.Suggestion.Findings)
         'AgentGovernance.Notifications.NotificationResult' = @($notification)
+        'AgentGovernance.Compliance.ComplianceFinding' = $audit
+        'AgentGovernance.Compliance.ComplianceRun' = $runs
+        'AgentGovernance.Compliance.RecordedFinding' = @($runs[0].Findings)
     }
     # The objects of each list view, by view name.
     $script:ListObjects = @{
@@ -115,6 +124,7 @@ New-MgGroupMember -GroupId 'Research and Development Confidential Exports Archiv
         'LedgerVerification' = @(Test-GovernanceAuditLog -WarningAction SilentlyContinue)
         'ApplyResult' = @($applied, $undone)
         'SuggestionAnalysis' = @($suggestion.Suggestion)
+        'ComplianceFinding' = $audit
     }
     $script:LongValues = @{ User = $longUser; Group = $longGroup; Site = $longSite }
 
