@@ -273,6 +273,8 @@ internal sealed class LiveRead
                    (ids.Count == 0
                        ? "shows no SharePoint or OneDrive item granted to the changed groups or the groups above them."
                        : $"shows {ids.Count} SharePoint and OneDrive resources granted or connected to the changed groups or the groups above them; their permissions were read again live: {shown}."));
+        // What the inventory's crawl could not read (and OneDrive, which it does not crawl) is a gap here too.
+        _gaps.AddRange(inventory.CoverageGaps.Select(g => "in the permission inventory: " + g));
         if (age > InventoryMaxAge)
         {
             _gaps.Add($"items shared with the changed groups since the permission inventory was crawled ({Age(age)} ago; refresh it with Export-AccessSnapshot -FromGraph -Update)");

@@ -274,7 +274,11 @@ public static class SnapshotReader
             _b.TenantId = id!;
         }
 
-        /// <summary>"inventory": { "drives": [ { "id", "site", "deltaLink", "crawledAt" } ] }, every field required.</summary>
+        /// <summary>
+        /// "inventory": { "drives": [ { "id", "site", "deltaLink", "crawledAt" } ], "gaps": [ "…" ] }: every
+        /// drive field required; "gaps" (what the crawl could not read) optional, so a preview on the file
+        /// still says its coverage is Partial.
+        /// </summary>
         private void ReadInventory(ref Utf8JsonReader r)
         {
             Expect(ref r, JsonTokenType.StartObject, "inventory", "expected an object");
@@ -282,9 +286,22 @@ public static class SnapshotReader
             while (Next(ref r) != JsonTokenType.EndObject)
             {
                 var at = r.TokenStartIndex;
+                if (r.ValueTextEquals("gaps"u8))
+                {
+                    Once(ref seen, 2, "inventory.gaps", at);
+                    r.Read();
+                    Expect(ref r, JsonTokenType.StartArray, "inventory.gaps", "expected an array of strings");
+                    for (var g = 0; Next(ref r) != JsonTokenType.EndArray; g++)
+                    {
+                        _b.CoverageGaps.Add(NonEmpty(ref r, Index("inventory.gaps", g)));
+                    }
+
+                    continue;
+                }
+
                 if (!r.ValueTextEquals("drives"u8))
                 {
-                    Unknown(ref r, "inventory", "drives");
+                    Unknown(ref r, "inventory", "drives, gaps");
                     continue;
                 }
 

@@ -35,7 +35,7 @@ public static class SnapshotWriter
         long total = s.PrincipalCount + s.ResourceCount + s.GrantCount;
         var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
         var sb = new StringBuilder(256);
-        sb.Append("{\n  \"schema\": ").Append(JsonText.Quote(s.Inventory.Count > 0 ? SnapshotReader.InventorySchema : SnapshotReader.Schema)).Append(",\n  \"tenant\": { \"id\": ").Append(JsonText.Quote(s.TenantId));
+        sb.Append("{\n  \"schema\": ").Append(JsonText.Quote(s.Inventory.Count > 0 || s.CoverageGaps.Count > 0 ? SnapshotReader.InventorySchema : SnapshotReader.Schema)).Append(",\n  \"tenant\": { \"id\": ").Append(JsonText.Quote(s.TenantId));
         if (s.TenantDisplayName is not null)
         {
             sb.Append(", \"displayName\": ").Append(JsonText.Quote(s.TenantDisplayName));
@@ -47,7 +47,7 @@ public static class SnapshotWriter
             sb.Append(",\n  \"capturedAt\": ").Append(JsonText.Quote(s.CapturedAtText));
         }
 
-        if (s.Inventory.Count > 0)
+        if (s.Inventory.Count > 0 || s.CoverageGaps.Count > 0)
         {
             sb.Append(",\n  \"inventory\": { \"drives\": [");
             for (var d = 0; d < s.Inventory.Count; d++)
@@ -61,7 +61,21 @@ public static class SnapshotWriter
                 sb.Append(" }");
             }
 
-            sb.Append("\n  ] }");
+            sb.Append(s.Inventory.Count > 0 ? "\n  ]" : "]");
+            if (s.CoverageGaps.Count > 0)
+            {
+                // What the crawl could not read: kept, so a preview on this file is Partial, not Complete.
+                sb.Append(", \"gaps\": [");
+                for (var g = 0; g < s.CoverageGaps.Count; g++)
+                {
+                    sb.Append(g == 0 ? "\n    " : ",\n    ");
+                    JsonText.AppendString(sb, s.CoverageGaps[g]);
+                }
+
+                sb.Append("\n  ]");
+            }
+
+            sb.Append(" }");
         }
 
         sb.Append(",\n  \"principals\": [");

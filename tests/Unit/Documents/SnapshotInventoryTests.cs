@@ -31,6 +31,25 @@ public sealed class SnapshotInventoryTests
         Assert.Equal(written, SnapshotWriter.WriteString(SnapshotReader.ParseText(written)));
     }
 
+    /// <summary>
+    /// What the crawl could not read is kept in the file: without it, a preview on the inventory would
+    /// read as Complete although a site's files or OneDrive were never seen.
+    /// </summary>
+    [Fact]
+    public void TheCrawlsGapsAreKeptSoAPreviewOnTheFileStaysPartial()
+    {
+        var text = Doc("agentgovernance/snapshot@2", """
+            "inventory": { "drives": [], "gaps": [ "the files of site s2", "files in users' OneDrive accounts" ] },
+            """);
+        var s = SnapshotReader.ParseText(text);
+        Assert.Equal(new[] { "the files of site s2", "files in users' OneDrive accounts" }, s.CoverageGaps);
+
+        var written = SnapshotWriter.WriteString(s);
+        Assert.StartsWith("{\n  \"schema\": \"agentgovernance/snapshot@2\"", written, StringComparison.Ordinal);
+        Assert.Equal(s.CoverageGaps, SnapshotReader.ParseText(written).CoverageGaps);
+        Assert.Equal(written, SnapshotWriter.WriteString(SnapshotReader.ParseText(written)));
+    }
+
     [Fact]
     public void VersionOneStillLoadsAndIsWrittenAsVersionOne()
     {
@@ -46,6 +65,8 @@ public sealed class SnapshotInventoryTests
     [InlineData("agentgovernance/snapshot@2", "\"inventory\": { \"drives\": [ { \"id\": \"b!x\", \"site\": \"s\", \"deltaLink\": \"l\", \"crawledAt\": \"2026-12-07T12:00:00Z\" }, { \"id\": \"b!x\", \"site\": \"s\", \"deltaLink\": \"l\", \"crawledAt\": \"2026-12-07T12:00:00Z\" } ] },", "duplicate drive id 'b!x'")]
     [InlineData("agentgovernance/snapshot@2", "\"inventory\": { \"drives\": [], \"tokens\": 1 },", "tokens")]
     [InlineData("agentgovernance/snapshot@3", "", "unknown schema 'agentgovernance/snapshot@3'")]
+    [InlineData("agentgovernance/snapshot@2", "\"inventory\": { \"drives\": [], \"gaps\": [ \" \" ] },", "inventory.gaps[0]")]
+    [InlineData("agentgovernance/snapshot@2", "\"inventory\": { \"drives\": [], \"gaps\": \"all\" },", "inventory.gaps")]
     public void AnInventoryThatIsWrongIsRefusedWithWhereItIsWrong(string schema, string inventory, string message)
     {
         var e = Assert.ThrowsAny<GovernanceException>(() => SnapshotReader.ParseText(Doc(schema, inventory)));
