@@ -430,42 +430,9 @@ internal sealed class InventoryCrawl
 
         public static CrawlJournal Open(string path, bool resume, string tenant)
         {
-            var existing = resume && File.Exists(path) ? File.ReadAllLines(path, Encoding.UTF8) : null;
-            var journal = new CrawlJournal(new StreamWriter(new FileStream(path, existing is null ? FileMode.Create : FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false)));
-            if (existing is null)
+            var journal = new CrawlJournal(Json.OpenJournal(path, resume, Schema, tenant, "an inventory crawl", out var lines));
+            foreach (var line in lines ?? new List<JsonElement>())
             {
-                journal.Line(w => { w.WriteString("schema", Schema); w.WriteString("tenant", tenant); });
-                return journal;
-            }
-
-            for (var i = 0; i < existing.Length; i++)
-            {
-                if (existing[i].Length == 0) continue;
-                JsonElement line;
-                try
-                {
-                    using var doc = JsonDocument.Parse(existing[i]);
-                    line = doc.RootElement.Clone();
-                }
-                catch (JsonException e)
-                {
-                    if (i == existing.Length - 1) break; // cut short by the interruption
-                    journal.Dispose();
-                    throw new GovernanceException("ExportJournalInvalid", GovernanceErrorKind.InvalidData, $"{path}:{i + 1}: not a journal line ({e.Message}). Delete it and export again without -Resume.", path, e);
-                }
-
-                if (i == 0)
-                {
-                    if (line.Str("schema") != Schema || line.Str("tenant") != tenant)
-                    {
-                        journal.Dispose();
-                        throw new GovernanceException("ExportJournalInvalid", GovernanceErrorKind.InvalidData,
-                            $"'{path}' is not the journal of an inventory crawl of tenant {tenant}. Export without -Resume.", path);
-                    }
-
-                    continue;
-                }
-
                 if (line.Has("drives"))
                 {
                     journal.Drives = line.Arr("drives").Select(d => (d.Str("id")!, d.Str("site")!, d.Str("link"))).ToList();

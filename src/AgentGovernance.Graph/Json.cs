@@ -19,6 +19,61 @@ internal static class Json
     public static JsonElement.ArrayEnumerator Arr(this JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array ? v.EnumerateArray() : default;
 
+    /// <summary>
+    /// Opens a resumable journal (one JSON object a line, headed by its schema and tenant). New: created,
+    /// with the header written, and <paramref name="lines"/> null. Resumed: opened for appending, and
+    /// <paramref name="lines"/> the lines after the header, checked to be of this schema and tenant; a last
+    /// line cut short by the interruption is dropped, since it is read again. ExportJournalInvalid otherwise.
+    /// </summary>
+    public static System.IO.StreamWriter OpenJournal(string path, bool resume, string schema, string tenant, string what, out System.Collections.Generic.List<JsonElement>? lines)
+    {
+        var existing = resume && System.IO.File.Exists(path) ? System.IO.File.ReadAllLines(path, System.Text.Encoding.UTF8) : null;
+        var output = new System.IO.StreamWriter(new System.IO.FileStream(path, existing is null ? System.IO.FileMode.Create : System.IO.FileMode.Append, System.IO.FileAccess.Write, System.IO.FileShare.Read),
+            new System.Text.UTF8Encoding(false));
+        lines = null;
+        if (existing is null)
+        {
+            WriteLine(output, w => { w.WriteString("schema", schema); w.WriteString("tenant", tenant); });
+            return output;
+        }
+
+        lines = new System.Collections.Generic.List<JsonElement>();
+        var header = false;
+        for (var i = 0; i < existing.Length; i++)
+        {
+            if (existing[i].Length == 0) continue;
+            JsonElement line;
+            try
+            {
+                using var doc = JsonDocument.Parse(existing[i]);
+                line = doc.RootElement.Clone();
+            }
+            catch (JsonException e)
+            {
+                if (i == existing.Length - 1) break; // a line cut short by the interruption: read again
+                output.Dispose();
+                throw new GovernanceException("ExportJournalInvalid", GovernanceErrorKind.InvalidData, $"{path}:{i + 1}: not a journal line ({e.Message}). Delete it and export again without -Resume.", path, e);
+            }
+
+            if (!header)
+            {
+                if (line.Str("schema") != schema || line.Str("tenant") != tenant)
+                {
+                    output.Dispose();
+                    throw new GovernanceException("ExportJournalInvalid", GovernanceErrorKind.InvalidData,
+                        $"'{path}' is not the journal of {what} of tenant {tenant} (it says {line.Str("tenant") ?? "nothing"}). Export without -Resume.", path);
+                }
+
+                header = true;
+                continue;
+            }
+
+            lines.Add(line);
+        }
+
+        return output;
+    }
+
     /// <summary>Writes one JSON object as a line of a journal and flushes it, so an interruption loses at most that line.</summary>
     public static void WriteLine(System.IO.TextWriter output, Action<Utf8JsonWriter> write)
     {

@@ -408,48 +408,15 @@ internal sealed class TenantExport
 
         public static Journal Open(string path, bool resume, string tenant)
         {
-            var existing = resume && File.Exists(path) ? File.ReadAllLines(path, Encoding.UTF8) : null;
-            if (resume && existing is null)
+            if (resume && !File.Exists(path))
             {
                 throw new GovernanceException("ExportJournalNotFound", GovernanceErrorKind.ObjectNotFound,
                     $"-Resume: there is no interrupted export to resume ('{path}' does not exist). Run without -Resume.", path);
             }
 
-            var journal = new Journal(new StreamWriter(new FileStream(path, existing is null ? FileMode.Create : FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false)));
-            if (existing is null)
+            var journal = new Journal(Json.OpenJournal(path, resume, Schema, tenant, "an export", out var lines));
+            foreach (var line in lines ?? new List<JsonElement>())
             {
-                journal.Line(w => { w.WriteString("schema", Schema); w.WriteString("tenant", tenant); });
-                return journal;
-            }
-
-            for (var i = 0; i < existing.Length; i++)
-            {
-                if (existing[i].Length == 0) continue;
-                JsonElement line;
-                try
-                {
-                    using var doc = JsonDocument.Parse(existing[i]);
-                    line = doc.RootElement.Clone();
-                }
-                catch (JsonException e)
-                {
-                    if (i == existing.Length - 1) break; // a line cut short by the interruption: read again
-                    journal.Dispose();
-                    throw new GovernanceException("ExportJournalInvalid", GovernanceErrorKind.InvalidData, $"{path}:{i + 1}: not a journal line ({e.Message}). Delete it and export again without -Resume.", path, e);
-                }
-
-                if (i == 0)
-                {
-                    if (line.Str("schema") != Schema || line.Str("tenant") != tenant)
-                    {
-                        journal.Dispose();
-                        throw new GovernanceException("ExportJournalInvalid", GovernanceErrorKind.InvalidData,
-                            $"'{path}' is not the journal of an export of tenant {tenant} (it says {line.Str("tenant") ?? "nothing"}). Export without -Resume.", path);
-                    }
-
-                    continue;
-                }
-
                 if (line.Bool("done") == true) journal._done.Add(line.Str("phase")!);
                 else if (line.Obj("page") is { } page) journal._pages.Add((line.Str("phase")!, page, line.Str("next")));
             }
