@@ -449,11 +449,7 @@ internal sealed class Transport
     private static async Task<GraphResponse> ReadAsync(GraphRequest request, HttpResponseMessage message, CancellationToken cancel)
     {
         var status = (int)message.StatusCode;
-        TimeSpan? retryAfter = null;
-        if (message.Headers.RetryAfter is { } ra)
-        {
-            retryAfter = ra.Delta ?? (ra.Date is { } date ? date - DateTimeOffset.UtcNow : null);
-        }
+        var retryAfter = IO.RetryAfter.Of(message.Headers.RetryAfter);
 
         var location = message.Headers.Location?.ToString();
         var text = message.Content is null ? string.Empty : await message.Content.ReadAsStringAsync(cancel).ConfigureAwait(false);

@@ -2,7 +2,6 @@ using System;
 using System.Globalization;
 using System.Net;
 using System.Net.Http;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Threading;
@@ -87,7 +86,7 @@ internal sealed class HttpDelivery : IDisposable
 
                 var text = response.Content is null ? string.Empty : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
                 error = $"HTTP {status} {response.ReasonPhrase}{Describe(text)}";
-                retryAfter = RetryAfter(response.Headers.RetryAfter);
+                retryAfter = IO.RetryAfter.Of(response.Headers.RetryAfter);
                 if (status != 429 && status < 500)
                 {
                     return new DeliveryOutcome(false, attempt, status, error);
@@ -117,22 +116,6 @@ internal sealed class HttpDelivery : IDisposable
 
             await Task.Delay(delay, cancel).ConfigureAwait(false);
         }
-    }
-
-    private static TimeSpan? RetryAfter(RetryConditionHeaderValue? value)
-    {
-        if (value?.Delta is { } delta)
-        {
-            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
-        }
-
-        if (value?.Date is { } date)
-        {
-            var wait = date - DateTimeOffset.UtcNow;
-            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-        }
-
-        return null;
     }
 
     /// <summary>A Graph error's code and message, made visible; nothing of other bodies (a webhook's answer may echo the URL).</summary>
