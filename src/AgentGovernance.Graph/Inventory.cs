@@ -217,7 +217,7 @@ internal sealed class InventoryCrawl
                 {
                     drive.DeltaLink = answer.DeltaLink ?? throw new GovernanceException("DirectoryReadFailed", GovernanceErrorKind.ReadError,
                         $"The last delta page of drive {drive.Id} had neither @odata.nextLink nor @odata.deltaLink.", drive.Id);
-                    drive.CrawledAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+                    drive.CrawledAt = GovernanceClock.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
                 }
 
                 journal.WritePage(drive, changes);

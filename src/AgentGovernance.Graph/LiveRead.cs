@@ -266,7 +266,7 @@ internal sealed class LiveRead
     {
         var at = inventory.Inventory.Select(d => DateTimeOffset.TryParse(d.CrawledAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : (DateTimeOffset?)null)
             .Where(t => t is not null).Select(t => t!.Value).DefaultIfEmpty(inventory.CapturedAt ?? DateTimeOffset.MinValue).Min();
-        var age = DateTimeOffset.UtcNow - at;
+        var age = GovernanceClock.UtcNow - at;
         var ids = reached.Select(r => r.Id).ToList();
         var shown = string.Join(", ", ids.Take(10)) + (ids.Count > 10 ? $" and {ids.Count - 10} more" : string.Empty);
         _notes.Add($"Inventory: the permission inventory crawled {at.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC ({Age(age)} old, {inventory.Inventory.Count} drives) " +
