@@ -237,10 +237,11 @@ Describe 'Invoke-ApprovedChange -WhatIf writes nothing; locks go away after use'
         Join-Path $script:Session.Store 'applying' | Should -Not -Exist
     }
 
-    It 'removes the request lock after the apply' {
+    It 'removes every lock file after the apply: the request''s, the store''s and the tenant''s' {
         $result = Invoke-ApprovedChange -RequestId $script:Approved.RequestId -Force
         $result.Outcome | Should -Be 'Applied'
-        @(Get-ChildItem -LiteralPath $script:Session.Store -Recurse -Force -Filter '*.lock' | Where-Object Name -ne '.lock') | Should -BeNullOrEmpty
+        @(Get-ChildItem -LiteralPath $script:Session.Store -Recurse -Force -Filter '*.lock') | Should -BeNullOrEmpty
+        @(Get-ChildItem -LiteralPath $script:Session.Folder -Recurse -Force -Filter '*.lock') | Should -BeNullOrEmpty
         Join-Path $script:Session.Store 'applying' | Should -Not -Exist
     }
 }

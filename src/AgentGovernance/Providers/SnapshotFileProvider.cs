@@ -130,7 +130,7 @@ public sealed class SnapshotFileProvider : IDirectoryProvider
         }
     }
 
-    /// <summary>One writer of the snapshot at a time: the lock file beside it (released by the OS if its holder dies).</summary>
+    /// <summary>One writer of the snapshot at a time: the lock file beside it (released by the OS if its holder dies, removed when its holder lets go).</summary>
     private IDisposable LockFile()
     {
         var path = Path.Combine(Path.GetDirectoryName(Location)!, "." + Path.GetFileName(Location) + ".lock");
@@ -139,7 +139,7 @@ public sealed class SnapshotFileProvider : IDirectoryProvider
         {
             try
             {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
+                return IO.LockFile.Take(path);
             }
             catch (IOException) when (watch.Elapsed < LockTimeout)
             {

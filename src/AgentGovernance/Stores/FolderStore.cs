@@ -26,7 +26,8 @@ namespace AgentGovernance.Stores;
 /// Documents are written to a temporary file, flushed and renamed into place, so a crash (kill -9
 /// included) leaves the old state or the new, never a torn file. The lock is an exclusive lock on
 /// <c>.lock</c> held through an open handle (LockFileEx on Windows, flock elsewhere), which the
-/// operating system releases when its holder dies.
+/// operating system releases when its holder dies; the file is removed when its holder lets go
+/// (<see cref="IO.LockFile"/>: on Windows and Linux).
 /// </summary>
 public sealed class FolderStore : IGovernanceStore
 {
@@ -482,7 +483,7 @@ public sealed class FolderStore : IGovernanceStore
         {
             try
             {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+                return IO.LockFile.Take(path);
             }
             catch (IOException) when (watch.Elapsed < timeout)
             {
