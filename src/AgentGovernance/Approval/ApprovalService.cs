@@ -32,6 +32,7 @@ internal sealed class OpenRequestOptions
 /// </summary>
 internal sealed class ApprovalService : IDisposable
 {
+    private readonly GovernanceHandle _handle;
     private readonly IGovernanceStore _store;
     private readonly GovernancePolicy _policy;
     private readonly AccessSnapshot? _snapshot;
@@ -41,13 +42,20 @@ internal sealed class ApprovalService : IDisposable
     /// <param name="signer">The ledger signer; null opens the store read-only (a ledger that does not verify is then shown, never used to write).</param>
     /// <param name="witnessPath">This machine's witness for the store (default: the signer's).</param>
     public ApprovalService(IGovernanceStore store, LedgerSigner? signer, GovernancePolicy policy, AccessSnapshot? snapshot, string? witnessPath = null)
+        : this(GovernanceHandle.Over(store, signer, policy, snapshot, witnessPath))
     {
-        _store = store;
-        _signer = signer;
-        _policy = policy;
-        _snapshot = snapshot;
-        _identities = new Identities(snapshot, policy);
-        Ledger = new AuditLedger(store, signer, policy.LedgerSigners, witnessPath);
+    }
+
+    /// <summary>The approvals of an opened store (<see cref="GovernanceHandle.Approvals"/>); disposing the service disposes the handle.</summary>
+    internal ApprovalService(GovernanceHandle handle)
+    {
+        _handle = handle;
+        _store = handle.Store;
+        _signer = handle.Signer;
+        _policy = handle.Policy;
+        _snapshot = handle.Snapshot;
+        _identities = new Identities(_snapshot, _policy);
+        Ledger = new AuditLedger(_store, _signer, _policy.LedgerSigners, handle.WitnessPath);
     }
 
     /// <summary>What the last read of the ledger found (null before the first).</summary>
@@ -59,11 +67,10 @@ internal sealed class ApprovalService : IDisposable
 
     public IGovernanceStore Store => _store;
 
-    public void Dispose()
-    {
-        _signer?.Dispose();
-        _store.Dispose();
-    }
+    /// <summary>The store, signer, witness and policy this service works through.</summary>
+    public GovernanceHandle Handle => _handle;
+
+    public void Dispose() => _handle.Dispose();
 
     /// <summary>How many visible letters or digits a break-glass reason needs (grapheme clusters; see <see cref="IdentityText.VisibleLetters"/>).</summary>
     internal const int BreakGlassReasonLetters = 10;

@@ -64,7 +64,8 @@ public abstract class DecisionCommand : GovernanceCmdlet
         var verb = Kind == DecisionKind.Approve ? "Approve" : "Deny";
         try
         {
-            using var approvals = OpenApprovals();
+            using var governance = OpenGovernance();
+            var approvals = governance.Approvals;
             var request = approvals.Get(RequestId);
             using var key = LoadKey();
             var approver = approvals.Policy.FindApproverByKey(key.PublicKey.KeyId);

@@ -115,7 +115,8 @@ public sealed partial class RequestHumanApprovalCommand : GovernanceCmdlet
 
         try
         {
-            using var approvals = OpenApprovals(policy, report.Snapshot);
+            using var governance = OpenGovernance(policy, report.Snapshot);
+            var approvals = governance.Approvals;
             var request = approvals.Open(report, new OpenRequestOptions
             {
                 RequestedBy = RequestedBy,
