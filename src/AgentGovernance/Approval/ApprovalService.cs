@@ -30,7 +30,7 @@ internal sealed class OpenRequestOptions
 /// Opens approval requests, records signed decisions and works out whether a request has its quorum.
 /// Every step is in the ledger. The rules (S1-S4, S6) live here, not in the cmdlets.
 /// </summary>
-internal sealed class ApprovalService : IDisposable
+internal sealed partial class ApprovalService : IDisposable
 {
     private readonly GovernanceHandle _handle;
     private readonly IGovernanceStore _store;
