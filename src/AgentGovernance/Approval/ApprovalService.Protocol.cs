@@ -105,6 +105,9 @@ internal sealed partial class ApprovalService
     /// <summary>The shortest time between two looks at the store while waiting.</summary>
     internal static readonly TimeSpan MinimumPollInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How far past its deadline a wait takes its last look (the clock counts in milliseconds).</summary>
+    private static readonly TimeSpan JustPast = TimeSpan.FromMilliseconds(1);
+
     /// <summary>
     /// Waits <c>interval</c> unless cancelled first; true when cancelled. Tests replace it to move the
     /// module's clock instead of sleeping.
@@ -187,9 +190,11 @@ internal sealed partial class ApprovalService
         while (!cancelled && request.Status == ApprovalStatus.Pending && GovernanceClock.UtcNow < deadline)
         {
             var remaining = deadline - GovernanceClock.UtcNow;
-            progress?.Invoke(new WaitProgress(request, deadline, remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining));
-            // Never past the deadline: a -Timeout of 2 s with a poll of 5 s ends after 2 s.
-            if (Sleep(remaining < pollInterval ? (remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining) : pollInterval, cancellation))
+            progress?.Invoke(new WaitProgress(request, deadline, remaining));
+            // Not much past the deadline: a -Timeout of 2 s with a poll of 5 s ends after 2 s. The last look
+            // comes just after the deadline, so a request whose expiry it is reads as Expired, not Pending.
+            var untilPast = remaining + JustPast;
+            if (Sleep(untilPast < pollInterval ? untilPast : pollInterval, cancellation))
             {
                 cancelled = true;
                 break;
