@@ -34,6 +34,7 @@ internal sealed class ServiceWorld : IDisposable
         Temp = new TempDir();
         SnapshotWriter.WriteFile(SnapshotReader.ParseText(CmdletTestData.Snapshot), SnapshotPath);
         Policy = PolicyWith(extraPolicy);
+        OpenStore = () => FolderStore.Open(StorePath);
     }
 
     public TempDir Temp { get; }
@@ -45,6 +46,9 @@ internal sealed class ServiceWorld : IDisposable
     public string SignerPath => Temp["keys/signer.json"];
 
     public GovernancePolicy Policy { get; set; }
+
+    /// <summary>Opens the store every handle of the world works on (a folder store in <see cref="StorePath"/> unless replaced).</summary>
+    public Func<IGovernanceStore> OpenStore { get; set; }
 
     public static SigningKey Key(string name) => KeySet.Value[name.Contains('@') || name == "sp-bot" ? name : KeySet.Value.Keys.Single(k => k.StartsWith(name + "@", StringComparison.Ordinal))];
 
@@ -67,7 +71,7 @@ internal sealed class ServiceWorld : IDisposable
     /// <summary>A fresh handle on the store (what one command opens), disposed with the world.</summary>
     public GovernanceHandle Handle(bool writes = true, GovernancePolicy? policy = null, IGovernanceStore? store = null)
     {
-        var handle = GovernanceHandle.Open(store ?? FolderStore.Open(StorePath), SignerPath, policy ?? Policy, Directory, writes);
+        var handle = GovernanceHandle.Open(store ?? OpenStore(), SignerPath, policy ?? Policy, Directory, writes);
         _open.Add(handle);
         return handle;
     }
@@ -111,14 +115,14 @@ internal sealed class ServiceWorld : IDisposable
     /// <summary>The whole ledger as the store holds it.</summary>
     public List<LedgerEntry> Ledger()
     {
-        using var store = FolderStore.Open(StorePath);
+        using var store = OpenStore();
         return new AuditLedger(store, null).Read().ToList();
     }
 
     /// <summary>The whole ledger verified as Test-GovernanceAuditLog verifies it.</summary>
     public LedgerVerification Verify()
     {
-        using var handle = GovernanceHandle.Open(FolderStore.Open(StorePath), SignerPath, Policy, null, writes: false);
+        using var handle = GovernanceHandle.Open(OpenStore(), SignerPath, Policy, null, writes: false);
         return handle.Verify();
     }
 
