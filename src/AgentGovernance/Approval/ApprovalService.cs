@@ -291,7 +291,7 @@ internal sealed partial class ApprovalService : IDisposable
     public ApprovalRequest Decide(string requestId, SigningKey key, DecisionKind kind, string? comment)
     {
         var approver = _policy.FindApproverByKey(key.PublicKey.KeyId);
-        using (_store.LockRequest(requestId, AuditLedger.LockTimeout))
+        using (var requestLock = _store.LockRequest(requestId, AuditLedger.LockTimeout))
         using (_store.Lock(AuditLedger.LockTimeout))
         {
             var request = Get(requestId);
@@ -300,6 +300,13 @@ internal sealed partial class ApprovalService : IDisposable
             {
                 RecordRefusalLocked(request.RequestId, request.ChangeId, approver?.Id ?? key.PublicKey.KeyId, kind, refusal);
                 throw refusal;
+            }
+
+            // A lease lost meanwhile (issue 14): another decider may be counting this quorum right now.
+            if (requestLock is IRequestLock { Lost: true })
+            {
+                throw new GovernanceException("RequestLockLost", GovernanceErrorKind.InvalidOperation,
+                    $"The lease on request {request.RequestId} was lost before the decision was recorded (another process took the request over, or the lease could not be renewed in time); nothing was signed or recorded. Decide again.", request.RequestId);
             }
 
             Ledger.CheckHeadLocked();

@@ -247,6 +247,22 @@ public sealed class ApprovalServiceTests : IDisposable
     }
 
     [Fact]
+    public void ADecisionIsNotRecordedUnderALostLease()
+    {
+        var request = _world.Open();
+        var store = new LeasedStore(AgentGovernance.Stores.FolderStore.Open(_world.StorePath)) { LoseOnTake = true };
+        var before = _world.Ledger().Count;
+
+        var e = Assert.Throws<GovernanceException>(() => _world.Handle(store: store).Approvals.Decide(request.RequestId, ServiceWorld.Key("carol"), DecisionKind.Approve, null));
+
+        Assert.Equal("RequestLockLost", e.ErrorId);
+        Assert.Equal(before, _world.Ledger().Count);
+        Assert.Equal(0, _world.Get(request.RequestId).Approvals);
+        Assert.False(System.IO.Directory.Exists(Path.Combine(_world.StorePath, "decisions", request.RequestId)) &&
+                     System.IO.Directory.EnumerateFiles(Path.Combine(_world.StorePath, "decisions", request.RequestId)).Any());
+    }
+
+    [Fact]
     public void TheHandleOwnsStoreAndSignerAndIsDisposedOnceThroughEitherDoor()
     {
         var handle = _world.Handle();

@@ -227,9 +227,12 @@ internal sealed class LeasedStore : IGovernanceStore
 
     public IDisposable Lock(TimeSpan timeout) => _inner.Lock(timeout);
 
+    /// <summary>Hands out leases already lost (taken over before the holder's next step).</summary>
+    public bool LoseOnTake { get; set; }
+
     public IDisposable LockRequest(string requestId, TimeSpan timeout)
     {
-        var lease = new Lease(_inner.LockRequest(requestId, timeout));
+        var lease = new Lease(_inner.LockRequest(requestId, timeout)) { Lost = LoseOnTake };
         Leases.Add(lease);
         return lease;
     }
