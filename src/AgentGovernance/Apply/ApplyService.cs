@@ -53,6 +53,12 @@ internal sealed class PreparedChange : IDisposable
     /// <summary>Why the request's lock was taken over from another process (its lease expired), or null.</summary>
     public string? LockTakenOver => (_lock as Stores.IRequestLock)?.TakeoverReason;
 
+    /// <summary>
+    /// True once the request's lease was lost (not renewed in time, or taken over by another worker): nothing
+    /// more may be written to the directory under it. A lock that is not a lease (the folder store's OS lock) is never lost.
+    /// </summary>
+    public bool LockLost => (_lock as Stores.IRequestLock)?.Lost == true;
+
     public void Dispose() => _lock.Dispose();
 }
 
@@ -177,6 +183,14 @@ internal sealed class ApplyService
         }
         else
         {
+            if (prepared.LockLost)
+            {
+                // Taken over between the checks and the intent: nothing was written, and the other worker decides.
+                Record(new LedgerEvent(LedgerEvents.ApplyRefused, Actor, change.Id, prepared.RequestId, ApprovalService.Details(
+                    "apply refused: RequestLockLost before its first operation", ("reason", "RequestLockLost"), ("message", LockLostMessage(prepared, "before its first operation", false)))));
+                throw LockLost(prepared, "before its first operation", false);
+            }
+
             first = Record(Intent(prepared));
         }
 
@@ -205,6 +219,7 @@ internal sealed class ApplyService
                 return RollBack(prepared, applied, recovered, first, $"operation {step.Index + 1} ({step.Plan.Operation}) was declined");
             }
 
+            StopIfLockLost(prepared, step.Index, "apply", applied.Count(a => a.Value.Changed));
             AppliedOperation done;
             try
             {
@@ -332,6 +347,7 @@ internal sealed class ApplyService
                     $"Reverting {op.Inverse} was declined; request {prepared.RequestId} is partly undone. Run Undo-ApprovedChange again to finish.", prepared.RequestId);
             }
 
+            StopIfLockLost(prepared, index, trigger, reverted.Count);
             _directory.Revert(op);
             reverted.Add(index);
             RecordReverted(prepared, index, op, "undo");
@@ -478,6 +494,36 @@ internal sealed class ApplyService
             string.Join("; ", reasons) + ". Nothing was applied; request approval again (the new request shows the current exposure).", request.RequestId);
     }
 
+    /// <summary>
+    /// Issue 14: a worker whose request lease was lost (another took the request over once it expired)
+    /// stops before its next directory write. It records where it stopped (ApplyFailed, RequestLockLost) and
+    /// neither rolls back nor finishes: the apply (or undo) stays in progress in the ledger, and whoever
+    /// holds the request now completes or rolls it back (the recovery of an apply whose process died).
+    /// A write already sent when the lease ran out cannot be called back; the recovery reads the directory.
+    /// </summary>
+    private void StopIfLockLost(PreparedChange p, int index, string phase, int done)
+    {
+        if (!p.LockLost)
+        {
+            return;
+        }
+
+        var where = $"before operation {index + 1} of its {phase} ({done} written)";
+        Record(new LedgerEvent(LedgerEvents.ApplyFailed, Actor, p.Change.Id, p.RequestId, ApprovalService.Details(
+            $"stopped {where}: the request's lease was lost (another worker took the request over, or the lease could not be renewed)",
+            ("index", index), ("phase", phase), ("errorId", "RequestLockLost"), ("message", LockLostMessage(p, where, true)))));
+        throw LockLost(p, where, true);
+    }
+
+    private static string LockLostMessage(PreparedChange p, string where, bool started) =>
+        $"The lease on request {p.RequestId} was lost (another worker took the request over, or the lease could not be renewed in time), so this worker stopped {where}. " +
+        (started
+            ? "Nothing more was written; the ledger says where it stopped, and whoever holds the request now completes or rolls it back (run the command again once it is free)."
+            : "Nothing was written to the directory; run the command again once the request is free.");
+
+    private static GovernanceException LockLost(PreparedChange p, string where, bool started) =>
+        new("RequestLockLost", GovernanceErrorKind.InvalidOperation, LockLostMessage(p, where, started), p.RequestId);
+
     private LedgerEvent Intent(PreparedChange p)
     {
         var now = p.Reassessed;
@@ -507,6 +553,7 @@ internal sealed class ApplyService
                 continue;
             }
 
+            StopIfLockLost(p, pair.Key, "rollback", reverted.Count);
             try
             {
                 _directory.Revert(pair.Value);

@@ -30,8 +30,9 @@ internal sealed class OpenRequestOptions
 /// Opens approval requests, records signed decisions and works out whether a request has its quorum.
 /// Every step is in the ledger. The rules (S1-S4, S6) live here, not in the cmdlets.
 /// </summary>
-internal sealed class ApprovalService : IDisposable
+internal sealed partial class ApprovalService : IDisposable
 {
+    private readonly GovernanceHandle _handle;
     private readonly IGovernanceStore _store;
     private readonly GovernancePolicy _policy;
     private readonly AccessSnapshot? _snapshot;
@@ -41,13 +42,20 @@ internal sealed class ApprovalService : IDisposable
     /// <param name="signer">The ledger signer; null opens the store read-only (a ledger that does not verify is then shown, never used to write).</param>
     /// <param name="witnessPath">This machine's witness for the store (default: the signer's).</param>
     public ApprovalService(IGovernanceStore store, LedgerSigner? signer, GovernancePolicy policy, AccessSnapshot? snapshot, string? witnessPath = null)
+        : this(GovernanceHandle.Over(store, signer, policy, snapshot, witnessPath))
     {
-        _store = store;
-        _signer = signer;
-        _policy = policy;
-        _snapshot = snapshot;
-        _identities = new Identities(snapshot, policy);
-        Ledger = new AuditLedger(store, signer, policy.LedgerSigners, witnessPath);
+    }
+
+    /// <summary>The approvals of an opened store (<see cref="GovernanceHandle.Approvals"/>); disposing the service disposes the handle.</summary>
+    internal ApprovalService(GovernanceHandle handle)
+    {
+        _handle = handle;
+        _store = handle.Store;
+        _signer = handle.Signer;
+        _policy = handle.Policy;
+        _snapshot = handle.Snapshot;
+        _identities = new Identities(_snapshot, _policy);
+        Ledger = new AuditLedger(_store, _signer, _policy.LedgerSigners, handle.WitnessPath);
     }
 
     /// <summary>What the last read of the ledger found (null before the first).</summary>
@@ -59,11 +67,10 @@ internal sealed class ApprovalService : IDisposable
 
     public IGovernanceStore Store => _store;
 
-    public void Dispose()
-    {
-        _signer?.Dispose();
-        _store.Dispose();
-    }
+    /// <summary>The store, signer, witness and policy this service works through.</summary>
+    public GovernanceHandle Handle => _handle;
+
+    public void Dispose() => _handle.Dispose();
 
     /// <summary>How many visible letters or digits a break-glass reason needs (grapheme clusters; see <see cref="IdentityText.VisibleLetters"/>).</summary>
     internal const int BreakGlassReasonLetters = 10;
@@ -284,7 +291,7 @@ internal sealed class ApprovalService : IDisposable
     public ApprovalRequest Decide(string requestId, SigningKey key, DecisionKind kind, string? comment)
     {
         var approver = _policy.FindApproverByKey(key.PublicKey.KeyId);
-        using (_store.LockRequest(requestId, AuditLedger.LockTimeout))
+        using (var requestLock = _store.LockRequest(requestId, AuditLedger.LockTimeout))
         using (_store.Lock(AuditLedger.LockTimeout))
         {
             var request = Get(requestId);
@@ -293,6 +300,13 @@ internal sealed class ApprovalService : IDisposable
             {
                 RecordRefusalLocked(request.RequestId, request.ChangeId, approver?.Id ?? key.PublicKey.KeyId, kind, refusal);
                 throw refusal;
+            }
+
+            // A lease lost meanwhile (issue 14): another decider may be counting this quorum right now.
+            if (requestLock is IRequestLock { Lost: true })
+            {
+                throw new GovernanceException("RequestLockLost", GovernanceErrorKind.InvalidOperation,
+                    $"The lease on request {request.RequestId} was lost before the decision was recorded (another process took the request over, or the lease could not be renewed in time); nothing was signed or recorded. Decide again.", request.RequestId);
             }
 
             Ledger.CheckHeadLocked();

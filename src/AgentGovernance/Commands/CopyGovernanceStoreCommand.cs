@@ -94,22 +94,22 @@ public sealed class CopyGovernanceStoreCommand : GovernanceCmdlet
                     throw new GovernanceException("StoreNotFound", GovernanceErrorKind.ObjectNotFound, $"'{folder}' is not a store (it has no store.json).", folder);
                 }
 
-                using var source = FolderStore.Open(folder);
+                using var source = OpenGovernance(writes: false, store: FolderStore.Open(folder));
                 var table = session.TableStore;
                 var options = new TableStoreOptions
                 {
                     Endpoint = table.Endpoint, Table = DestinationTable ?? table.Table, Credential = table.Credential, ConnectionString = table.ConnectionString,
                     SasToken = table.SasToken, AccessToken = table.AccessToken, TenantId = table.TenantId, ClientId = table.ClientId,
-                    CertificatePath = table.CertificatePath, StoreIdForNew = source.StoreId, MaxRetries = table.MaxRetries, NetworkTimeout = table.NetworkTimeout,
+                    CertificatePath = table.CertificatePath, StoreIdForNew = source.Store.StoreId, MaxRetries = table.MaxRetries, NetworkTimeout = table.NetworkTimeout,
                 };
-                if (!ShouldProcess(options.Describe(), $"Copy the store {source.Location}"))
+                if (!ShouldProcess(options.Describe(), $"Copy the store {source.Store.Location}"))
                 {
                     return;
                 }
 
-                VerifySource(source, session);
-                using var destination = TableStoreLoader.Open(options, MyInvocation.MyCommand.Module?.ModuleBase);
-                WriteObject(Copy(source, destination, session));
+                VerifySource(source);
+                using var destination = OpenGovernance(writes: false, store: TableStoreLoader.Open(options, MyInvocation.MyCommand.Module?.ModuleBase));
+                WriteObject(Copy(source, destination));
             }
             else
             {
@@ -123,15 +123,15 @@ public sealed class CopyGovernanceStoreCommand : GovernanceCmdlet
                     throw new GovernanceException("StoreNotEmpty", GovernanceErrorKind.InvalidOperation, $"'{folder}' is not empty: Copy-GovernanceStore copies into a new folder only.", folder);
                 }
 
-                using var source = session.OpenStore();
-                if (!ShouldProcess(folder, $"Copy the store {source.Location}"))
+                using var source = OpenGovernance(writes: false);
+                if (!ShouldProcess(folder, $"Copy the store {source.Store.Location}"))
                 {
                     return;
                 }
 
-                VerifySource(source, session);
-                using var destination = FolderStore.Open(folder, source.StoreId);
-                WriteObject(Copy(source, destination, session));
+                VerifySource(source);
+                using var destination = OpenGovernance(writes: false, store: FolderStore.Open(folder, source.Store.StoreId));
+                WriteObject(Copy(source, destination));
             }
         }
         catch (GovernanceException e)
@@ -140,22 +140,19 @@ public sealed class CopyGovernanceStoreCommand : GovernanceCmdlet
         }
     }
 
-    private static LedgerVerification Verify(IGovernanceStore store, GovernanceSession session) =>
-        LedgerVerifier.Verify(store, session.Policy.LedgerSigners, LedgerSigner.WitnessPathFor(
-            System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(session.LedgerSignerPath))!, store.StoreId));
-
-    private static void VerifySource(IGovernanceStore source, GovernanceSession session)
+    private static void VerifySource(GovernanceHandle source)
     {
-        var result = Verify(source, session);
+        var result = source.Verify();
         if (!result.IsValid)
         {
             throw new GovernanceException("LedgerInvalid", GovernanceErrorKind.SecurityError,
-                $"The ledger of '{source.Location}' does not verify, so it was not copied: {result.Message}", source.Location);
+                $"The ledger of '{source.Store.Location}' does not verify, so it was not copied: {result.Message}", source.Store.Location);
         }
     }
 
-    private GovernanceStoreCopy Copy(IGovernanceStore source, IGovernanceStore destination, GovernanceSession session)
+    private GovernanceStoreCopy Copy(GovernanceHandle sourceHandle, GovernanceHandle destinationHandle)
     {
+        var (source, destination) = (sourceHandle.Store, destinationHandle.Store);
         if (destination.StoreId != source.StoreId)
         {
             throw new GovernanceException("StoreNotEmpty", GovernanceErrorKind.InvalidOperation,
@@ -225,7 +222,7 @@ public sealed class CopyGovernanceStoreCommand : GovernanceCmdlet
                 destination.AppendCheckpoint(c.Length > 0 && c[c.Length - 1] == (byte)'\n' ? c : bytes);
             }
 
-            var after = Verify(destination, session);
+            var after = destinationHandle.Verify();
             if (!after.IsValid)
             {
                 throw new GovernanceException("LedgerInvalid", GovernanceErrorKind.SecurityError,

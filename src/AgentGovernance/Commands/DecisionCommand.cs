@@ -1,10 +1,8 @@
 using System;
-using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using AgentGovernance.Approval;
 
 namespace AgentGovernance.Commands;
@@ -64,40 +62,35 @@ public abstract class DecisionCommand : GovernanceCmdlet
         var verb = Kind == DecisionKind.Approve ? "Approve" : "Deny";
         try
         {
-            using var approvals = OpenApprovals();
+            using var governance = OpenGovernance();
+            var approvals = governance.Approvals;
             var request = approvals.Get(RequestId);
             using var key = LoadKey();
-            var approver = approvals.Policy.FindApproverByKey(key.PublicKey.KeyId);
-            var refusal = approvals.CheckDecision(request, approver, key.PublicKey.KeyId, Kind);
-            if (refusal is not null)
+            var preview = approvals.PreviewDecision(request, key.PublicKey.KeyId, Kind);
+            if (preview.Refusal is { } refusal)
             {
-                if (refusal.ErrorId == "ApprovalExpired")
-                {
-                    approvals.RecordExpired(request);
-                }
-
-                approvals.RecordRefusal(request.RequestId, request.ChangeId, approver?.Id ?? key.PublicKey.KeyId, Kind, refusal);
-                WriteGovernanceError(refusal, request);
+                WriteGovernanceError(refusal, preview.Request);
                 return;
             }
 
-            var text = Render(request, approver!.Id);
-            foreach (var line in text.Split(new[] { Environment.NewLine }, StringSplitOptions.None))
+            foreach (var line in preview.Prompt)
             {
                 WriteVerbose(line);
             }
-            if (request.Status == ApprovalStatus.Approved && Kind == DecisionKind.Approve)
+
+            foreach (var warning in preview.Warnings)
             {
-                WriteWarning($"{request.RequestId} already has its quorum ({request.Quorum}); your approval is recorded as well.");
+                WriteWarning(warning);
             }
 
-            if (!ShouldProcessUnlessForced(Force, Display.SafeText.Show($"{verb} {request.RequestId} as {approver.Id}: {request.Title ?? request.ChangeId}"),
-                    text.Split(new[] { Environment.NewLine }, StringSplitOptions.None).Concat(new[] { string.Empty, $"Sign this {verb.ToLowerInvariant()} decision as {approver.Id}?" }), $"{verb} access change"))
+            var approver = preview.Approver!.Id;
+            if (!ShouldProcessUnlessForced(Force, Display.SafeText.Show($"{verb} {request.RequestId} as {approver}: {request.Title ?? request.ChangeId}"),
+                    preview.Prompt.Concat(new[] { string.Empty, $"Sign this {verb.ToLowerInvariant()} decision as {approver}?" }), $"{verb} access change"))
             {
                 return;
             }
 
-            WriteObject(approvals.Decide(RequestId, key, Kind, Comment));
+            WriteObject(approvals.Decide(preview, key, Comment));
         }
         catch (GovernanceException e)
         {
@@ -142,36 +135,6 @@ public abstract class DecisionCommand : GovernanceCmdlet
                     return Approval.SigningKey.FromCertificate(certificate);
                 }
         }
-    }
-
-    /// <summary>The stored request as a person reads it before signing.</summary>
-    internal static string Render(ApprovalRequest request, string approver)
-    {
-        // Every line is made of document and directory text: each is shown with its controls, newlines,
-        // ESC sequences and bidi overrides visible, so no field can fake or hide a line of this prompt.
-        var change = request.Change;
-        var lines = new List<string>
-        {
-            $"Request {request.RequestId}{(request.BreakGlass ? " (BREAK-GLASS: " + request.BreakGlassReason + ")" : string.Empty)}: {change.Title ?? "(no title)"}",
-        };
-        if (change.Justification is not null)
-        {
-            lines.Add($"Why: {change.Justification}");
-        }
-
-        lines.Add($"Suggested by {change.SuggestedBy?.ToString() ?? "nobody named"}{(change.SuggestedBy?.Source is { } src ? " at " + src : string.Empty)}; requested by {request.RequestedBy}; " +
-                  (change.Duration is null ? "permanent." : $"for {change.Duration}."));
-        foreach (var op in change.Operations)
-        {
-            lines.Add("  - " + op);
-        }
-
-        var sb = new StringBuilder();
-        sb.AppendLine(Display.SafeText.Lines(lines));
-        sb.AppendLine(request.Exposure.Render());
-        sb.AppendLine($"Change {request.ChangeId}; report {request.ReportHash}.");
-        sb.Append(Display.SafeText.Show($"Approvals {request.Quorum} ({string.Join(", ", request.ApprovedBy.DefaultIfEmpty("none yet"))}); expires {GovernanceClock.Format(request.ExpiresAt)}; you sign as {approver}."));
-        return sb.ToString();
     }
 }
 

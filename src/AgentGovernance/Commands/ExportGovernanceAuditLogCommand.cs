@@ -54,14 +54,14 @@ public sealed class ExportGovernanceAuditLogCommand : GovernanceCmdlet
             }
 
             IEnumerable<LedgerEntry> entries = _piped;
-            ApprovalLedgerReader? reader = null;
+            Approval.GovernanceHandle? governance = null;
             if (!MyInvocation.ExpectingInput)
             {
-                reader = new ApprovalLedgerReader(OpenApprovals(writes: false));
-                entries = reader.Entries;
+                governance = OpenGovernance(writes: false);
+                entries = governance.Approvals.Ledger.Read();
             }
 
-            using (reader)
+            using (governance)
             {
                 if (!ShouldProcess(file, $"Export the audit log as {Format}"))
                 {
@@ -101,25 +101,13 @@ public sealed class ExportGovernanceAuditLogCommand : GovernanceCmdlet
             return;
         }
 
-        using var approvals = OpenApprovals();
-        var line = approvals.Ledger.Anchor();
+        using var governance = OpenGovernance();
+        var line = governance.Approvals.Ledger.Anchor();
         AtomicFile.Write(file, s => s.Write(line, 0, line.Length), overwrite: !NoClobber);
-        WriteVerbose($"Anchor of {approvals.Store.Location}: {Encoding.UTF8.GetString(line).TrimEnd()}");
+        WriteVerbose($"Anchor of {governance.Store.Location}: {Encoding.UTF8.GetString(line).TrimEnd()}");
         if (PassThru)
         {
             WriteFileItem(file);
         }
-    }
-
-    /// <summary>The whole ledger, read as it is written out.</summary>
-    private sealed class ApprovalLedgerReader : System.IDisposable
-    {
-        private readonly Approval.ApprovalService _approvals;
-
-        public ApprovalLedgerReader(Approval.ApprovalService approvals) => _approvals = approvals;
-
-        public IEnumerable<LedgerEntry> Entries => _approvals.Ledger.Read();
-
-        public void Dispose() => _approvals.Dispose();
     }
 }

@@ -28,7 +28,8 @@ public sealed class GetApprovalRequestCommand : GovernanceCmdlet
     {
         try
         {
-            using var approvals = OpenApprovals(writes: false);
+            using var governance = OpenGovernance(writes: false);
+            var approvals = governance.Approvals;
             var patterns = RequestId?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
             var exact = RequestId?.Where(p => !WildcardPattern.ContainsWildcardCharacters(p)).ToList();
             if (exact is { Count: > 0 } && exact.Count == RequestId!.Length)

@@ -53,8 +53,8 @@ public sealed class GetGovernanceAuditLogCommand : GovernanceCmdlet
         var tail = Last is { } n ? new Queue<LedgerEntry>(Math.Min(n, 4096)) : null;
         try
         {
-            using var approvals = OpenApprovals(writes: false);
-            foreach (var entry in approvals.Ledger.Read((line, problem) => WriteWarning(
+            using var governance = OpenGovernance(writes: false);
+            foreach (var entry in governance.Approvals.Ledger.Read((line, problem) => WriteWarning(
                 $"Line {line} of the ledger is not an entry ({AgentGovernance.Approval.IdentityText.Visible(problem)}): it was skipped. The ledger was changed or damaged; Test-GovernanceAuditLog names where, and about_AgentGovernance says how to recover.")))
             {
                 if ((ChangeId is not null && !string.Equals(entry.ChangeId, ChangeId, StringComparison.OrdinalIgnoreCase))

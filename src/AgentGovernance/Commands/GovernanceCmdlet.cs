@@ -218,17 +218,32 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
     /// <summary>The session's choices, or the defaults before Connect-AgentGovernance.</summary>
     protected static GovernanceSession Session => GovernanceSession.Current ?? GovernanceSession.Defaults;
 
-    /// <summary>The session's store with its ledger signer, and the approval rules of the policy given (or the session's).</summary>
-    /// <param name="writes">Whether the command appends to the ledger (then it needs the checkpoint signer, made on first use).</param>
-    internal ApprovalService OpenApprovals(GovernancePolicy? policy = null, AccessSnapshot? snapshot = null, bool writes = true)
+    /// <summary>
+    /// The one place a command opens the governance store: the session's store (or <paramref name="store"/>,
+    /// taken over), its ledger signer when the command writes, this machine's witness, and the policy
+    /// given (or the session's). Dispose the handle (or its Approvals) once, when the command is done with it.
+    /// </summary>
+    /// <param name="writes">Whether the command appends to the ledger (then it needs the ledger signer, made on first use).</param>
+    internal GovernanceHandle OpenGovernance(GovernancePolicy? policy = null, AccessSnapshot? snapshot = null, bool writes = true, IGovernanceStore? store = null)
     {
         var session = Session;
-        var store = session.OpenStore();
-        var signer = writes ? LedgerSigner.OpenOrCreate(session.LedgerSignerPath) : null;
-        WriteVerbose($"Store {store.Location} (id {store.StoreId}){(signer is null ? string.Empty : "; ledger signer " + signer.PublicKey.KeyId)}.");
-        var witness = LedgerSigner.WitnessPathFor(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(session.LedgerSignerPath))!, store.StoreId);
-        return new ApprovalService(store, signer, CurrentPolicy(policy), snapshot ?? session.Snapshot, witness);
+        var handle = GovernanceHandle.Open(store ?? session.OpenStore(), session.LedgerSignerPath, CurrentPolicy(policy), snapshot ?? session.Snapshot, writes);
+        try
+        {
+            WriteVerbose($"Store {handle.Store.Location} (id {handle.Store.StoreId}){(handle.Signer is null ? string.Empty : "; ledger signer " + handle.Signer.PublicKey.KeyId)}.");
+        }
+        catch
+        {
+            handle.Dispose(); // the pipeline was stopped
+            throw;
+        }
+
+        return handle;
     }
+
+    /// <summary>The approval service of <see cref="OpenGovernance"/>'s handle (disposing it disposes the handle).</summary>
+    internal ApprovalService OpenApprovals(GovernancePolicy? policy = null, AccessSnapshot? snapshot = null, bool writes = true) =>
+        OpenGovernance(policy, snapshot, writes).Approvals;
 
     /// <summary>
     /// The directory changes are applied to: the session's live tenant (Connect-AgentGovernance -TenantId),
@@ -266,8 +281,8 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
         try
         {
             directory = OpenDirectory();
-            using var approvals = OpenApprovals(writes: writes);
-            changed = step(new ApplyService(approvals, directory), directory);
+            using var governance = OpenGovernance(writes: writes);
+            changed = step(governance.Apply(directory), directory);
         }
         catch (GovernanceException e)
         {

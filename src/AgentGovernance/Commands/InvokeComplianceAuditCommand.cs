@@ -92,15 +92,12 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
 
             var history = new List<ComplianceRun>();
             string storeLocation, storeId;
-            using (var approvals = OpenApprovals(policy, snapshot, writes: false))
+            using (var governance = OpenGovernance(policy, snapshot, writes: false))
             {
-                storeLocation = approvals.Store.Location;
-                storeId = approvals.Store.StoreId;
-                inputs.Verification = LedgerVerifier.Verify(approvals.Store, new LedgerVerifyOptions
-                {
-                    Pinned = policy.LedgerSigners,
-                    WitnessPath = LedgerSigner.WitnessPathFor(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Session.LedgerSignerPath))!, approvals.Store.StoreId),
-                });
+                var approvals = governance.Approvals;
+                storeLocation = governance.Store.Location;
+                storeId = governance.Store.StoreId;
+                inputs.Verification = governance.Verify();
                 try
                 {
                     inputs.Requests = approvals.List((id, e) => WriteWarning($"Request {id} cannot be read ({e.ErrorId}): {e.Message}")).ToList();
@@ -166,8 +163,8 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
     {
         try
         {
-            using var approvals = OpenApprovals(policy, snapshot, writes: true);
-            var entry = approvals.Ledger.Append(report.ToLedgerEvent(Identities.CurrentUser));
+            using var governance = OpenGovernance(policy, snapshot, writes: true);
+            var entry = governance.Approvals.Ledger.Append(report.ToLedgerEvent(Identities.CurrentUser));
             WriteVerbose($"Recorded as ledger entry #{entry.Sequence} (report {report.ReportHash}){(report.Previous is null ? "; the first audit of this tenant in this store" : $"; compared with the audit of entry #{report.Previous.Sequence}")}.");
         }
         catch (GovernanceException e)

@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
@@ -21,7 +20,7 @@ public sealed partial class RequestHumanApprovalCommand : GovernanceCmdlet
 {
     private const string ChangeSet = "Change";
     private const string ReportSet = "Report";
-    private CancellationTokenSource? _stopping;
+    private readonly CancellationTokenSource _stopping = new();
 
     [Parameter(ParameterSetName = ChangeSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public AccessChange Change { get; set; } = null!;
@@ -76,7 +75,7 @@ public sealed partial class RequestHumanApprovalCommand : GovernanceCmdlet
 
     protected override void ProcessRecord()
     {
-        if (PollInterval < TimeSpan.FromMilliseconds(100))
+        if (PollInterval < ApprovalService.MinimumPollInterval)
         {
             ThrowGovernanceError(new GovernanceException("PollIntervalTooShort", GovernanceErrorKind.InvalidArgument, "-PollInterval must be at least 100 ms."));
         }
@@ -106,7 +105,7 @@ public sealed partial class RequestHumanApprovalCommand : GovernanceCmdlet
             return;
         }
 
-        report = Strictest(report, policy);
+        report = ApprovalService.Strictest(report, policy);
         var change = report.Change;
         if (!ShouldProcess($"{change.Title ?? change.Id} ({report.RiskLevel}, {report.RequiredApprovals} approval(s))", "Open an approval request"))
         {
@@ -115,7 +114,8 @@ public sealed partial class RequestHumanApprovalCommand : GovernanceCmdlet
 
         try
         {
-            using var approvals = OpenApprovals(policy, report.Snapshot);
+            using var governance = OpenGovernance(policy, report.Snapshot);
+            var approvals = governance.Approvals;
             var request = approvals.Open(report, new OpenRequestOptions
             {
                 RequestedBy = RequestedBy,
@@ -143,51 +143,33 @@ public sealed partial class RequestHumanApprovalCommand : GovernanceCmdlet
         }
     }
 
-    protected override void StopProcessing() => _stopping?.Cancel();
+    protected override void StopProcessing() => _stopping.Cancel();
 
-    /// <summary>The current policy decides how many approvals and whether it is blocked, even for a report made under another.</summary>
-    private static ExposureReport Strictest(ExposureReport report, GovernancePolicy policy)
-    {
-        var blocked = report.Findings.Any(f => f.RuleId != ExposureReport.CoverageRuleId && policy.HardDenyAt(f.RuleId) is { } at && f.Severity >= at);
-        var required = Math.Max(report.RequiredApprovals, policy.RequiredApprovals(report.RiskLevel));
-        return blocked == report.Blocked && required == report.RequiredApprovals ? report : ExposureEngine.Assess(report.Snapshot, report.Change, policy, report.AssessedAt);
-    }
-
+    /// <summary>Waits for the decision (ApprovalService.WaitForDecision), telling its progress; Ctrl+C stops the wait.</summary>
     private ApprovalRequest WaitForDecision(ApprovalService approvals, ApprovalRequest request)
     {
-        _stopping = new CancellationTokenSource();
-        var deadline = Timeout is { } t ? GovernanceClock.UtcNow + t : request.ExpiresAt;
-        if (deadline > request.ExpiresAt)
-        {
-            deadline = request.ExpiresAt;
-        }
-
         var progress = new ProgressRecord(1, $"Waiting for approval of {request.RequestId}", "Pending");
-        var watch = Stopwatch.StartNew();
-        while (request.Status == ApprovalStatus.Pending && GovernanceClock.UtcNow < deadline)
+        WaitResult waited;
+        try
         {
-            progress.StatusDescription = $"{request.Quorum} approval(s); waiting until {GovernanceClock.Format(deadline)}";
-            progress.SecondsRemaining = (int)Math.Max(0, (deadline - GovernanceClock.UtcNow).TotalSeconds);
-            WriteProgress(progress);
-            if (_stopping.Token.WaitHandle.WaitOne(PollInterval))
+            waited = approvals.WaitForDecision(request, Timeout, PollInterval, look =>
             {
-                break;
-            }
-
-            request = approvals.Get(request.RequestId);
+                progress.StatusDescription = $"{look.Request.Quorum} approval(s); waiting until {GovernanceClock.Format(look.Deadline)}";
+                progress.SecondsRemaining = (int)look.Remaining.TotalSeconds;
+                WriteProgress(progress);
+            }, _stopping.Token);
+        }
+        finally
+        {
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
         }
 
-        progress.RecordType = ProgressRecordType.Completed;
-        WriteProgress(progress);
-        if (request.Status == ApprovalStatus.Expired)
+        request = waited.Request;
+        WriteVerbose($"{request.RequestId} is {request.Status} after {waited.Elapsed.TotalSeconds:0} s ({request.Quorum}).");
+        if (waited.End != WaitEnd.Decided)
         {
-            approvals.RecordExpired(request);
-        }
-
-        WriteVerbose($"{request.RequestId} is {request.Status} after {watch.Elapsed.TotalSeconds:0} s ({request.Quorum}).");
-        if (request.Status == ApprovalStatus.Pending)
-        {
-            WriteError(new ErrorRecord(new TimeoutException($"Request {request.RequestId} is still pending ({request.Quorum} approvals) after waiting {watch.Elapsed.TotalSeconds:0} s."),
+            WriteError(new ErrorRecord(new TimeoutException($"Request {request.RequestId} is still pending ({request.Quorum} approvals) after waiting {waited.Elapsed.TotalSeconds:0} s."),
                 "ApprovalTimeout", ErrorCategory.OperationTimeout, request));
         }
 

@@ -26,8 +26,7 @@ public sealed class TestGovernanceAuditLogCommand : GovernanceCmdlet
     {
         try
         {
-            using var approvals = OpenApprovals(writes: false);
-            var session = Session;
+            using var governance = OpenGovernance(writes: false);
             List<byte[]>? anchors = null;
             foreach (var path in Anchor ?? Array.Empty<string>())
             {
@@ -41,12 +40,7 @@ public sealed class TestGovernanceAuditLogCommand : GovernanceCmdlet
                 anchors.AddRange(SplitLines(bytes));
             }
 
-            var result = LedgerVerifier.Verify(approvals.Store, new LedgerVerifyOptions
-            {
-                Pinned = approvals.Policy.LedgerSigners,
-                WitnessPath = LedgerSigner.WitnessPathFor(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(session.LedgerSignerPath))!, approvals.Store.StoreId),
-                Anchors = anchors,
-            });
+            var result = governance.Verify(anchors);
             if (Quiet)
             {
                 WriteObject(result.IsValid);
