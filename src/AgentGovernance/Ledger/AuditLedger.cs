@@ -81,6 +81,7 @@ internal sealed class AuditLedger
                 // onto it. At once the first time (the winner is done; its entries are there to read), then
                 // after a short random wait that grows with the losses, so that writers that keep meeting
                 // spread out instead of all retrying in the same millisecond.
+                System.Threading.Interlocked.Increment(ref Conflicts);
                 if (attempt > 1)
                 {
                     System.Threading.Thread.Sleep(ConflictJitter.Next(0, 2 * Math.Min(attempt, 10) + 1));
@@ -91,6 +92,9 @@ internal sealed class AuditLedger
 
     /// <summary>How many times an append whose sequence another writer took is chained again before the StoreConflict stands.</summary>
     public const int MaxConflictRetries = 200;
+
+    /// <summary>What this process's appends cost, for the bench: conflicts met, tail checks passed, full verifications.</summary>
+    internal static long Conflicts, TailChecks, FullVerifications;
 
     [ThreadStatic]
     private static Random? _conflictJitter;
@@ -281,6 +285,7 @@ internal sealed class AuditLedger
             // A table: no torn tail to cut off; one read of what every writer appended since this writer's head.
             if (_verified is { } t && t.Sequence > 0 && VerifiedTableTail(tailStore, codec, t) is { } tableHead)
             {
+                System.Threading.Interlocked.Increment(ref TailChecks);
                 _verified = tableHead;
                 return tableHead;
             }
@@ -298,6 +303,7 @@ internal sealed class AuditLedger
 
         _checkedAtHead = new List<byte[]>();
         _trusted = null;
+        System.Threading.Interlocked.Increment(ref FullVerifications);
 
         // The tail check may have read checkpoints it did not accept: the next one reads them all again.
         StoreReading.ForgetNewCheckpoints(_store);
