@@ -220,10 +220,21 @@ internal sealed partial class TableStore : IGovernanceStore, ILedgerTailStore
             entities.Add(Chunks.Split(new TableEntity(LedgerPartition, Key(seq)), line, Location));
         }
 
+        TableEntity? separate = null;
         if (checkpoint is not null)
         {
-            // In the last batch, with the entries it seals: both are written, or neither.
-            entities.Add(CheckpointEntity(WithoutLineEnd(checkpoint), previous));
+            // In the last batch, with the entries it seals: both are written, or neither. A client whose
+            // transactions the service refuses (a SAS on Azurite: 403 on $batch) inserts it after them, as a
+            // checkpoint written on its own is: until then its entries are signed but not yet sealed.
+            var entity = CheckpointEntity(WithoutLineEnd(checkpoint), previous);
+            if (TransactionsAllowed || entities.Count > 1)
+            {
+                entities.Add(entity);
+            }
+            else
+            {
+                separate = entity;
+            }
         }
 
         // Every batch is one partition and at most 100 actions and 3 MiB, whatever the service would accept.
@@ -235,7 +246,20 @@ internal sealed partial class TableStore : IGovernanceStore, ILedgerTailStore
         }
 
         _knownTail = previous;
+        if (separate is not null)
+        {
+            FaultInjection.Point("TableStore.Checkpoint.Sending");
+            InsertOnce(separate, Chunks.Join(separate, Location), "CheckpointExists", "A checkpoint with that key already exists.");
+            FaultInjection.Point("TableStore.Checkpoint.Sent");
+        }
     }
+
+    /// <summary>
+    /// False for a SAS: Azurite refuses a transaction ($batch) under a table SAS (403 AuthorizationFailure), so an
+    /// append of one entry is one insert and its checkpoint a second. An append of several entries is a transaction
+    /// whatever the credential, as it must be all or nothing.
+    /// </summary>
+    internal bool TransactionsAllowed { get; set; } = true;
 
     /// <summary>One read from <paramref name="fromSequence"/> on: the entries and the checkpoints stored beside them.</summary>
     public LedgerTail ReadLedgerTail(long fromSequence)

@@ -55,6 +55,7 @@ internal sealed class TableStoreFactory : ITableStoreFactory
         // A SAS is for one table and cannot create it; every other credential may (Contributor can).
         var store = TableStore.Open(client, location, options.StoreIdForNew, createTable: options.Credential != TableCredentialKind.Sas);
         store.LeaseDuration = options.LeaseDuration;
+        store.TransactionsAllowed = options.Credential != TableCredentialKind.Sas;
         return store;
     }
 
