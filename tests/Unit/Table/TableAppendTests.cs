@@ -148,6 +148,26 @@ public sealed class TableAppendTests : IDisposable
     }
 
     [Fact]
+    public void An_insider_who_replaces_the_verified_head_with_an_entry_they_signed_and_registered_stops_the_writer()
+    {
+        _ledger.Append(Event(1));
+        _ledger.Append(Event(2));
+
+        // The signers are not pinned, so the insider registers a key of their own and writes a new entry 2,
+        // chained onto entry 1 and validly signed: only its hash tells it from the entry the writer verified.
+        using var codec = new LedgerCodec();
+        var one = codec.Decode(new ArraySegment<byte>(_store.ReadLedger().First().ToArray()), out _, out _)!;
+        using var mallory = LedgerSigner.OpenOrCreate(_temp["keys/mallory.json"]);
+        Insider.AddEntity(new TableEntity("signer", mallory.PublicKey.KeyId.Replace("sha256:", string.Empty)) { ["Key"] = mallory.PublicKey.Base64 });
+        var line = codec.Encode(2, GovernanceClock.Format(GovernanceClock.UtcNow), Event(20), "{}", one.Hash, mallory, out _);
+        var body = line.AsSpan(0, line.Length - 1).ToArray();
+        Insider.UpsertEntity(new TableEntity("ledger", Key(2)) { ["D0"] = body, ["Parts"] = 1, ["Length"] = body.Length }, Azure.Data.Tables.TableUpdateMode.Replace);
+
+        Assert.Equal("LedgerTampered", Assert.Throws<GovernanceException>(() => _ledger.Append(Event(3))).ErrorId);
+        Assert.Equal(4, LedgerRows().Count);
+    }
+
+    [Fact]
     public void An_insider_who_adds_an_entry_at_the_tail_signed_by_no_trusted_signer_stops_the_writer()
     {
         _ledger.Append(Event(1));
