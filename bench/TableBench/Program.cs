@@ -87,6 +87,22 @@ try
         }
     }
 
+    // Baseline of an append's write: one entity-group transaction of an entry and its checkpoint.
+    var bareTx = new List<double>();
+    for (var i = 0; i < 300; i++)
+    {
+        var w = Stopwatch.StartNew();
+        bare.SubmitTransaction(new[]
+        {
+            new TableTransactionAction(TableTransactionActionType.Add, new TableEntity("t", i.ToString("D19")) { ["D0"] = payload, ["Parts"] = 1, ["Length"] = payload.Length }),
+            new TableTransactionAction(TableTransactionActionType.Add, new TableEntity("t", i.ToString("D19") + "~c") { ["D0"] = new byte[300], ["Parts"] = 1, ["Length"] = 300, ["Checkpoint"] = true }),
+        });
+        if (i >= 50)
+        {
+            bareTx.Add(w.Elapsed.TotalMilliseconds);
+        }
+    }
+
     // 1. Writers.
     var table = "bench" + Guid.NewGuid().ToString("N").Substring(0, 8);
     using (TableStoreLoader.Open(new TableStoreOptions { ConnectionString = cs, Table = table }, module))
@@ -110,6 +126,7 @@ try
 
     Console.WriteLine("writers ready");
     var loadDuring = File.ReadAllText("/proc/loadavg").Trim();
+    var perWriter = new List<string>();
     var wall = Stopwatch.StartNew();
     File.WriteAllText(go, "go");
     foreach (var p in procs)
@@ -120,6 +137,8 @@ try
         {
             throw new InvalidOperationException("a writer failed: " + line);
         }
+
+        perWriter.Add(line.Substring(4).Trim());
     }
 
     var seconds = wall.Elapsed.TotalSeconds;
@@ -159,8 +178,10 @@ try
     var total = writers * appends;
     Console.WriteLine($"load while writing: {loadDuring}; after: {File.ReadAllText("/proc/loadavg").Trim()}");
     Console.WriteLine($"writers: {writers} processes x {appends} appends = {total} in {seconds:0.00} s: {total / seconds:0} appends/s");
+    Console.WriteLine($"one append, per writer: {string.Join("; ", perWriter)}");
     Console.WriteLine($"ledger after: {count} entries (expected {total}), verifies: {verification.IsValid} {verification.Message}");
     Console.WriteLine($"bare insert: p50 {Pct(bareTimes, 0.5):0.00} ms, p99 {Pct(bareTimes, 0.99):0.00} ms");
+    Console.WriteLine($"bare transaction (entry + checkpoint): p50 {Pct(bareTx, 0.5):0.00} ms, p99 {Pct(bareTx, 0.99):0.00} ms");
     Console.WriteLine($"decision (store's part): p50 {Pct(decisionTimes, 0.5):0.00} ms ({Pct(decisionTimes, 0.5) / Pct(bareTimes, 0.5):0.0}x a bare insert), p99 {Pct(decisionTimes, 0.99):0.00} ms ({Pct(decisionTimes, 0.99) / Pct(bareTimes, 0.99):0.0}x)");
     return verification.IsValid && count == total ? 0 : 1;
 }
@@ -183,13 +204,18 @@ static int Writer(string cs, string table, int appends, string signerPath, strin
         Thread.Sleep(5);
     }
 
+    var times = new List<double>();
     for (var i = 0; i < appends; i++)
     {
+        var w = Stopwatch.StartNew();
         ledger.Append(new LedgerEvent(LedgerEvents.Approved, $"writer{Environment.ProcessId}@contoso.com", "sha256:" + new string('a', 64), $"req-{Environment.ProcessId}-{i}",
             new Dictionary<string, object?> { ["summary"] = $"entry {i}" }));
+        times.Add(w.Elapsed.TotalMilliseconds);
     }
 
-    Console.WriteLine("done");
+    times.Sort();
+    Console.WriteLine($"done p50 {times[times.Count / 2]:0.0} ms p99 {times[Math.Min(times.Count - 1, (int)(times.Count * 0.99))]:0.0} ms, " +
+        $"{AuditLedger.Conflicts} conflicts, {AuditLedger.TailChecks} tail checks, {AuditLedger.FullVerifications} full verifications");
     return 0;
 }
 

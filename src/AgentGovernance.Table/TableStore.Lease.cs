@@ -76,6 +76,48 @@ internal sealed partial class TableStore
         return (rows, date ?? DateTimeOffset.UtcNow);
     }
 
+    // Set once a delete was refused (403: an Add+Read SAS): the old rows stay, harmlessly, and are not tried again.
+    private volatile bool _leaseDeleteRefused;
+
+    /// <summary>
+    /// Once a new term is held, the rows of the terms before it (released, or expired and taken over) say nothing
+    /// any more: removed in one transaction per 100 rows, each with its ETag (If-Match), where the credential
+    /// may delete. Under an Add+Read SAS the service refuses (403) and they stay: the newest row decides, so
+    /// old rows cost only their space. The newest term is never removed, so terms only grow and a stalled
+    /// holder always finds the higher term that ended its lease.
+    /// </summary>
+    internal void RemoveOldTerms(IReadOnlyList<TableEntity> older)
+    {
+        if (_leaseDeleteRefused || older.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (var chunk in older.Select((row, i) => (row, i)).GroupBy(x => x.i / MaxBatchActions, x => x.row))
+            {
+                var actions = chunk.Select(r => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(LeasePartition, r.RowKey), r.ETag)).ToList();
+                if (actions.Count == 1)
+                {
+                    Call(Location, () => _table.DeleteEntity(LeasePartition, actions[0].Entity.RowKey, actions[0].ETag));
+                }
+                else
+                {
+                    Call(Location, () => _table.SubmitTransaction(actions));
+                }
+            }
+        }
+        catch (GovernanceException e) when (e.ErrorId == "StoreAccessDenied")
+        {
+            _leaseDeleteRefused = true;
+        }
+        catch (Exception e) when (e is GovernanceException || e is RequestFailedException)
+        {
+            // Gone already (another taker removed them), changed, or the service is busy: cleaning up is never worth failing the lock.
+        }
+    }
+
     internal static long TermOf(TableEntity row)
     {
         var parts = row.RowKey.Split('|');
@@ -185,6 +227,7 @@ internal sealed partial class TableStore
                     }
                 }
 
+                store.RemoveOldTerms(rows);
                 return new RequestLease(store, id, term, owner, reason, gate);
             }
         }

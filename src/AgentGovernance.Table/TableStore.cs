@@ -21,7 +21,8 @@ namespace AgentGovernance.Table;
 /// PartitionKey  RowKey                          what
 /// store         id                              the store's id (Id)
 /// ledger        0000000000000000042 (seq, D19)  one ledger line (chunked: D0..Dn)
-/// checkpoint    &lt;ticks D19&gt;-&lt;random&gt;          one signed checkpoint line
+/// ledger        0000000000000000042~&lt;random&gt;   a signed checkpoint of entry 42 (Checkpoint = true), beside it
+/// checkpoint    &lt;ticks D19&gt;-&lt;random&gt;          a checkpoint line of a store written before 0.1.0 (read, never written)
 /// signer        &lt;keyId&gt;                         a checkpoint signer's public key (Key)
 /// request       &lt;requestId&gt;                     an approval request document
 /// decision      &lt;requestId&gt;|&lt;decisionId&gt;        a signed decision document
@@ -29,11 +30,15 @@ namespace AgentGovernance.Table;
 /// A ledger append is an insert at sequence+1 (a batch of inserts, one partition, at most 100 actions):
 /// a 409 means another writer took that sequence, reported as StoreConflict so the ledger re-reads the
 /// head, verifies it and chains again. There is no head row to update, so no writer can move it.
+/// The checkpoint of an append is inserted in the same entity-group transaction as its entries, under a
+/// RowKey that sorts right after the entry it seals, so one range query from a sequence on returns what
+/// every writer appended since, entries and checkpoints (<see cref="ILedgerTailStore"/>).
 /// </summary>
-internal sealed partial class TableStore : IGovernanceStore
+internal sealed partial class TableStore : IGovernanceStore, ILedgerTailStore
 {
     internal const string StorePartition = "store";
     internal const string LedgerPartition = "ledger";
+    /// <summary>Where checkpoints were kept before they moved beside their entries: read still, never written.</summary>
     internal const string CheckpointPartition = "checkpoint";
     internal const string SignerPartition = "signer";
     internal const string RequestPartition = "request";
@@ -55,6 +60,9 @@ internal sealed partial class TableStore : IGovernanceStore
     private readonly TableClient _table;
     private readonly SemaphoreSlim _lock;
     private long _knownTail;
+
+    // The signers this handle registered (or found registered with the same key): registered once per handle.
+    private readonly ConcurrentDictionary<string, string> _registered = new(StringComparer.Ordinal);
 
     internal TableStore(TableClient table, string location, string storeId)
     {
@@ -159,7 +167,10 @@ internal sealed partial class TableStore : IGovernanceStore
         TableEntity? last = null;
         foreach (var e in Query($"PartitionKey eq '{LedgerPartition}' and RowKey ge '{Key(Math.Max(_knownTail, 0))}'"))
         {
-            last = e;
+            if (!IsCheckpointRow(e))
+            {
+                last = e;
+            }
         }
 
         if (last is null && _knownTail > 0)
@@ -182,18 +193,22 @@ internal sealed partial class TableStore : IGovernanceStore
         return Chunks.Join(last, Location);
     }
 
-    public void AppendLedger(IReadOnlyList<byte[]> lines, bool durable)
+    public void AppendLedger(IReadOnlyList<byte[]> lines, bool durable) => Append(lines, null);
+
+    public void AppendLedger(IReadOnlyList<byte[]> lines, byte[] checkpoint) => Append(lines, checkpoint);
+
+    private void Append(IReadOnlyList<byte[]> lines, byte[]? checkpoint)
     {
         if (lines.Count == 0)
         {
             return;
         }
 
-        var entities = new List<TableEntity>(lines.Count);
+        var entities = new List<TableEntity>(lines.Count + 1);
         long previous = -1;
         foreach (var raw in lines)
         {
-            var line = raw.Length > 0 && raw[raw.Length - 1] == (byte)'\n' ? raw.AsSpan(0, raw.Length - 1).ToArray() : raw;
+            var line = WithoutLineEnd(raw);
             var seq = SequenceOf(line);
             if (previous >= 0 && seq != previous + 1)
             {
@@ -205,6 +220,23 @@ internal sealed partial class TableStore : IGovernanceStore
             entities.Add(Chunks.Split(new TableEntity(LedgerPartition, Key(seq)), line, Location));
         }
 
+        TableEntity? separate = null;
+        if (checkpoint is not null)
+        {
+            // In the last batch, with the entries it seals: both are written, or neither. A client whose
+            // transactions the service refuses (a SAS on Azurite: 403 on $batch) inserts it after them, as a
+            // checkpoint written on its own is: until then its entries are signed but not yet sealed.
+            var entity = CheckpointEntity(WithoutLineEnd(checkpoint), previous);
+            if (TransactionsAllowed || entities.Count > 1)
+            {
+                entities.Add(entity);
+            }
+            else
+            {
+                separate = entity;
+            }
+        }
+
         // Every batch is one partition and at most 100 actions and 3 MiB, whatever the service would accept.
         foreach (var batch in Batches(entities))
         {
@@ -214,31 +246,86 @@ internal sealed partial class TableStore : IGovernanceStore
         }
 
         _knownTail = previous;
-    }
-
-    public IEnumerable<ArraySegment<byte>> ReadLedger(Action<byte[]>? tornTail = null)
-    {
-        // Inserts are atomic, so there is never a torn tail here.
-        foreach (var e in Query($"PartitionKey eq '{LedgerPartition}'"))
+        if (separate is not null)
         {
-            yield return new ArraySegment<byte>(Chunks.Join(e, Location));
+            FaultInjection.Point("TableStore.Checkpoint.Sending");
+            InsertOnce(separate, Chunks.Join(separate, Location), "CheckpointExists", "A checkpoint with that key already exists.");
+            FaultInjection.Point("TableStore.Checkpoint.Sent");
         }
     }
 
+    /// <summary>
+    /// False for a SAS: Azurite refuses a transaction ($batch) under a table SAS (403 AuthorizationFailure), so an
+    /// append of one entry is one insert and its checkpoint a second. An append of several entries is a transaction
+    /// whatever the credential, as it must be all or nothing.
+    /// </summary>
+    internal bool TransactionsAllowed { get; set; } = true;
+
+    /// <summary>One read from <paramref name="fromSequence"/> on: the entries and the checkpoints stored beside them.</summary>
+    public LedgerTail ReadLedgerTail(long fromSequence)
+    {
+        var entries = new List<(long, byte[])>();
+        var checkpoints = new List<(long, byte[])>();
+        foreach (var e in Query($"PartitionKey eq '{LedgerPartition}' and RowKey ge '{Key(Math.Max(fromSequence, 0))}'"))
+        {
+            var place = long.TryParse(e.RowKey.Length >= 19 ? e.RowKey.Substring(0, 19) : e.RowKey, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : -1;
+            (IsCheckpointRow(e) ? checkpoints : entries).Add((place, Chunks.Join(e, Location)));
+        }
+
+        return new LedgerTail(entries, checkpoints);
+    }
+
+    private static bool IsCheckpointRow(TableEntity e) => e.RowKey.Length > 20 && e.RowKey[19] == '~' && e.GetBoolean("Checkpoint") == true;
+
+    private TableEntity CheckpointEntity(byte[] line, long sequence)
+    {
+        var key = Key(sequence) + "~" + Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
+        var entity = Chunks.Split(new TableEntity(LedgerPartition, key), line, Location);
+        entity["Checkpoint"] = true;
+        return entity;
+    }
+
+    private static byte[] WithoutLineEnd(byte[] raw) =>
+        raw.Length > 0 && raw[raw.Length - 1] == (byte)'\n' ? raw.AsSpan(0, raw.Length - 1).ToArray() : raw;
+
+    public IEnumerable<ArraySegment<byte>> ReadLedger(Action<byte[]>? tornTail = null)
+    {
+        // Inserts are atomic, so there is never a torn tail here. A row that is not a checkpoint is a line
+        // (an odd row an insider added is returned, and fails verification).
+        foreach (var e in Query($"PartitionKey eq '{LedgerPartition}'"))
+        {
+            if (!IsCheckpointRow(e))
+            {
+                yield return new ArraySegment<byte>(Chunks.Join(e, Location));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A checkpoint written on its own (Copy-GovernanceStore, a seal without an append): beside the entry it
+    /// names, where the writers' tail reads find it.
+    /// </summary>
     public void AppendCheckpoint(byte[] line)
     {
-        var body = line.Length > 0 && line[line.Length - 1] == (byte)'\n' ? line.AsSpan(0, line.Length - 1).ToArray() : line;
-        var key = DateTime.UtcNow.Ticks.ToString("D19") + "-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
+        var body = WithoutLineEnd(line);
+        var entity = CheckpointEntity(body, SequenceOf(body));
         FaultInjection.Point("TableStore.Checkpoint.Sending");
-        InsertOnce(CheckpointPartition, key, body, "CheckpointExists", "A checkpoint with that key already exists.");
+        InsertOnce(entity, body, "CheckpointExists", "A checkpoint with that key already exists.");
         FaultInjection.Point("TableStore.Checkpoint.Sent");
     }
 
     public IReadOnlyList<byte[]> ReadCheckpoints() =>
-        Query($"PartitionKey eq '{CheckpointPartition}'").Select(e => Chunks.Join(e, Location)).ToList();
+        Query($"PartitionKey eq '{LedgerPartition}' and Checkpoint eq true").Where(IsCheckpointRow)
+            .Concat(Query($"PartitionKey eq '{CheckpointPartition}'"))
+            .Select(e => Chunks.Join(e, Location)).ToList();
 
     public void RegisterSigner(string keyId, string publicKey)
     {
+        if (_registered.TryGetValue(keyId, out var known) && known == publicKey)
+        {
+            return; // this handle registered it, or found it registered with this key
+        }
+
         var id = SafeId(keyId.Replace("sha256:", string.Empty));
         var found = Call(Location, () => _table.GetEntityIfExists<TableEntity>(SignerPartition, id));
         if (found.HasValue)
@@ -249,12 +336,14 @@ internal sealed partial class TableStore : IGovernanceStore
                     $"The store '{Location}' already has a different public key registered as signer '{keyId}'.", keyId);
             }
 
+            _registered[keyId] = publicKey;
             return;
         }
 
         try
         {
             Call(Location, () => _table.AddEntity(new TableEntity(SignerPartition, id) { ["Key"] = publicKey }));
+            _registered[keyId] = publicKey;
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
@@ -330,9 +419,12 @@ internal sealed partial class TableStore : IGovernanceStore
         }
     }
 
-    private void InsertOnce(string partition, string rowKey, byte[] document, string existsId, string existsMessage)
+    private void InsertOnce(string partition, string rowKey, byte[] document, string existsId, string existsMessage) =>
+        InsertOnce(Chunks.Split(new TableEntity(partition, rowKey), document, Location), document, existsId, existsMessage);
+
+    private void InsertOnce(TableEntity entity, byte[] document, string existsId, string existsMessage)
     {
-        var entity = Chunks.Split(new TableEntity(partition, rowKey), document, Location);
+        var (partition, rowKey) = (entity.PartitionKey, entity.RowKey);
         try
         {
             Call(Location, () => _table.AddEntity(entity));

@@ -50,15 +50,12 @@ internal sealed class TableStoreFactory : ITableStoreFactory
                 throw new GovernanceException("StoreCredentialInvalid", GovernanceErrorKind.InvalidArgument, $"The table store credential '{options.Credential}' is not supported.");
         }
 
-        if (options.LeaseDuration < TimeSpan.FromSeconds(1) || options.LeaseDuration > TimeSpan.FromMinutes(10))
-        {
-            throw new GovernanceException("StoreLeaseInvalid", GovernanceErrorKind.InvalidArgument,
-                $"A request lock's lease lasts 1 s to 10 min, not {options.LeaseDuration.TotalSeconds:0.###} s.", options.LeaseDuration.ToString());
-        }
+        TableStoreOptions.CheckLeaseDuration(options.LeaseDuration);
 
         // A SAS is for one table and cannot create it; every other credential may (Contributor can).
         var store = TableStore.Open(client, location, options.StoreIdForNew, createTable: options.Credential != TableCredentialKind.Sas);
         store.LeaseDuration = options.LeaseDuration;
+        store.TransactionsAllowed = options.Credential != TableCredentialKind.Sas;
         return store;
     }
 

@@ -51,15 +51,29 @@ public sealed partial class ConnectAgentGovernanceCommand
     [ValidateNotNullOrEmpty]
     public string? StoreClientId { get; set; }
 
+    /// <summary>
+    /// How long a request lock's lease on the table store lasts without renewal (30 s unless given; 3 s to 10 min).
+    /// Its holder renews it every third of this; a holder that dies blocks the request this long, and no longer.
+    /// </summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan? StoreLeaseDuration { get; set; }
+
     /// <summary>The table store options the parameters give, or false when none of them was given.</summary>
     private bool TableStoreOptionsGiven(out TableStoreOptions? options)
     {
         options = null;
         var ways = (StoreConnectionString is null ? 0 : 1) + (StoreSasToken is null ? 0 : 1) + (StoreAccessToken is null ? 0 : 1)
             + (StoreManagedIdentity ? 1 : 0) + (StoreCertificatePath is null ? 0 : 1);
-        if (ways == 0 && StoreEndpoint is null && StoreTable is null)
+        if (ways == 0 && StoreEndpoint is null && StoreTable is null && StoreLeaseDuration is null)
         {
             return false;
+        }
+
+        // Checked before anything is signed in to, so that a bad value costs no round-trip.
+        if (StoreLeaseDuration is { } lease)
+        {
+            TableStoreOptions.CheckLeaseDuration(lease);
         }
 
         if (ways != 1)
@@ -69,6 +83,11 @@ public sealed partial class ConnectAgentGovernanceCommand
         }
 
         options = new TableStoreOptions { Endpoint = StoreEndpoint, Table = StoreTable ?? "AgentGovernance", TenantId = StoreTenantId, ClientId = StoreClientId };
+        if (StoreLeaseDuration is { } duration)
+        {
+            options.LeaseDuration = duration;
+        }
+
         if (StoreConnectionString is not null)
         {
             options.Credential = TableCredentialKind.ConnectionString;

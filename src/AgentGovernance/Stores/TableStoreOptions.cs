@@ -70,6 +70,23 @@ public sealed class TableStoreOptions
     /// </summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The shortest lease: renewed every third of it, a shorter one would not survive one slow round-trip.</summary>
+    public static readonly TimeSpan MinLeaseDuration = TimeSpan.FromSeconds(3);
+
+    /// <summary>The longest lease: a holder that dies blocks its request this long.</summary>
+    public static readonly TimeSpan MaxLeaseDuration = TimeSpan.FromMinutes(10);
+
+    /// <summary>StoreLeaseDurationInvalid unless the lease lasts <see cref="MinLeaseDuration"/> to <see cref="MaxLeaseDuration"/>.</summary>
+    public static void CheckLeaseDuration(TimeSpan duration)
+    {
+        if (duration < MinLeaseDuration || duration > MaxLeaseDuration)
+        {
+            throw new GovernanceException("StoreLeaseDurationInvalid", GovernanceErrorKind.InvalidArgument,
+                $"A request lock's lease on the table store lasts {MinLeaseDuration.TotalSeconds:0} s to {MaxLeaseDuration.TotalMinutes:0} min, not " +
+                $"{duration.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s.", duration.ToString());
+        }
+    }
+
     /// <summary>Where it is, for people: endpoint and table, never a secret.</summary>
     public string Describe()
     {

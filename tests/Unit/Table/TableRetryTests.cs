@@ -56,7 +56,7 @@ public sealed class TableRetryTests : IDisposable
     {
         var verification = LedgerVerifier.Verify(_store, Array.Empty<PublicKey>(), LedgerSigner.WitnessPathFor(Path.GetDirectoryName(_signer.Path)!, _store.StoreId));
         Assert.True(verification.IsValid, verification.Message);
-        var rows = Stored("ledger");
+        var rows = Stored("ledger").Where(r => !r.RowKey.Contains('~')).ToList(); // each append's checkpoint is stored beside its last entry
         Assert.Equal(entries, rows.Count);
         Assert.Equal(Enumerable.Range(1, entries).Select(i => ((long)i).ToString("D19")), rows.Select(r => r.RowKey).OrderBy(k => k, StringComparer.Ordinal));
     }
