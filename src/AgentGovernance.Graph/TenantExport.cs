@@ -91,7 +91,8 @@ internal sealed class TenantExport
         b.CapturedAtText = b.CapturedAt.Value.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         if (_options.Inventory || Previous is not null)
         {
-            foreach (var (kind, link) in _links) b.DeltaLinks[kind] = link;
+            // Service principals are read in full each time (their app roles and appIds are not in the snapshot to continue from).
+            foreach (var (kind, link) in _links.Where(l => l.Key is "users" or "groups")) b.DeltaLinks[kind] = link;
         }
 
         var index = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);

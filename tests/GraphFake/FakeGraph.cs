@@ -672,7 +672,8 @@ public sealed class FakeGraph : IDisposable
 
     private FakeSite? SiteById(string id)
     {
-        if (_sitesById is null || _sitesById.Count != Tenant.GroupSites.Count)
+        // Rebuilt when the count changed or the id is not in it: a site added as another was removed keeps the count.
+        if (_sitesById is null || _sitesById.Count != Tenant.GroupSites.Count || !_sitesById.ContainsKey(id))
         {
             _sitesById = Tenant.GroupSites.Values.ToDictionary(x => x.Id, StringComparer.OrdinalIgnoreCase);
         }

@@ -156,7 +156,7 @@ public sealed class GovernancePolicy
     public RiskLevel IncompleteCoverageRisk { get; internal set; } = DefaultIncompleteCoverageRisk;
 
     /// <summary>The default of <see cref="InventoryMaxAge"/>: one day.</summary>
-    public static readonly TimeSpan DefaultInventoryMaxAge = TimeSpan.FromDays(1);
+    public static TimeSpan DefaultInventoryMaxAge => TimeSpan.FromDays(1); // a property: GovernancePolicy.Default is built before static fields declared below it
 
     /// <summary>
     /// How old a permission inventory may be before a live preview that looks in it is Partial (items shared
