@@ -68,7 +68,8 @@ internal static class InventoryBench
             var drivePages = (items + 1 + graph.DeltaPageSize - 1) / graph.DeltaPageSize; // the root comes too
             var minimum = graph.DeltaPages("users") + graph.DeltaPages("groups") + graph.DeltaPages("servicePrincipals")
                 + 1 + Batches(t.RoleDefinitions.Count) + Batches(t.ServicePrincipals.Values.Count(s => s.AppRoles.Count > 0)) + 2 * Batches(t.GroupSites.Count)
-                + (n + 998) / 999 + Batches(n) + drivePages * Batches(n) + Batches(shared);
+                + (n + 998) / 999 + Batches(n) + drivePages * Batches(n) + Batches(shared)
+                + 1 + Batches(t.Users.Count); // the sites' delta link (token=latest) and each user's OneDrive (none here: 404 each)
 
             // -Update after k sharing changes spread over k drives.
             var changes = Math.Max(1, n / 100);
@@ -81,9 +82,11 @@ internal static class InventoryBench
             before = graph.RequestCount;
             live.Export(new GraphExportOptions(journal) { Previous = snapshot }, null, CancellationToken.None);
             var update = graph.RequestCount - before;
-            var directory = graph.DeltaPages("users") + graph.DeltaPages("groups") + graph.DeltaPages("servicePrincipals")
-                + 1 + Batches(t.RoleDefinitions.Count) + Batches(t.ServicePrincipals.Values.Count(s => s.AppRoles.Count > 0)) + 2 * Batches(t.GroupSites.Count);
-            var updateMinimum = directory + Batches(n) + Batches(changes); // the directory again, one delta page per drive, the changed items' permissions
+            // Users and groups from their delta links (one page each: nothing changed there); what has no delta again;
+            // no group's site (no group changed); the sites' delta round.
+            var directory = 1 + 1 + graph.DeltaPages("servicePrincipals")
+                + 1 + Batches(t.RoleDefinitions.Count) + Batches(t.ServicePrincipals.Values.Count(s => s.AppRoles.Count > 0)) + Batches(t.GroupSites.Count) + 1;
+            var updateMinimum = directory + Batches(n) + Batches(changes); // one delta page per drive, the changed items' permissions
             File.Delete(journal);
             File.Delete(journal + ".drives");
 
