@@ -39,7 +39,12 @@ internal static class UpdateBench
         int Count(Func<int> run)
         {
             var before = graph.RequestCount;
+            var steps = graph.Steps.Count;
             run();
+            // What the requests were, by kind (a $batch by the kinds of its steps), on stderr.
+            var kinds = graph.Requests.Skip(before).Where(r => !r.Contains("$batch", StringComparison.Ordinal)).Select(Kind)
+                .Concat(graph.Steps.Skip(steps).Select(r => "in $batch: " + Kind(r)));
+            Console.Error.WriteLine(string.Join(", ", kinds.GroupBy(k => k).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}")));
             File.Delete(journal);
             File.Delete(journal + ".drives");
             return graph.RequestCount - before;
@@ -50,6 +55,12 @@ internal static class UpdateBench
         File.Delete(journal + ".drives");
         int Full() => Count(() => live.Export(new GraphExportOptions(journal) { Inventory = true }, null, CancellationToken.None).PrincipalCount);
         int Update() => Count(() => (snapshot = live.Export(new GraphExportOptions(journal) { Previous = snapshot }, null, CancellationToken.None)).PrincipalCount);
+
+        static string Kind(string request)
+        {
+            var path = request.Split(' ')[1].Split('?')[0].Replace("/v1.0/", string.Empty, StringComparison.Ordinal).Split('/');
+            return string.Join("/", path.Select((x, i) => i % 2 == 1 && path[0] is "users" or "groups" or "sites" or "drives" or "servicePrincipals" && x is not ("delta" or "delta()" or "getAllSites") ? "{id}" : x));
+        }
 
         static int Batches(int n) => (n + 19) / 20;
         var rows = new List<(string What, int Requests)>
@@ -73,7 +84,7 @@ internal static class UpdateBench
         var noDelta = graph.DeltaPages("servicePrincipals") + 1 + Batches(t.RoleDefinitions.Count) + Batches(t.ServicePrincipals.Values.Count(s => s.AppRoles.Count > 0)) + Batches(t.GroupSites.Count);
         var lines = new List<string>
         {
-            $"| {users:N0} users, {groups + sites + 1:N0} groups, {sites + 1:N0} sites | requests | of which without a delta query |",
+            $"| {t.Users.Count:N0} users, {t.Groups.Count:N0} groups, {t.GroupSites.Count:N0} sites with a drive each | requests | of which without a delta query |",
             "|---|---:|---:|",
         };
         lines.AddRange(rows.Select(r => $"| {r.What} | {r.Requests:N0} | {noDelta:N0} |"));
