@@ -58,7 +58,7 @@ internal sealed class InventoryCrawl
     /// <summary>Users whose OneDrive to look for (GET /users/{id}/drive): all on a full crawl, the new ones on -Update.</summary>
     public IReadOnlyList<string> OneDriveOwners { get; init; } = Array.Empty<string>();
 
-    /// <summary>-Update: users of the earlier inventory that had no OneDrive in it (one provisioned since is not looked for).</summary>
+    /// <summary>-Update: enabled member users of the earlier inventory that had no OneDrive in it (one provisioned since is not looked for).</summary>
     public int UsersWithoutOneDrive { get; init; }
 
     public InventoryCrawl(Transport t, SnapshotBuilder b, Dictionary<string, int> index, IReadOnlyDictionary<string, InventorySite> sites,
@@ -119,7 +119,7 @@ internal sealed class InventoryCrawl
         if (UsersWithoutOneDrive > 0)
         {
             // -Update looks for the OneDrives of new users only: one provisioned since for a user who had none is not looked for.
-            _b.CoverageGaps.Add($"OneDrive accounts provisioned since the last full crawl for the {UsersWithoutOneDrive} users who had none then (Export-AccessSnapshot -FromGraph without -Update looks for them)");
+            _b.CoverageGaps.Add($"OneDrive accounts provisioned since the last full crawl for the {UsersWithoutOneDrive} enabled member users who had none then (Export-AccessSnapshot -FromGraph without -Update looks for them)");
         }
 
         Emit();

@@ -129,7 +129,11 @@ internal sealed class TenantExport
         {
             // OneDrive: every user's on a full crawl; on -Update those of the users who are new since.
             var owners = _users.Keys.Where(u => Previous is null || !_previousUsers.Contains(u)).ToList();
-            var withoutDrive = Previous is null ? 0 : _users.Keys.Count(u => _previousUsers.Contains(u) && !Previous.Inventory.Any(d => d.Site.Equals(InventoryCrawl.OneDriveSite(u), StringComparison.OrdinalIgnoreCase)));
+            // Guests (whose OneDrive is in their home tenant) and disabled users (who cannot sign in to have one
+            // provisioned) are not counted among those whose OneDrive may have appeared since.
+            var onedrives = Previous?.Inventory.Select(d => d.Site).Where(x => x.StartsWith("users/", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var withoutDrive = onedrives is null ? 0 : _users.Count(u => _previousUsers.Contains(u.Key) && !onedrives.Contains(InventoryCrawl.OneDriveSite(u.Key))
+                && !string.Equals(u.Value.Str("userType"), "Guest", StringComparison.OrdinalIgnoreCase) && u.Value.Bool("accountEnabled") != false);
             await new InventoryCrawl(_t, b, index, _siteInfo, _options.Previous, _progress, _notes, _cancel) { OneDriveOwners = owners, UsersWithoutOneDrive = withoutDrive }
                 .RunAsync(_options.JournalPath + ".drives", _options.Resume).ConfigureAwait(false);
         }
@@ -340,7 +344,8 @@ internal sealed class TenantExport
                 {
                     w.WriteString("id", id);
                     if (p.HasDisplayName(i)) w.WriteString("displayName", p.PrincipalName(i));
-                    w.WriteString("visibility", p.VisibilityOf(i).ToString());
+                    // Names spelled out: Enum.ToString reads the enum's attributes, whose assembly a host may not load.
+                    w.WriteString("visibility", p.VisibilityOf(i) switch { GroupVisibility.Public => "Public", GroupVisibility.HiddenMembership => "HiddenMembership", _ => "Private" });
                     w.WriteStartArray("groupTypes");
                     if (site >= 0) w.WriteStringValue("Unified");
                     w.WriteEndArray();
@@ -348,7 +353,7 @@ internal sealed class TenantExport
                     if (site >= 0 && p.ResourceSensitivity[site] != Sensitivity.General)
                     {
                         w.WriteStartObject();
-                        w.WriteString("displayName", p.ResourceSensitivity[site].ToString());
+                        w.WriteString("displayName", p.ResourceSensitivity[site] switch { Sensitivity.Public => "Public", Sensitivity.Confidential => "Confidential", Sensitivity.HighlyConfidential => "Highly Confidential", _ => "General" });
                         w.WriteEndObject();
                     }
 
