@@ -161,6 +161,40 @@ public sealed class GraphInventoryUpdateTests : GraphTestBase
     }
 
     [Fact]
+    public void AnInterruptedUpdateResumesWithTheSitesAndLinksItHadFound()
+    {
+        ConnectClean();
+        var path = Temp["resume-update.json"];
+        Clean(Export(path));
+        var launch = FakeTenant.NewId(19);
+        Tenant.AddGroup(launch, "Launch", unified: true, visibility: "Private", members: Fabrikam.Erin);
+        Tenant.GroupSites[launch] = new FakeSite("fabrikam.example,site-launch,1", "Launch");
+        var drive = Tenant.SiteDrive(Tenant.GroupSites[launch]);
+        var brief = Tenant.AddItem(drive, "01BRIEF", "brief.docx");
+        Tenant.Share(brief, new FakePermission { Id = "p-joe", Role = "write", User = Fabrikam.Joe });
+        Tenant.Groups[Fabrikam.Eng].Members.Add(Fabrikam.Erin);
+
+        // The new site's drive cannot be read until Graph is back: the -Update stops after the directory and the site round.
+        var fault = new Fault { Path = $"/drives/{drive}/root/delta", Status = 503, Code = "ServiceUnavailable", RetryAfter = 0, Times = 1000 };
+        Graph.Fail(fault);
+        var failed = Export(path, update: true);
+        SingleError(failed, "GraphUnavailable", "ExportAccessSnapshotCommand", ErrorCategory.ReadError);
+        fault.Times = 0;
+        var siteRounds = Graph.SiteDelta.Count;
+        var directoryRounds = Graph.DirectoryDelta.Count;
+        var resumed = Ps.Run("param($p) Export-AccessSnapshot -FromGraph -Path $p -Update -Resume", path);
+        Clean(resumed);
+        Assert.Equal(siteRounds, Graph.SiteDelta.Count); // the journal had the sites' round
+        Assert.Equal(directoryRounds, Graph.DirectoryDelta.Count); // and the directory's
+
+        var s = SnapshotReader.ReadFile(path);
+        Assert.Contains(s.Grants, g => g.ResourceId == $"drives/{drive}/items/01BRIEF" && g.PrincipalId == Fabrikam.Joe);
+        Assert.Contains(Fabrikam.Erin, s.GetMembers(Fabrikam.Eng));
+        Assert.Equal(new[] { "groups", "sites", "users" }, s.InventoryDeltaLinks.Keys.OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal(Facts(s), Facts(FreshExport()));
+    }
+
+    [Fact]
     public void WithoutAValidSitesLinkEverySiteIsListedAgain()
     {
         ConnectClean();
