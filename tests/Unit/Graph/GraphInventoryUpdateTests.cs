@@ -304,3 +304,39 @@ public sealed class GraphInventoryUpdateTests : GraphTestBase
         Assert.Contains("MaxAge", Assert.Throws<DocumentException>(() => PolicyReader.Parse("@{ Inventory = @{ MaxAgo = 'P1D' } }")).Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>The inventory's age limit is the policy's Inventory.MaxAge: moved clock, one preview under the default and one under a longer limit.</summary>
+[Collection(ClockCollection.Name)]
+public sealed class GraphInventoryAgeTests : GraphTestBase
+{
+    public GraphInventoryAgeTests(HostFixture fixture)
+        : base(fixture)
+    {
+    }
+
+    [Fact]
+    public void AnInventoryOlderThanThePolicysMaxAgeMakesThePreviewPartialNamingTheKey()
+    {
+        using var clock = new TestClock(DateTimeOffset.UtcNow);
+        ConnectClean();
+        var path = Temp["aged.json"];
+        var export = Ps.Run("param($p) Export-AccessSnapshot -FromGraph -Path $p", path);
+        Assert.True(export.Errors.Count == 0, string.Join("\n", export.Errors));
+        Ps.RunClean("param($endpoint, $token, $inventory) Connect-AgentGovernance -TenantId fabrikam.example -AccessToken ([System.Net.NetworkCredential]::new('', $token).SecurePassword) -GraphEndpoint $endpoint -InventoryPath $inventory",
+            Graph.BaseUrl, Graph.Token, path);
+        var change = ChangeFile("add.json", $"{{ \"op\": \"addMember\", \"group\": \"{Fabrikam.Eng}\", \"member\": \"{Fabrikam.Erin}\" }}", "\"requestedBy\": \"bob.stone@fabrikam.example\"");
+        ExposureReport Preview(string script, params object[] args) => (ExposureReport)Assert.Single(Ps.RunClean(script, args).Output).BaseObject;
+
+        var fresh = Preview("param($f) Import-AccessChange -Path $f | Test-ExposureRisk", change);
+        Assert.DoesNotContain(fresh.CoverageReasons, r => r.Contains("Inventory.MaxAge", StringComparison.Ordinal));
+
+        clock.Advance(TimeSpan.FromDays(2));
+        var aged = Preview("param($f) Import-AccessChange -Path $f | Test-ExposureRisk", change);
+        Assert.Equal(Coverage.Partial, aged.Coverage);
+        Assert.Contains(aged.CoverageReasons, r => r.Contains("2 days ago, more than the policy's Inventory.MaxAge of P1D", StringComparison.Ordinal));
+
+        var policy = Temp.Write("policy.psd1", "@{ Inventory = @{ MaxAge = 'P3D' } }");
+        var lenient = Preview("param($f, $p) Import-AccessChange -Path $f | Test-ExposureRisk -Policy (Import-GovernancePolicy -Path $p)", change, policy);
+        Assert.DoesNotContain(lenient.CoverageReasons, r => r.Contains("Inventory.MaxAge", StringComparison.Ordinal));
+    }
+}
