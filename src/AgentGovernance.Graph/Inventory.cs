@@ -308,6 +308,8 @@ internal sealed class InventoryCrawl
         if (found > 0) Report($"{found:N0} OneDrive accounts to crawl");
     }
 
+    private const int DrivesPerRound = 400;
+
     /// <summary>Crawl: every drive's delta pages to their deltaLink; the next pages of 20 drives go in one $batch.</summary>
     private async Task CrawlAsync(CrawlJournal journal)
     {
@@ -315,9 +317,12 @@ internal sealed class InventoryCrawl
         while (true)
         {
             _cancel.ThrowIfCancellationRequested();
-            var pending = _drives.Values.Where(d => d.DeltaLink is null).ToList();
-            if (pending.Count == 0) return;
-            Report($"drives: {total - pending.Count:N0} of {total:N0} crawled, {ItemsRead:N0} items read", total == 0 ? -1 : (total - pending.Count) * 100 / total);
+            // At most 400 drives' pages (20 batches) are held at once: a page is up to a few hundred items, and
+            // 10,000 drives' first pages together are hundreds of megabytes.
+            var left = _drives.Values.Count(d => d.DeltaLink is null);
+            if (left == 0) return;
+            var pending = _drives.Values.Where(d => d.DeltaLink is null).Take(DrivesPerRound).ToList();
+            Report($"drives: {total - left:N0} of {total:N0} crawled, {ItemsRead:N0} items read", total == 0 ? -1 : (total - left) * 100 / total);
             var requests = pending.Select(d =>
             {
                 var info = _t.Get(d.Link ?? $"{_t.Client.RequestAdapter.BaseUrl}/drives/{Uri.EscapeDataString(d.Id)}/root/delta");
