@@ -7,19 +7,35 @@ using AgentGovernance.Providers.Graph;
 
 // dotnet run -c Release --project bench/GraphBench -- [measure] [--objects 10000,100000] [--markdown FILE]
 // dotnet run -c Release --project bench/GraphBench -- inventory [--sites 1000,10000] [--items 100] [--markdown FILE]   (the permission inventory crawl and -Update)
-// dotnet run -c Release --project bench/GraphBench -- serve [--port N]     (the Fabrikam demo tenant, until Ctrl+C)
+// dotnet run -c Release --project bench/GraphBench -- update [--users 10000] [--groups 1500] [--sites 500] [--markdown FILE]   (-Update's requests against what changed)
+// dotnet run -c Release --project bench/GraphBench -- crawl --endpoint URL --token T   (the crawler alone, against `serve --sites N` in another process)
+// dotnet run -c Release --project bench/GraphBench -- serve [--sites N [--items M]] [--seconds S]     (the Fabrikam demo tenant, until Ctrl+C)
 var mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "measure";
 string? Option(string name) => Array.IndexOf(args, name) is var i && i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 
 if (mode == "serve")
 {
-    using var graph = new FakeGraph(Fabrikam.Build());
+    // --sites N [--items M]: the inventory bench's tenant instead of Fabrikam (for `crawl` from another process).
+    using var graph = Option("--sites") is { } n
+        ? new FakeGraph(InventoryBench.Tenant(int.Parse(n, CultureInfo.InvariantCulture), int.Parse(Option("--items") ?? "100", CultureInfo.InvariantCulture)).Tenant) { DeltaPageSize = 200, MaxPageSize = 999 }
+        : new FakeGraph(Fabrikam.Build());
     Console.WriteLine($"endpoint {graph.BaseUrl}");
     Console.WriteLine($"token    {graph.Token}");
     Console.WriteLine("Fabrikam: payroll.xlsx is " + Fabrikam.PayrollId + "; All Engineering is " + Fabrikam.Eng + "; Data Ops is " + Fabrikam.Data);
     var seconds = int.Parse(Option("--seconds") ?? "1800", CultureInfo.InvariantCulture);
     Thread.Sleep(TimeSpan.FromSeconds(seconds)); // bounded: a loopback server never outlives its use
     return 0;
+}
+
+if (mode == "crawl")
+{
+    return InventoryBench.Crawl(Option("--endpoint") ?? throw new ArgumentException("--endpoint"), Option("--token") ?? throw new ArgumentException("--token"));
+}
+
+if (mode == "update")
+{
+    return UpdateBench.Run(int.Parse(Option("--users") ?? "10000", CultureInfo.InvariantCulture), int.Parse(Option("--groups") ?? "1500", CultureInfo.InvariantCulture),
+        int.Parse(Option("--sites") ?? "500", CultureInfo.InvariantCulture), Option("--markdown"));
 }
 
 if (mode == "inventory")

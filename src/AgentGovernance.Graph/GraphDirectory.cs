@@ -92,7 +92,10 @@ public sealed class GraphDirectory : IGraphDirectory, IGraphMailer
         return info.Headers.TryGetValue("Authorization", out var values) ? values.FirstOrDefault() : null;
     }
 
-    public AccessSnapshot ReadState(AccessChange change) => LiveRead.ForChange(_t, TenantId, change, Inventory);
+    public AccessSnapshot ReadState(AccessChange change) => LiveRead.ForChange(_t, TenantId, change, Inventory, InventoryMaxAge);
+
+    /// <inheritdoc />
+    public TimeSpan InventoryMaxAge { get; set; } = Policy.GovernancePolicy.DefaultInventoryMaxAge;
 
     /// <inheritdoc />
     public AccessSnapshot? Inventory { get; set; }

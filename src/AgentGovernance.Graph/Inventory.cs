@@ -45,14 +45,21 @@ internal sealed class InventoryCrawl
     private readonly IReadOnlyDictionary<string, InventorySite> _sites;
     private readonly AccessSnapshot? _previous;
 
-    /// <summary>The coverage gap every inventory has: users' OneDrive accounts are not crawled.</summary>
-    internal const string OneDriveGap = "files in users' OneDrive accounts (the permission inventory crawls SharePoint sites' drives only)";
+    /// <summary>The site a user's OneDrive is recorded under in inventory.drives[].site.</summary>
+    internal static string OneDriveSite(string user) => "users/" + user;
     private readonly Action<GraphExportProgress>? _progress;
     private readonly CancellationToken _cancel;
     private readonly List<string> _notes;
     private readonly SortedDictionary<string, DriveState> _drives = new(StringComparer.Ordinal);
     private int _unknownPrincipals;
     private int _siteGroupGrants;
+    private string? _sitesLink;
+
+    /// <summary>Users whose OneDrive to look for (GET /users/{id}/drive): all on a full crawl, the new ones on -Update.</summary>
+    public IReadOnlyList<string> OneDriveOwners { get; init; } = Array.Empty<string>();
+
+    /// <summary>-Update: enabled member users of the earlier inventory that had no OneDrive in it (one provisioned since is not looked for).</summary>
+    public int UsersWithoutOneDrive { get; init; }
 
     public InventoryCrawl(Transport t, SnapshotBuilder b, Dictionary<string, int> index, IReadOnlyDictionary<string, InventorySite> sites,
         AccessSnapshot? previous, Action<GraphExportProgress>? progress, List<string> notes, CancellationToken cancel)
@@ -77,22 +84,44 @@ internal sealed class InventoryCrawl
         using var journal = CrawlJournal.Open(journalPath, resume, _b.TenantId);
         if (journal.Drives is { } known)
         {
+            // The drives the interrupted run settled on: new sites' and OneDrives included, removed sites' left out.
             if (_previous is not null) Seed();
-            else foreach (var (id, site, link) in known) _drives[id] = new DriveState(id, site, link);
+            var keep = known.Select(k => k.Id).ToHashSet(StringComparer.Ordinal);
+            foreach (var id in _drives.Keys.Where(d => !keep.Contains(d)).ToList()) _drives.Remove(id);
+            foreach (var (id, site, link) in known)
+            {
+                if (!_drives.ContainsKey(id)) _drives[id] = new DriveState(id, site, link);
+            }
+
+            _b.CoverageGaps.AddRange(journal.Gaps);
+            _sitesLink = journal.SitesLink;
             journal.Replay(_drives);
         }
         else
         {
-            if (_previous is not null) Seed();
-            else await DiscoverAsync().ConfigureAwait(false);
-            journal.WriteDrives(_drives.Values);
+            if (_previous is not null)
+            {
+                Seed();
+                await SiteChangesAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                await DiscoverAsync().ConfigureAwait(false);
+            }
+
+            await OneDrivesAsync().ConfigureAwait(false);
+            journal.WriteDrives(_drives.Values, _b.CoverageGaps, _sitesLink);
         }
 
+        if (_sitesLink is not null) _b.DeltaLinks["sites"] = _sitesLink;
         await CrawlAsync(journal).ConfigureAwait(false);
         await PermissionsAsync(journal).ConfigureAwait(false);
-        // getAllSites lists no personal sites, so a file shared from someone's OneDrive with a group is
-        // not in the inventory: a preview that relies on it cannot call its coverage Complete.
-        _b.CoverageGaps.Add(OneDriveGap);
+        if (UsersWithoutOneDrive > 0)
+        {
+            // -Update looks for the OneDrives of new users only: one provisioned since for a user who had none is not looked for.
+            _b.CoverageGaps.Add($"OneDrive accounts provisioned since the last full crawl for the {UsersWithoutOneDrive} enabled member users who had none then (Export-AccessSnapshot -FromGraph without -Update looks for them)");
+        }
+
         Emit();
     }
 
@@ -102,8 +131,9 @@ internal sealed class InventoryCrawl
     private void Seed()
     {
         var p = _previous!;
-        // What the earlier crawl could not read stays a gap: -Update re-reads only what changed and
-        // discovers no sites, so only a full Export-AccessSnapshot -FromGraph can clear it.
+        // What the earlier crawl could not read stays a gap: -Update re-reads only what changed, so only a
+        // full Export-AccessSnapshot -FromGraph can clear it. (The crawl's own "OneDrive not crawled" gap of
+        // an earlier version is kept too: those OneDrives have not been crawled.)
         _b.CoverageGaps.AddRange(p.CoverageGaps);
         foreach (var d in p.Inventory)
         {
@@ -125,10 +155,21 @@ internal sealed class InventoryCrawl
         }
     }
 
-    /// <summary>Discover: sites/getAllSites (application permission Sites.Read.All), then each site's drives, 20 sites per $batch.</summary>
+    /// <summary>
+    /// Discover: the sites' delta link first (sites/delta?token=latest, site-delta.md: "returns an empty response
+    /// with the latest delta token"), so that a site created while the crawl runs is in the next -Update; then
+    /// every site (sites/getAllSites, application Sites.Read.All) and each site's drives, 20 sites per $batch.
+    /// </summary>
     private async Task DiscoverAsync()
     {
         Report("discovering sites");
+        _sitesLink = (await SitesRoundAsync(_t.Client.RequestAdapter.BaseUrl + "/sites/delta?token=latest").ConfigureAwait(false))?.DeltaLink;
+        var siteIds = await AllSitesAsync().ConfigureAwait(false);
+        await DrivesOfAsync(siteIds).ConfigureAwait(false);
+    }
+
+    private async Task<List<string>> AllSitesAsync()
+    {
         var all = (await _t.PagesAsync(new[]
         {
             new GraphRequest(_t.Get(_t.Client.RequestAdapter.BaseUrl + "/sites/getAllSites?$select=id,displayName,webUrl&$top=999"), "every site of the organization (sites/getAllSites)", "Sites.Read.All"),
@@ -138,7 +179,13 @@ internal sealed class InventoryCrawl
             throw all.Failure!.ToException(write: false);
         }
 
-        var siteIds = all.Items.Select(s => s.Str("id")).Where(s => s is not null).Select(s => s!).Distinct(StringComparer.Ordinal).OrderBy(s => s, StringComparer.Ordinal).ToList();
+        return all.Items.Select(s => s.Str("id")).Where(s => s is not null).Select(s => s!).Distinct(StringComparer.Ordinal).OrderBy(s => s, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The drives of these sites (GET /sites/{id}/drives, 20 per $batch), to be crawled from the start.</summary>
+    private async Task DrivesOfAsync(List<string> siteIds)
+    {
+        if (siteIds.Count == 0) return;
         Report($"reading the drives of {siteIds.Count:N0} sites");
         var pages = await _t.PagesAsync(siteIds.Select(s => new GraphRequest(C.Sites[s].Drives.ToGetRequestInformation(rc => rc.QueryParameters.Select = new[] { "id", "name", "driveType", "webUrl" }),
             $"the drives of site {s}", "Sites.Read.All")).ToList(), _cancel).ConfigureAwait(false);
@@ -158,6 +205,111 @@ internal sealed class InventoryCrawl
         }
     }
 
+    /// <summary>One round of sites/delta from <paramref name="url"/>, every page followed; null when Graph no longer honours the link (410).</summary>
+    private async Task<(List<JsonElement> Sites, string? DeltaLink)?> SitesRoundAsync(string url)
+    {
+        var sites = new List<JsonElement>();
+        var request = new GraphRequest(_t.Get(url), "the sites created, changed or deleted (sites/delta)", "Sites.Read.All");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (true)
+        {
+            _cancel.ThrowIfCancellationRequested();
+            var answer = (await _t.BatchAsync(new[] { request }, _cancel).ConfigureAwait(false))[0];
+            if (answer.Status == 410 || answer.ErrorCode is "resyncChangesApplyDifferences" or "resyncChangesUploadDifferences")
+            {
+                return null;
+            }
+
+            if (!answer.Ok)
+            {
+                throw answer.ToException(write: false);
+            }
+
+            sites.AddRange(answer.Values.Select(v => v.Clone()));
+            if (answer.NextLink is not { } next) return (sites, answer.DeltaLink);
+            if (!seen.Add(next)) throw new GovernanceException("DirectoryReadFailed", GovernanceErrorKind.ReadError, $"Graph returned the same nextLink twice while reading sites/delta: {next}", next);
+            request = new GraphRequest(_t.Get(next), "the sites created, changed or deleted (sites/delta)", "Sites.Read.All");
+        }
+    }
+
+    /// <summary>
+    /// -Update: the sites created since the last crawl get their drives listed and crawled from the start; the
+    /// drives of deleted sites leave the inventory. From the stored sites/delta link when there is one; else
+    /// (an inventory written before it was stored, or a link Graph no longer honours) by listing every site again.
+    /// </summary>
+    private async Task SiteChangesAsync()
+    {
+        Report("looking for sites created or deleted since the last crawl");
+        var known = _drives.Values.Where(d => !d.Site.StartsWith("users/", StringComparison.Ordinal)).Select(d => d.Site).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        List<string> added, removed;
+        var round = _previous!.InventoryDeltaLinks.TryGetValue("sites", out var link) ? await SitesRoundAsync(link).ConfigureAwait(false) : null;
+        if (round is { } r)
+        {
+            _sitesLink = r.DeltaLink;
+            added = r.Sites.Where(x => !x.Has("deleted") && x.Str("id") is { } id && !known.Contains(id)).Select(x => x.Str("id")!).Distinct(StringComparer.Ordinal).OrderBy(x => x, StringComparer.Ordinal).ToList();
+            removed = r.Sites.Where(x => x.Has("deleted") && x.Str("id") is { } id && known.Contains(id)).Select(x => x.Str("id")!).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        }
+        else
+        {
+            if (link is not null) _notes.Add("The stored sites/delta link was no longer valid; every site was listed again to find those created or deleted since.");
+            _sitesLink = (await SitesRoundAsync(_t.Client.RequestAdapter.BaseUrl + "/sites/delta?token=latest").ConfigureAwait(false))?.DeltaLink;
+            var all = (await AllSitesAsync().ConfigureAwait(false)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            added = all.Where(x => !known.Contains(x)).OrderBy(x => x, StringComparer.Ordinal).ToList();
+            removed = known.Where(x => !all.Contains(x)).ToList();
+        }
+
+        foreach (var site in removed.OrderBy(x => x, StringComparer.Ordinal))
+        {
+            var gone = _drives.Values.Where(d => d.Site.Equals(site, StringComparison.OrdinalIgnoreCase)).Select(d => d.Id).ToList();
+            foreach (var d in gone) _drives.Remove(d);
+            _notes.Add($"Site {site} was deleted since the last crawl: its {gone.Count} drives left the inventory.");
+        }
+
+        if (added.Count > 0) _notes.Add($"{added.Count} sites were created since the last crawl; their drives were crawled from the start.");
+        await DrivesOfAsync(added).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// OneDrive: GET /users/{id}/drive for each user to look at, 20 per $batch (drive-get.md). A user with no
+    /// OneDrive (404) is skipped quietly; a OneDrive the app may not read is a coverage gap, with the reason.
+    /// </summary>
+    private async Task OneDrivesAsync()
+    {
+        if (OneDriveOwners.Count == 0) return;
+        Report($"looking for the OneDrive of {OneDriveOwners.Count:N0} users");
+        var pages = await _t.PagesAsync(OneDriveOwners.Select(u => new GraphRequest(C.Users[u].Drive.ToGetRequestInformation(rc => rc.QueryParameters.Select = new[] { "id", "driveType", "webUrl" }),
+            $"the OneDrive of user {u}", "Files.Read.All")).ToList(), _cancel).ConfigureAwait(false);
+        var failed = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var found = 0;
+        for (var i = 0; i < OneDriveOwners.Count; i++)
+        {
+            if (!pages[i].Ok)
+            {
+                var f = pages[i].Failure!;
+                if (f.Status == 404) continue;
+                var reason = f.Status is 401 or 403 ? $"permission denied: HTTP {f.Status} {f.ErrorCode}; needs Files.Read.All" : $"HTTP {f.Status} {f.ErrorCode}";
+                failed[reason] = failed.GetValueOrDefault(reason) + 1;
+                continue;
+            }
+
+            if (pages[i].Single?.Str("id") is { } id && !_drives.ContainsKey(id))
+            {
+                _drives[id] = new DriveState(id, OneDriveSite(OneDriveOwners[i]), null);
+                found++;
+            }
+        }
+
+        foreach (var (reason, count) in failed)
+        {
+            _notes.Add($"Could not read the OneDrive of {count} users ({reason}); their files are not in the inventory.");
+            _b.CoverageGaps.Add($"files in the OneDrive accounts of {count} users, which could not be read ({reason})");
+        }
+
+        if (found > 0) Report($"{found:N0} OneDrive accounts to crawl");
+    }
+
+    private const int DrivesPerRound = 400;
+
     /// <summary>Crawl: every drive's delta pages to their deltaLink; the next pages of 20 drives go in one $batch.</summary>
     private async Task CrawlAsync(CrawlJournal journal)
     {
@@ -165,9 +317,12 @@ internal sealed class InventoryCrawl
         while (true)
         {
             _cancel.ThrowIfCancellationRequested();
-            var pending = _drives.Values.Where(d => d.DeltaLink is null).ToList();
-            if (pending.Count == 0) return;
-            Report($"drives: {total - pending.Count:N0} of {total:N0} crawled, {ItemsRead:N0} items read", total == 0 ? -1 : (total - pending.Count) * 100 / total);
+            // At most 400 drives' pages (20 batches) are held at once: a page is up to a few hundred items, and
+            // 10,000 drives' first pages together are hundreds of megabytes.
+            var left = _drives.Values.Count(d => d.DeltaLink is null);
+            if (left == 0) return;
+            var pending = _drives.Values.Where(d => d.DeltaLink is null).Take(DrivesPerRound).ToList();
+            Report($"drives: {total - left:N0} of {total:N0} crawled, {ItemsRead:N0} items read", total == 0 ? -1 : (total - left) * 100 / total);
             var requests = pending.Select(d =>
             {
                 var info = _t.Get(d.Link ?? $"{_t.Client.RequestAdapter.BaseUrl}/drives/{Uri.EscapeDataString(d.Id)}/root/delta");
@@ -349,7 +504,7 @@ internal sealed class InventoryCrawl
         foreach (var drive in _drives.Values)
         {
             if (drive.DeltaLink is null) continue;
-            _b.Drives.Add(new InventoryDrive(drive.Id, LiveResource.Site(drive.Site), drive.DeltaLink, drive.CrawledAt ?? string.Empty));
+            _b.Drives.Add(new InventoryDrive(drive.Id, drive.Site.StartsWith("users/", StringComparison.Ordinal) ? drive.Site : LiveResource.Site(drive.Site), drive.DeltaLink, drive.CrawledAt ?? string.Empty));
             var site = _sites.GetValueOrDefault(drive.Site);
             foreach (var (id, state) in drive.Items.OrderBy(i => i.Key, StringComparer.Ordinal))
             {
@@ -428,6 +583,11 @@ internal sealed class InventoryCrawl
 
         public List<(string Id, string Site, string? Link)>? Drives { get; private set; }
 
+        /// <summary>The coverage gaps discovery found, and the sites' delta link it took.</summary>
+        public List<string> Gaps { get; } = new();
+
+        public string? SitesLink { get; private set; }
+
         public static CrawlJournal Open(string path, bool resume, string tenant)
         {
             var journal = new CrawlJournal(Json.OpenJournal(path, resume, Schema, tenant, "an inventory crawl", out var lines));
@@ -436,6 +596,8 @@ internal sealed class InventoryCrawl
                 if (line.Has("drives"))
                 {
                     journal.Drives = line.Arr("drives").Select(d => (d.Str("id")!, d.Str("site")!, d.Str("link"))).ToList();
+                    journal.Gaps.AddRange(line.Arr("gaps").Select(g => g.GetString()!));
+                    journal.SitesLink = line.Str("sitesLink");
                 }
                 else
                 {
@@ -488,8 +650,12 @@ internal sealed class InventoryCrawl
             }
         }
 
-        public void WriteDrives(IEnumerable<DriveState> drives) => Line(w =>
+        public void WriteDrives(IEnumerable<DriveState> drives, IEnumerable<string> gaps, string? sitesLink) => Line(w =>
         {
+            w.WriteStartArray("gaps");
+            foreach (var g in gaps) w.WriteStringValue(g);
+            w.WriteEndArray();
+            if (sitesLink is not null) w.WriteString("sitesLink", sitesLink);
             w.WriteStartArray("drives");
             foreach (var d in drives)
             {

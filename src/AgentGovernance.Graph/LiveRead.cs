@@ -113,21 +113,22 @@ internal sealed class LiveRead
     private bool _allUsers;
     private readonly AccessSnapshot? _inventory;
 
-    /// <summary>An inventory older than this leaves a membership change's coverage Partial: items shared since are not in it.</summary>
-    internal static readonly TimeSpan InventoryMaxAge = TimeSpan.FromHours(24);
+    /// <summary>An inventory older than this leaves a membership change's coverage Partial: items shared since are not in it (policy Inventory.MaxAge).</summary>
+    private readonly TimeSpan _inventoryMaxAge;
 
-    public LiveRead(Transport transport, string tenant, CancellationToken cancel, AccessSnapshot? inventory = null)
+    public LiveRead(Transport transport, string tenant, CancellationToken cancel, AccessSnapshot? inventory = null, TimeSpan? inventoryMaxAge = null)
     {
         _t = transport;
         _tenant = tenant;
         _cancel = cancel;
         _inventory = inventory;
+        _inventoryMaxAge = inventoryMaxAge ?? Policy.GovernancePolicy.DefaultInventoryMaxAge;
     }
 
     private GraphServiceClient C => _t.Client;
 
-    public static AccessSnapshot ForChange(Transport t, string tenant, AccessChange change, AccessSnapshot? inventory = null) =>
-        Transport.Run(() => new LiveRead(t, tenant, CancellationToken.None, inventory).ChangeAsync(change));
+    public static AccessSnapshot ForChange(Transport t, string tenant, AccessChange change, AccessSnapshot? inventory = null, TimeSpan? inventoryMaxAge = null) =>
+        Transport.Run(() => new LiveRead(t, tenant, CancellationToken.None, inventory, inventoryMaxAge).ChangeAsync(change));
 
     public static AccessSnapshot ForResource(Transport t, string tenant, string resourceId) =>
         Transport.Run(() => new LiveRead(t, tenant, CancellationToken.None).ResourceAsync(resourceId));
@@ -275,9 +276,9 @@ internal sealed class LiveRead
                        : $"shows {ids.Count} SharePoint and OneDrive resources granted or connected to the changed groups or the groups above them; their permissions were read again live: {shown}."));
         // What the inventory's crawl could not read (and OneDrive, which it does not crawl) is a gap here too.
         _gaps.AddRange(inventory.CoverageGaps.Select(g => "in the permission inventory: " + g));
-        if (age > InventoryMaxAge)
+        if (age > _inventoryMaxAge)
         {
-            _gaps.Add($"items shared with the changed groups since the permission inventory was crawled ({Age(age)} ago; refresh it with Export-AccessSnapshot -FromGraph -Update)");
+            _gaps.Add($"items shared with the changed groups since the permission inventory was crawled ({Age(age)} ago, more than the policy's Inventory.MaxAge of {Changes.IsoDuration.Format(_inventoryMaxAge)}; refresh it with Export-AccessSnapshot -FromGraph -Update)");
         }
     }
 

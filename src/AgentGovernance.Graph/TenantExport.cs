@@ -40,6 +40,15 @@ internal sealed class TenantExport
     private readonly Dictionary<string, InventorySite> _siteInfo = new(StringComparer.OrdinalIgnoreCase);
     private int _skippedMembers;
 
+    // -Update: what the earlier snapshot held, continued from its stored delta links (users, groups).
+    private AccessSnapshot? Previous => _options.Previous;
+    private readonly Dictionary<string, string> _links = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _seeded = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _touchedGroups = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _removed = new(StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _previousUsers = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, (string Id, string? Name, string? Url)> _previousSites = new(StringComparer.OrdinalIgnoreCase);
+
     public TenantExport(Transport t, string tenant, string? tenantName, GraphExportOptions options, Action<GraphExportProgress>? progress, CancellationToken cancel)
     {
         _t = t;
@@ -54,13 +63,24 @@ internal sealed class TenantExport
 
     public async Task<AccessSnapshot> RunAsync()
     {
+        if (Previous is { } previous)
+        {
+            Seed(previous);
+        }
+
         var journal = Journal.Open(_options.JournalPath, _options.Resume, _tenant);
         using (journal)
         {
-            await DeltaAsync(journal, "users", "users", C.Users.Delta.ToGetRequestInformation(rc => rc.QueryParameters.Select = LiveRead.UserSelect), "User.Read.All", Users).ConfigureAwait(false);
-            await DeltaAsync(journal, "groups", "groups and their members", C.Groups.Delta.ToGetRequestInformation(rc =>
-                rc.QueryParameters.Select = LiveRead.GroupSelect.Concat(new[] { "members", "owners" }).ToArray()), "GroupMember.Read.All", Groups).ConfigureAwait(false);
-            await DeltaAsync(journal, "servicePrincipals", "service principals", C.ServicePrincipals.Delta.ToGetRequestInformation(rc => rc.QueryParameters.Select = SpSelect), "Application.Read.All", ServicePrincipals).ConfigureAwait(false);
+            await DeltaAsync(journal, "users", "users", () => C.Users.Delta.ToGetRequestInformation(rc => rc.QueryParameters.Select = LiveRead.UserSelect), "User.Read.All", Users, () => _users.Clear()).ConfigureAwait(false);
+            await DeltaAsync(journal, "groups", "groups and their members", () => C.Groups.Delta.ToGetRequestInformation(rc =>
+                rc.QueryParameters.Select = LiveRead.GroupSelect.Concat(new[] { "members", "owners" }).ToArray()), "GroupMember.Read.All", Groups, () =>
+                {
+                    _groups.Clear();
+                    _members.Clear();
+                    _owners.Clear();
+                    _seeded.Remove("groups");
+                }).ConfigureAwait(false);
+            await DeltaAsync(journal, "servicePrincipals", "service principals", () => C.ServicePrincipals.Delta.ToGetRequestInformation(rc => rc.QueryParameters.Select = SpSelect), "Application.Read.All", ServicePrincipals, null).ConfigureAwait(false);
         }
 
         var b = new SnapshotBuilder(_tenant, _users.Count + _groups.Count + _sps.Count, 256)
@@ -69,6 +89,12 @@ internal sealed class TenantExport
             CapturedAt = DateTimeOffset.UtcNow,
         };
         b.CapturedAtText = b.CapturedAt.Value.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        if (_options.Inventory || Previous is not null)
+        {
+            // Service principals are read in full each time (their app roles and appIds are not in the snapshot to continue from).
+            foreach (var (kind, link) in _links.Where(l => l.Key is "users" or "groups")) b.DeltaLinks[kind] = link;
+        }
+
         var index = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         foreach (var (id, u) in _users)
         {
@@ -92,7 +118,7 @@ internal sealed class TenantExport
             foreach (var m in members)
             {
                 if (index.TryGetValue(m, out var mi) && mi != gi) b.AddMember(gi, mi);
-                else _skippedMembers++;
+                else if (!_removed.Contains(m)) _skippedMembers++; // a member deleted since is no member, whether or not the group's delta said so
             }
         }
 
@@ -101,7 +127,15 @@ internal sealed class TenantExport
         await SitesAsync(b, index).ConfigureAwait(false);
         if (_options.Inventory || _options.Previous is not null)
         {
-            await new InventoryCrawl(_t, b, index, _siteInfo, _options.Previous, _progress, _notes, _cancel).RunAsync(_options.JournalPath + ".drives", _options.Resume).ConfigureAwait(false);
+            // OneDrive: every user's on a full crawl; on -Update those of the users who are new since.
+            var owners = _users.Keys.Where(u => Previous is null || !_previousUsers.Contains(u)).ToList();
+            // Guests (whose OneDrive is in their home tenant) and disabled users (who cannot sign in to have one
+            // provisioned) are not counted among those whose OneDrive may have appeared since.
+            var onedrives = Previous?.Inventory.Select(d => d.Site).Where(x => x.StartsWith("users/", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var withoutDrive = onedrives is null ? 0 : _users.Count(u => _previousUsers.Contains(u.Key) && !onedrives.Contains(InventoryCrawl.OneDriveSite(u.Key))
+                && !string.Equals(u.Value.Str("userType"), "Guest", StringComparison.OrdinalIgnoreCase) && u.Value.Bool("accountEnabled") != false);
+            await new InventoryCrawl(_t, b, index, _siteInfo, _options.Previous, _progress, _notes, _cancel) { OneDriveOwners = owners, UsersWithoutOneDrive = withoutDrive }
+                .RunAsync(_options.JournalPath + ".drives", _options.Resume).ConfigureAwait(false);
         }
 
         if (_skippedMembers > 0)
@@ -119,8 +153,16 @@ internal sealed class TenantExport
     {
         var id = u.Str("id");
         if (id is null) return;
-        if (u.Has("@removed")) _users.Remove(id);
-        else _users[id] = Merge(_users, id, u);
+        if (u.Has("@removed"))
+        {
+            _users.Remove(id);
+            _removed.Add(id);
+        }
+        else
+        {
+            _users[id] = Merge(_users, id, u);
+            _removed.Remove(id);
+        }
     }
 
     private void ServicePrincipals(JsonElement sp)
@@ -136,8 +178,10 @@ internal sealed class TenantExport
     {
         var id = g.Str("id");
         if (id is null) return;
+        _touchedGroups.Add(id);
         if (g.Has("@removed"))
         {
+            _removed.Add(id);
             _groups.Remove(id);
             _members.Remove(id);
             _owners.Remove(id);
@@ -169,12 +213,25 @@ internal sealed class TenantExport
     private static JsonElement Merge(SortedDictionary<string, JsonElement> into, string id, JsonElement page) =>
         into.TryGetValue(id, out var had) && had.Has("displayName") && !page.Has("displayName") ? had : page;
 
-    private async Task DeltaAsync(Journal journal, string phase, string what, Microsoft.Kiota.Abstractions.RequestInformation first, string permission, Action<JsonElement> take)
+    /// <summary>
+    /// One delta round of <paramref name="phase"/>: from the journal's last page (-Resume), else from the
+    /// earlier snapshot's stored deltaLink (-Update: only what changed since), else from the start. A stored
+    /// link Graph no longer honours (410 Gone, syncStateNotFound) starts the round afresh: <paramref name="reset"/>
+    /// forgets what the earlier snapshot held, and everything is read again.
+    /// </summary>
+    private async Task DeltaAsync(Journal journal, string phase, string what, Func<Microsoft.Kiota.Abstractions.RequestInformation> first, string permission, Action<JsonElement> take, Action? reset)
     {
         var activity = "Export-AccessSnapshot -FromGraph";
         var pages = 0;
         var items = 0;
         string? link = null;
+        var stored = reset is not null && _seeded.Contains(phase) && Previous!.InventoryDeltaLinks.TryGetValue(phase, out var had) ? had : null;
+        if (journal.WasReset(phase))
+        {
+            reset?.Invoke();
+            stored = null;
+        }
+
         foreach (var (page, next) in journal.Pages(phase))
         {
             foreach (var item in page.Arr("value")) { take(item); items++; }
@@ -184,16 +241,33 @@ internal sealed class TenantExport
 
         if (journal.IsDone(phase))
         {
+            if (journal.DeltaLinkOf(phase) is { } done) _links[phase] = done;
             Report(activity, $"{what}: {items:N0} from the journal");
             return;
         }
 
-        var request = link is null ? new GraphRequest(first, $"the {what} (delta)", permission) : new GraphRequest(_t.Get(link), $"the {what} (delta)", permission);
+        GraphRequest Start() => new(first(), $"the {what} (delta)", permission);
+        var request = link is not null ? new GraphRequest(_t.Get(link), $"the {what} (delta)", permission)
+            : stored is not null ? new GraphRequest(_t.Get(stored), $"the changes to the {what} since the last export (delta)", permission)
+            : Start();
+        var fromStored = link is null && stored is not null;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
             _cancel.ThrowIfCancellationRequested();
             var answer = (await _t.BatchAsync(new[] { request }, _cancel).ConfigureAwait(false))[0];
+            if (fromStored && (answer.Status == 410 || answer.ErrorCode is "syncStateNotFound" or "resyncRequired"))
+            {
+                // delta-query-overview: an expired token is a resync; the earlier state may be stale, so read it all again.
+                _notes.Add($"The stored delta link of the {what} was no longer valid ({answer.ErrorCode ?? "HTTP " + answer.Status}); they were read again in full.");
+                reset!.Invoke();
+                journal.Reset(phase);
+                fromStored = false;
+                request = Start();
+                continue;
+            }
+
+            fromStored = false;
             if (!answer.Ok)
             {
                 throw answer.ToException(write: false);
@@ -208,6 +282,7 @@ internal sealed class TenantExport
             if (next is null)
             {
                 journal.Done(phase, answer.DeltaLink);
+                if (answer.DeltaLink is { } delta) _links[phase] = delta;
                 return;
             }
 
@@ -218,6 +293,98 @@ internal sealed class TenantExport
 
             request = new GraphRequest(_t.Get(next), $"the {what} (delta)", permission);
         }
+    }
+
+    /// <summary>
+    /// -Update: the users and groups of the earlier snapshot, as the delta rounds from its stored links will
+    /// change them (a group's members, and for a Microsoft 365 group with a site its owners and label, as
+    /// the site carried them). A kind with no stored link is read in full.
+    /// </summary>
+    private void Seed(AccessSnapshot p)
+    {
+        var links = p.InventoryDeltaLinks;
+        for (var i = AccessSnapshot.FirstPrincipal; i < p.PrincipalSlots; i++)
+        {
+            if (p.PrincipalTypeOf(i) == PrincipalType.User) _previousUsers.Add(p.PrincipalId(i));
+        }
+
+        var siteOf = new Dictionary<int, int>();
+        for (var r = 0; r < p.ResourceCount; r++)
+        {
+            if (p.ResourceTypes[r] == "site" && p.ResourceGroup[r] >= 0 && p.ResourceIds[r].StartsWith("sites/", StringComparison.Ordinal)) siteOf[p.ResourceGroup[r]] = r;
+        }
+
+        if (links.ContainsKey("users"))
+        {
+            _seeded.Add("users");
+            for (var i = AccessSnapshot.FirstPrincipal; i < p.PrincipalSlots; i++)
+            {
+                if (p.PrincipalTypeOf(i) != PrincipalType.User) continue;
+                _users[p.PrincipalId(i)] = Element(w =>
+                {
+                    w.WriteString("id", p.PrincipalId(i));
+                    if (p.HasDisplayName(i)) w.WriteString("displayName", p.PrincipalName(i));
+                    if (p.Upn[i] is { } upn) w.WriteString("userPrincipalName", upn);
+                    w.WriteString("userType", p.IsGuest(i) ? "Guest" : "Member");
+                    w.WriteBoolean("accountEnabled", p.IsEnabled(i));
+                    if (p.Mail[i] is { } mail) w.WriteString("mail", mail);
+                });
+            }
+        }
+
+        if (links.ContainsKey("groups"))
+        {
+            _seeded.Add("groups");
+            for (var i = AccessSnapshot.FirstPrincipal; i < p.PrincipalSlots; i++)
+            {
+                if (p.PrincipalTypeOf(i) != PrincipalType.Group) continue;
+                var id = p.PrincipalId(i);
+                var site = siteOf.TryGetValue(i, out var sr) ? sr : -1;
+                _groups[id] = Element(w =>
+                {
+                    w.WriteString("id", id);
+                    if (p.HasDisplayName(i)) w.WriteString("displayName", p.PrincipalName(i));
+                    // Names spelled out: Enum.ToString reads the enum's attributes, whose assembly a host may not load.
+                    w.WriteString("visibility", p.VisibilityOf(i) switch { GroupVisibility.Public => "Public", GroupVisibility.HiddenMembership => "HiddenMembership", _ => "Private" });
+                    w.WriteStartArray("groupTypes");
+                    if (site >= 0) w.WriteStringValue("Unified");
+                    w.WriteEndArray();
+                    w.WriteStartArray("assignedLabels");
+                    if (site >= 0 && p.ResourceSensitivity[site] != Sensitivity.General)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("displayName", p.ResourceSensitivity[site] switch { Sensitivity.Public => "Public", Sensitivity.Confidential => "Confidential", Sensitivity.HighlyConfidential => "Highly Confidential", _ => "General" });
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                });
+                var members = new SortedSet<string>(StringComparer.Ordinal);
+                foreach (var m in p.MembersOf(i)) members.Add(p.PrincipalId(m));
+                _members[id] = members;
+                if (site >= 0)
+                {
+                    var owners = new SortedSet<string>(StringComparer.Ordinal);
+                    foreach (var o in p.OwnersOf(site)) owners.Add(p.PrincipalId(o));
+                    _owners[id] = owners;
+                    _previousSites[id] = (p.ResourceIds[site].Substring("sites/".Length), p.ResourceNames[site], p.ResourceUrls[site]);
+                }
+            }
+        }
+    }
+
+    private static JsonElement Element(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            write(w);
+            w.WriteEndObject();
+        }
+
+        using var doc = JsonDocument.Parse(buffer.WrittenMemory);
+        return doc.RootElement.Clone();
     }
 
     private async Task<List<PagedResult>> ManyAsync(string status, List<GraphRequest> requests)
@@ -300,9 +467,13 @@ internal sealed class TenantExport
     private async Task SitesAsync(SnapshotBuilder b, Dictionary<string, int> index)
     {
         var siteIds = new List<(string Site, int Resource)>();
-        var unified = _groups.Where(g => g.Value.IsUnified()).Select(g => g.Key).ToList();
+        // -Update: a group its delta round did not mention keeps the site the earlier snapshot found for it;
+        // only new and changed groups' sites are read (a group with no site then is taken to have none still).
+        var incremental = _seeded.Contains("groups");
+        var unified = _groups.Where(g => g.Value.IsUnified() && (!incremental || _touchedGroups.Contains(g.Key))).Select(g => g.Key).ToList();
         var pages = await ManyAsync("group sites", unified.Select(g => new GraphRequest(
             C.Groups[g].Sites["root"].ToGetRequestInformation(rc => rc.QueryParameters.Select = new[] { "id", "displayName", "webUrl" }), $"the site of group {g}", "Sites.Read.All")).ToList()).ConfigureAwait(false);
+        var found = new List<(string Group, JsonElement Site)>();
         for (var i = 0; i < unified.Count; i++)
         {
             if (!pages[i].Ok)
@@ -311,8 +482,26 @@ internal sealed class TenantExport
                 continue;
             }
 
-            var site = pages[i].Single!.Value;
-            var group = _groups[unified[i]];
+            found.Add((unified[i], pages[i].Single!.Value));
+        }
+
+        if (incremental)
+        {
+            foreach (var (g, (id, name, url)) in _previousSites.OrderBy(x => x.Key, StringComparer.Ordinal))
+            {
+                if (_touchedGroups.Contains(g) || !_groups.ContainsKey(g)) continue;
+                found.Add((g, Element(w =>
+                {
+                    w.WriteString("id", id);
+                    if (name is not null) w.WriteString("displayName", name);
+                    if (url is not null) w.WriteString("webUrl", url);
+                })));
+            }
+        }
+
+        foreach (var (groupId, site) in found)
+        {
+            var group = _groups[groupId];
             var label = group.Arr("assignedLabels").Select(l => l.Str("displayName")).FirstOrDefault(n => n is not null);
             var sensitivity = Json.FromLabel(label);
             if (label is not null && sensitivity is null)
@@ -320,13 +509,13 @@ internal sealed class TenantExport
                 _notes.Add($"The sensitivity label '{label}' of group {group.Str("displayName")} is none of Public, General, Confidential, HighlyConfidential; its site counts as General.");
             }
 
-            var gi = index[unified[i]];
+            var gi = index[groupId];
             var r = b.AddResource(LiveResource.Site(site.Str("id")!), "site", site.Str("displayName"), sensitivity ?? Sensitivity.General, false, gi, site.Str("webUrl"));
             if (r < 0) continue;
             siteIds.Add((site.Str("id")!, r));
             _siteInfo[site.Str("id")!] = new InventorySite(r, gi, sensitivity ?? Sensitivity.General);
             b.AddGrant(r, gi, "write");
-            if (_owners.TryGetValue(unified[i], out var owners))
+            if (_owners.TryGetValue(groupId, out var owners))
             {
                 foreach (var o in owners)
                 {
@@ -402,6 +591,8 @@ internal sealed class TenantExport
         private const string Schema = "agentgovernance/export-journal@1";
         private readonly List<(string Phase, JsonElement Page, string? Next)> _pages = new();
         private readonly HashSet<string> _done = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _reset = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _deltaLinks = new(StringComparer.Ordinal);
         private readonly StreamWriter _out;
 
         private Journal(StreamWriter output) => _out = output;
@@ -417,8 +608,19 @@ internal sealed class TenantExport
             var journal = new Journal(Json.OpenJournal(path, resume, Schema, tenant, "an export", out var lines));
             foreach (var line in lines ?? new List<JsonElement>())
             {
-                if (line.Bool("done") == true) journal._done.Add(line.Str("phase")!);
-                else if (line.Obj("page") is { } page) journal._pages.Add((line.Str("phase")!, page, line.Str("next")));
+                var phase = line.Str("phase")!;
+                if (line.Bool("reset") == true)
+                {
+                    // The stored link was refused: the pages before this line are of a round that was given up.
+                    journal._reset.Add(phase);
+                    journal._pages.RemoveAll(p => p.Phase == phase);
+                }
+                else if (line.Bool("done") == true)
+                {
+                    journal._done.Add(phase);
+                    if (line.Str("deltaLink") is { } link) journal._deltaLinks[phase] = link;
+                }
+                else if (line.Obj("page") is { } page) journal._pages.Add((phase, page, line.Str("next")));
             }
 
             return journal;
@@ -427,6 +629,16 @@ internal sealed class TenantExport
         public IEnumerable<(JsonElement Page, string? Next)> Pages(string phase) => _pages.Where(p => p.Phase == phase).Select(p => (p.Page, p.Next));
 
         public bool IsDone(string phase) => _done.Contains(phase);
+
+        public bool WasReset(string phase) => _reset.Contains(phase);
+
+        public string? DeltaLinkOf(string phase) => _deltaLinks.GetValueOrDefault(phase);
+
+        public void Reset(string phase) => Line(w =>
+        {
+            w.WriteString("phase", phase);
+            w.WriteBoolean("reset", true);
+        });
 
         public void Write(string phase, JsonElement page, string? next) => Line(w =>
         {

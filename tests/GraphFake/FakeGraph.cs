@@ -408,6 +408,17 @@ public sealed class FakeGraph : IDisposable
             }
 
             if (s.Length == 2 && s[1] == "delta") return Delta("users", query, url);
+            if (s.Length == 3 && s[2] == "drive" && method == "GET")
+            {
+                // drive-get.md: GET /users/{id}/drive is the user's OneDrive; a user who has none (no licence, never
+                // provisioned) is answered 404, and an app without the permission 403.
+                var owner = T.Users.Values.FirstOrDefault(x => x.Id.Equals(s[1], StringComparison.OrdinalIgnoreCase));
+                if (owner is null) return Error(404, "Request_ResourceNotFound", $"Resource '{s[1]}' does not exist.");
+                if (T.OneDriveDenied) return Error(403, "accessDenied", "Access denied: the application lacks Files.Read.All.");
+                var mine = T.Drives.Where(d => d.Value.Equals(owner.Id, StringComparison.OrdinalIgnoreCase)).Select(d => d.Key).OrderBy(d => d, StringComparer.Ordinal).FirstOrDefault();
+                return mine is null ? Error(404, "itemNotFound", "The user's OneDrive could not be found.") : Ok(DriveJson(mine));
+            }
+
             if (s.Length == 2)
             {
                 var u = T.Users.Values.FirstOrDefault(x => x.Id.Equals(s[1], StringComparison.OrdinalIgnoreCase) || x.Upn.Equals(s[1], StringComparison.OrdinalIgnoreCase));
@@ -553,6 +564,11 @@ public sealed class FakeGraph : IDisposable
             return Page(T.GroupSites.Values.OrderBy(x => x.Id, StringComparer.Ordinal).Select(x => (JsonNode)SiteJson(x)).ToList(), query, url);
         }
 
+        if (s[0] == "sites" && s.Length == 2 && s[1] is "delta" or "delta()" && method == "GET")
+        {
+            return SitesDelta(query, url);
+        }
+
         if (s[0] == "sites" && s.Length >= 2)
         {
             var site = SiteById(s[1]);
@@ -656,7 +672,8 @@ public sealed class FakeGraph : IDisposable
 
     private FakeSite? SiteById(string id)
     {
-        if (_sitesById is null || _sitesById.Count != Tenant.GroupSites.Count)
+        // Rebuilt when the count changed or the id is not in it: a site added as another was removed keeps the count.
+        if (_sitesById is null || _sitesById.Count != Tenant.GroupSites.Count || !_sitesById.ContainsKey(id))
         {
             _sitesById = Tenant.GroupSites.Values.ToDictionary(x => x.Id, StringComparer.OrdinalIgnoreCase);
         }
@@ -724,17 +741,37 @@ public sealed class FakeGraph : IDisposable
 
     private Answer Delta(string kind, Dictionary<string, string> query, string url)
     {
-        if (query.ContainsKey("$skiptoken") && query.Keys.Any(k => k != "$skiptoken"))
+        if ((query.ContainsKey("$skiptoken") && query.Keys.Any(k => k != "$skiptoken")) || (query.ContainsKey("$deltatoken") && query.Keys.Any(k => k != "$deltatoken")))
         {
             return Error(400, "BadRequest", "Query parameters go in the first delta request only; they are encoded into the token.");
         }
 
+        DirectoryDelta.Enqueue(query.TryGetValue("$deltatoken", out var asked) ? $"{kind} {asked}" : query.ContainsKey("$skiptoken") ? $"{kind} page" : $"{kind} full");
         var offset = query.TryGetValue("$skiptoken", out var skip) ? int.Parse(skip.Substring(1), CultureInfo.InvariantCulture) : 0;
         // A round's items are fixed when it starts (as Graph's tokens are), so later pages of a large tenant cost nothing to build.
         if (offset == 0 || !_rounds.TryGetValue(kind, out var items))
         {
-            items = DeltaItems(kind, query.GetValueOrDefault("$select"));
+            string? select;
+            if (query.TryGetValue("$deltatoken", out var token))
+            {
+                // user-delta.md: a deltaLink round returns what changed since the round the token ended, with the
+                // properties selected then; an unknown or expired token is a resync (delta-query-overview: 410 Gone, syncStateNotFound).
+                if (!_directoryTokens.TryGetValue(token, out var prior))
+                {
+                    return Error(410, "syncStateNotFound", "The delta token has expired or is not valid; start a new round without it.");
+                }
+
+                select = prior.Select;
+                items = Changes(kind, prior);
+            }
+            else
+            {
+                select = query.GetValueOrDefault("$select");
+                items = DeltaItems(kind, select);
+            }
+
             _rounds[kind] = items;
+            _roundStates[kind] = Capture(kind, select);
         }
 
         var page = new JsonArray();
@@ -747,10 +784,158 @@ public sealed class FakeGraph : IDisposable
         }
         else
         {
-            result["@odata.deltaLink"] = $"http://127.0.0.1:{Port}{path}?$deltatoken=D{items.Count}";
+            var token = "D" + (++_directoryTokenIds).ToString(CultureInfo.InvariantCulture);
+            _directoryTokens[token] = _roundStates[kind];
+            result["@odata.deltaLink"] = $"http://127.0.0.1:{Port}{path}?$deltatoken={token}";
         }
 
         return Ok(result);
+    }
+
+    // ---- directory delta rounds ------------------------------------------------------------------
+    // user-delta.md and group-delta.md (MGDC, v1.0): a round started from a deltaLink returns only the
+    // objects created, changed or deleted since; by default each changed object comes with every property
+    // selected in the first request, changed or not; deleted objects as {"id", "@removed": {"reason"}};
+    // a group's members@delta / owners@delta then carry only the references added, and the removed ones
+    // with "@removed". Beyond the docs: this fake compares whole objects, so a change to a property not
+    // selected never shows (Graph's tracking is per property), and it sends a changed group's properties
+    // together with its member changes on one object (Graph may split them over several).
+
+    /// <summary>The directory delta requests answered: "users full", "groups page", "users D3" (a deltaLink round from token D3).</summary>
+    public ConcurrentQueue<string> DirectoryDelta { get; } = new();
+
+    private readonly Dictionary<string, DirectoryState> _directoryTokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DirectoryState> _roundStates = new(StringComparer.Ordinal);
+    private int _directoryTokenIds;
+
+    /// <summary>Every directory delta token given out so far expires: the next deltaLink round is answered 410.</summary>
+    public void ExpireDirectoryTokens() => _directoryTokens.Clear();
+
+    private sealed record DirectoryState(string? Select, Dictionary<string, (string Props, HashSet<string> Members, HashSet<string> Owners)> Objects);
+
+    /// <summary>What a client holds at the end of a round started now: each object's selected properties and its references.</summary>
+    private DirectoryState Capture(string kind, string? select)
+    {
+        var T = Tenant;
+        var objects = new Dictionary<string, (string, HashSet<string>, HashSet<string>)>(StringComparer.OrdinalIgnoreCase);
+        var none = new HashSet<string>();
+        switch (kind)
+        {
+            case "users":
+                foreach (var u in T.Users.Values) objects[u.Id] = (u.Json(select).ToJsonString(), none, none);
+                break;
+            case "servicePrincipals":
+                foreach (var x in T.ServicePrincipals.Values) objects[x.Id] = (x.Json().ToJsonString(), none, none);
+                break;
+            default:
+                foreach (var g in T.Groups.Values)
+                {
+                    var members = g.Members.Where(m => !T.RemovedDuringSync.Contains((g.Id, m))).ToHashSet(StringComparer.OrdinalIgnoreCase);
+                    objects[g.Id] = (g.Json().ToJsonString(), members, g.Owners.ToHashSet(StringComparer.OrdinalIgnoreCase));
+                }
+
+                break;
+        }
+
+        foreach (var id in T.DeletedDuringSync) objects.Remove(id);
+        return new DirectoryState(select, objects);
+    }
+
+    /// <summary>What a deltaLink round returns: the objects that differ from <paramref name="prior"/>, their reference changes, and the removed.</summary>
+    private List<JsonObject> Changes(string kind, DirectoryState prior)
+    {
+        var now = Capture(kind, prior.Select);
+        var items = new List<JsonObject>();
+        var type = kind switch { "users" => "user", "groups" => "group", _ => "servicePrincipal" };
+        foreach (var (id, (props, members, owners)) in now.Objects.OrderBy(o => o.Key, StringComparer.Ordinal))
+        {
+            var had = prior.Objects.TryGetValue(id, out var before);
+            if (had && before.Props == props && before.Members.SetEquals(members) && before.Owners.SetEquals(owners)) continue;
+            var o = (JsonObject)JsonNode.Parse(props)!;
+            if (kind == "groups")
+            {
+                o["members@delta"] = References(members, had ? before.Members : null);
+                o["owners@delta"] = References(owners, had ? before.Owners : null);
+            }
+
+            items.Add(o);
+        }
+
+        foreach (var id in prior.Objects.Keys.Where(k => !now.Objects.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal))
+        {
+            items.Add(new JsonObject { ["@odata.type"] = "#microsoft.graph." + type, ["id"] = id, ["@removed"] = new JsonObject { ["reason"] = "changed" } });
+        }
+
+        return items;
+    }
+
+    private JsonArray References(HashSet<string> now, HashSet<string>? before)
+    {
+        var refs = new JsonArray();
+        foreach (var m in now.Where(m => before is null || !before.Contains(m)).OrderBy(m => m, StringComparer.Ordinal)) refs.Add(Ref(m));
+        foreach (var m in (before ?? new HashSet<string>()).Where(m => !now.Contains(m)).OrderBy(m => m, StringComparer.Ordinal))
+        {
+            var r = Ref(m);
+            r["@removed"] = new JsonObject { ["reason"] = "deleted" };
+            refs.Add(r);
+        }
+
+        return refs;
+    }
+
+    // ---- site delta ------------------------------------------------------------------------------
+    // site-delta.md (MGDC, v1.0; application Sites.Read.All): GET /sites/delta enumerates every site and
+    // ends with an @odata.deltaLink (?token=...); ?token=latest returns no sites and the latest deltaLink;
+    // a round from a token returns the sites added or changed since, and the deleted ones "with the deleted
+    // facet"; a token the service cannot continue is 410 Gone with a Location to start afresh.
+    // Beyond the docs: this fake's sites are the group sites only (getAllSites serves the same set).
+
+    private readonly Dictionary<string, Dictionary<string, string>> _siteTokens = new(StringComparer.Ordinal);
+    private int _siteTokenIds;
+
+    /// <summary>Site delta requests answered: "full", "latest", or the token a round continued from.</summary>
+    public ConcurrentQueue<string> SiteDelta { get; } = new();
+
+    /// <summary>Every site delta token given out so far expires (410 Gone).</summary>
+    public void ExpireSiteTokens() => _siteTokens.Clear();
+
+    private Answer SitesDelta(Dictionary<string, string> query, string url)
+    {
+        var now = Tenant.GroupSites.Values.ToDictionary(x => x.Id, x => SiteJson(x).ToJsonString(), StringComparer.OrdinalIgnoreCase);
+        var path = url.Split('?')[0];
+        query.TryGetValue("token", out var token);
+        SiteDelta.Enqueue(token ?? "full");
+        var items = new List<JsonObject>();
+        if (token is null)
+        {
+            items.AddRange(now.OrderBy(x => x.Key, StringComparer.Ordinal).Select(x => (JsonObject)JsonNode.Parse(x.Value)!));
+        }
+        else if (token != "latest")
+        {
+            if (!_siteTokens.TryGetValue(token, out var prior))
+            {
+                var gone = Error(410, "resyncChangesApplyDifferences", "The delta token is no longer valid: enumerate the sites again.");
+                gone.Headers["Location"] = $"http://127.0.0.1:{Port}{path}";
+                return gone;
+            }
+
+            items.AddRange(now.Where(x => !prior.TryGetValue(x.Key, out var was) || was != x.Value).OrderBy(x => x.Key, StringComparer.Ordinal).Select(x => (JsonObject)JsonNode.Parse(x.Value)!));
+            foreach (var (id, was) in prior.Where(x => !now.ContainsKey(x.Key)).OrderBy(x => x.Key, StringComparer.Ordinal))
+            {
+                var o = (JsonObject)JsonNode.Parse(was)!;
+                o["deleted"] = new JsonObject { ["state"] = "deleted" };
+                items.Add(o);
+            }
+        }
+
+        var next = "T" + (++_siteTokenIds).ToString(CultureInfo.InvariantCulture);
+        _siteTokens[next] = now;
+        return Ok(new JsonObject
+        {
+            ["@odata.context"] = $"{BaseUrl}/$metadata#Collection(site)",
+            ["value"] = new JsonArray(items.Select(i => (JsonNode)i).ToArray()),
+            ["@odata.deltaLink"] = $"http://127.0.0.1:{Port}{path}?token={next}",
+        });
     }
 
     // ---- drive delta ---------------------------------------------------------------------------------

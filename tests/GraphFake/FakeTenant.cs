@@ -44,6 +44,9 @@ public sealed class FakeTenant
         return id;
     }
 
+    /// <summary>The app may not read users' OneDrives: GET /users/{id}/drive is answered 403.</summary>
+    public bool OneDriveDenied { get; set; }
+
     /// <summary>Objects deleted while a delta sync runs: they appear first, then come again as @removed.</summary>
     public HashSet<string> DeletedDuringSync { get; } = new(StringComparer.OrdinalIgnoreCase);
 

@@ -74,6 +74,13 @@ internal sealed class ApplyService
     private readonly ApprovalService _approvals;
     private readonly IDirectoryProvider _directory;
 
+    /// <summary>The directory's state for a re-check, with a live inventory's age limit taken from the policy the check runs under.</summary>
+    private Directory.AccessSnapshot State(AccessChange change)
+    {
+        if (_directory is Providers.Graph.IGraphDirectory live) live.InventoryMaxAge = _approvals.Policy.InventoryMaxAgeTimeSpan;
+        return _directory.ReadState(change);
+    }
+
     public ApplyService(ApprovalService approvals, IDirectoryProvider directory)
     {
         _approvals = approvals;
@@ -114,7 +121,7 @@ internal sealed class ApplyService
             ExposureReport? now = null;
             if (refusal is null)
             {
-                now = ExposureEngine.Assess(_directory.ReadState(request.Change), request.Change, _approvals.Policy);
+                now = ExposureEngine.Assess(State(request.Change), request.Change, _approvals.Policy);
                 refusal = StaleOrBlocked(request, now);
             }
 
@@ -386,7 +393,7 @@ internal sealed class ApplyService
         var requestLock = LockRequest(id, audit);
         try
         {
-            var now = ExposureEngine.Assess(_directory.ReadState(change), change, _approvals.Policy);
+            var now = ExposureEngine.Assess(State(change), change, _approvals.Policy);
             var steps = change.Operations.Select((op, i) => new PlannedStep(i, _directory.Plan(op))).ToList();
             if (audit)
             {
@@ -434,7 +441,7 @@ internal sealed class ApplyService
                 ? new GovernanceException("ApprovalExpired", GovernanceErrorKind.InvalidOperation, "its approval expired", request.RequestId)
                 : request.Approvals < request.RequiredApprovals
                     ? new GovernanceException("QuorumNotMet", GovernanceErrorKind.PermissionDenied, "its quorum is no longer met", request.RequestId)
-                    : StaleOrBlocked(request, ExposureEngine.Assess(_directory.ReadState(request.Change), request.Change, _approvals.Policy));
+                    : StaleOrBlocked(request, ExposureEngine.Assess(State(request.Change), request.Change, _approvals.Policy));
             if (refusal is not null)
             {
                 rollBack = true;

@@ -182,11 +182,12 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
     /// connected to a live tenant, the part of it the change touches, read now (and cached until this
     /// command ends); else the session's snapshot.
     /// </summary>
-    protected AccessSnapshot RequireState(AccessSnapshot? given, AccessChange change)
+    protected AccessSnapshot RequireState(AccessSnapshot? given, AccessChange change, GovernancePolicy? policy = null)
     {
         if (given is null && LiveDirectory is { } live)
         {
             _liveReads ??= live.BeginCommand();
+            live.InventoryMaxAge = (policy ?? GovernanceSession.Current?.Policy)?.InventoryMaxAgeTimeSpan ?? GovernancePolicy.DefaultInventoryMaxAge;
             return live.ReadState(change);
         }
 

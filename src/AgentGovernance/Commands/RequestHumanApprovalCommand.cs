@@ -97,7 +97,7 @@ public sealed partial class RequestHumanApprovalCommand : GovernanceCmdlet
         ExposureReport report;
         try
         {
-            report = ParameterSetName == ReportSet ? Report : ExposureEngine.Assess(RequireState(Snapshot, Change), Change, policy);
+            report = ParameterSetName == ReportSet ? Report : ExposureEngine.Assess(RequireState(Snapshot, Change, policy), Change, policy);
         }
         catch (GovernanceException e)
         {

@@ -29,7 +29,7 @@ public sealed class TestExposureRiskCommand : GovernanceCmdlet
         try
         {
             var watch = Stopwatch.StartNew();
-            var snapshot = RequireState(Snapshot, Change);
+            var snapshot = RequireState(Snapshot, Change, policy);
             var report = ExposureEngine.Assess(snapshot, Change, policy);
             watch.Stop();
             WriteVerbose($"Assessed {Change.Id} on {snapshot.TenantId} in {watch.Elapsed.TotalMilliseconds:0.0} ms: {report.Change.Operations.Count} operation(s), {report.ResourcesAffected} resource(s) change, risk {report.RiskLevel}, {report.RequiredApprovals} approval(s) needed.");

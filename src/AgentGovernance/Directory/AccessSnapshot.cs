@@ -38,6 +38,7 @@ public sealed class AccessSnapshot
         Notes = b.Notes.ToArray();
         Inventory = b.Drives.ToArray();
         CoverageGaps = b.CoverageGaps.Distinct(StringComparer.Ordinal).ToArray();
+        InventoryDeltaLinks = new System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(new SortedDictionary<string, string>(b.DeltaLinks, StringComparer.Ordinal));
         _enabledUserTotal = b.EnabledUserTotal;
 
         _principalIds = b.PrincipalIds.ToArray();
@@ -142,6 +143,12 @@ public sealed class AccessSnapshot
 
     /// <summary>The drives of the permission inventory this snapshot carries (snapshot@2); empty when it has none.</summary>
     public IReadOnlyList<InventoryDrive> Inventory { get; }
+
+    /// <summary>
+    /// The inventory's delta links for the directory and the sites (snapshot@2 inventory.deltaLinks: "users",
+    /// "groups", "sites"): -Update reads only what changed since them. Empty when the snapshot has none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> InventoryDeltaLinks { get; }
 
     /// <summary>The file the snapshot was read from, if any.</summary>
     public string? Source { get; }

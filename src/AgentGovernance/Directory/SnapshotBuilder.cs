@@ -64,6 +64,9 @@ internal sealed class SnapshotBuilder
     /// <summary>What a live read could not see of what the change reaches; empty when it saw everything (a snapshot file).</summary>
     public List<string> CoverageGaps { get; } = new();
 
+    /// <summary>The inventory's delta links beyond its drives ("users", "groups", "sites"), which -Update continues from.</summary>
+    public SortedDictionary<string, string> DeltaLinks { get; } = new(StringComparer.Ordinal);
+
     /// <summary>
     /// The tenant's enabled users when the snapshot holds only some of them (a partial read of a live
     /// tenant): what percentages are taken of. Null: count the users in the snapshot.

@@ -299,9 +299,32 @@ public static class SnapshotReader
                     continue;
                 }
 
+                if (r.ValueTextEquals("deltaLinks"u8))
+                {
+                    Once(ref seen, 4, "inventory.deltaLinks", at);
+                    r.Read();
+                    Expect(ref r, JsonTokenType.StartObject, "inventory.deltaLinks", "expected an object of delta links");
+                    while (Next(ref r) != JsonTokenType.EndObject)
+                    {
+                        var keyAt = r.TokenStartIndex;
+                        var key = r.GetString()!;
+                        if (key is not ("users" or "groups" or "sites"))
+                        {
+                            Unknown(ref r, "inventory.deltaLinks", "users, groups, sites");
+                            continue;
+                        }
+
+                        if (_b.DeltaLinks.ContainsKey(key)) Fail("inventory.deltaLinks." + key, keyAt, $"duplicate field '{key}'");
+                        r.Read();
+                        _b.DeltaLinks[key] = NonEmpty(ref r, "inventory.deltaLinks." + key);
+                    }
+
+                    continue;
+                }
+
                 if (!r.ValueTextEquals("drives"u8))
                 {
-                    Unknown(ref r, "inventory", "drives, gaps");
+                    Unknown(ref r, "inventory", "drives, gaps, deltaLinks");
                     continue;
                 }
 

@@ -35,7 +35,7 @@ public static class SnapshotWriter
         long total = s.PrincipalCount + s.ResourceCount + s.GrantCount;
         var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
         var sb = new StringBuilder(256);
-        sb.Append("{\n  \"schema\": ").Append(JsonText.Quote(s.Inventory.Count > 0 || s.CoverageGaps.Count > 0 ? SnapshotReader.InventorySchema : SnapshotReader.Schema)).Append(",\n  \"tenant\": { \"id\": ").Append(JsonText.Quote(s.TenantId));
+        sb.Append("{\n  \"schema\": ").Append(JsonText.Quote(s.Inventory.Count > 0 || s.CoverageGaps.Count > 0 || s.InventoryDeltaLinks.Count > 0 ? SnapshotReader.InventorySchema : SnapshotReader.Schema)).Append(",\n  \"tenant\": { \"id\": ").Append(JsonText.Quote(s.TenantId));
         if (s.TenantDisplayName is not null)
         {
             sb.Append(", \"displayName\": ").Append(JsonText.Quote(s.TenantDisplayName));
@@ -47,7 +47,7 @@ public static class SnapshotWriter
             sb.Append(",\n  \"capturedAt\": ").Append(JsonText.Quote(s.CapturedAtText));
         }
 
-        if (s.Inventory.Count > 0 || s.CoverageGaps.Count > 0)
+        if (s.Inventory.Count > 0 || s.CoverageGaps.Count > 0 || s.InventoryDeltaLinks.Count > 0)
         {
             sb.Append(",\n  \"inventory\": { \"drives\": [");
             for (var d = 0; d < s.Inventory.Count; d++)
@@ -73,6 +73,23 @@ public static class SnapshotWriter
                 }
 
                 sb.Append("\n  ]");
+            }
+
+            if (s.InventoryDeltaLinks.Count > 0)
+            {
+                // Where -Update continues the directory and the sites from (keys in ordinal order).
+                sb.Append(", \"deltaLinks\": {");
+                var firstLink = true;
+                foreach (var link in s.InventoryDeltaLinks)
+                {
+                    sb.Append(firstLink ? "\n    " : ",\n    ");
+                    firstLink = false;
+                    JsonText.AppendString(sb, link.Key);
+                    sb.Append(": ");
+                    JsonText.AppendString(sb, link.Value);
+                }
+
+                sb.Append("\n  }");
             }
 
             sb.Append(" }");

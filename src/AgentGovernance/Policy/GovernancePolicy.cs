@@ -155,6 +155,18 @@ public sealed class GovernancePolicy
     /// </summary>
     public RiskLevel IncompleteCoverageRisk { get; internal set; } = DefaultIncompleteCoverageRisk;
 
+    /// <summary>The default of <see cref="InventoryMaxAge"/>: one day.</summary>
+    public static TimeSpan DefaultInventoryMaxAge => TimeSpan.FromDays(1); // a property: GovernancePolicy.Default is built before static fields declared below it
+
+    /// <summary>
+    /// How old a permission inventory may be before a live preview that looks in it is Partial (items shared
+    /// since the crawl are not in it). Policy key Inventory.MaxAge, an ISO 8601 duration PT1M to P30D; default P1D.
+    /// </summary>
+    public string InventoryMaxAge => IsoDuration.Format(InventoryMaxAgeTimeSpan);
+
+    /// <summary><see cref="InventoryMaxAge"/> as a TimeSpan (internal, as <see cref="ApprovalExpiryTimeSpan"/>).</summary>
+    internal TimeSpan InventoryMaxAgeTimeSpan { get; set; } = DefaultInventoryMaxAge;
+
     /// <summary>
     /// <c>sha256:</c> of every setting in canonical form: two policies with the same fingerprint decide
     /// alike, whatever their files' comments or spelling. Requests record it.
@@ -181,7 +193,8 @@ public sealed class GovernancePolicy
         ["emergencyRevocation"] = EmergencyRevocation,
         ["ledgerSigners"] = LedgerSigners.Select(k => (object?)k.KeyId).ToList(),
         ["allowUnresolvedRequester"] = AllowUnresolvedRequester,
-    }.With(IncompleteCoverageRisk != DefaultIncompleteCoverageRisk, "incompleteCoverageRisk", IncompleteCoverageRisk.ToString()));
+    }.With(IncompleteCoverageRisk != DefaultIncompleteCoverageRisk, "incompleteCoverageRisk", IncompleteCoverageRisk.ToString())
+     .With(InventoryMaxAgeTimeSpan != DefaultInventoryMaxAge, "inventoryMaxAge", (long)InventoryMaxAgeTimeSpan.TotalSeconds));
 
     /// <summary>
     /// Where approvers and requesters hear about requests (Teams, mail). Not part of <see cref="Fingerprint"/>:

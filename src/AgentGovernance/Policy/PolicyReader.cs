@@ -38,8 +38,10 @@ public static partial class PolicyReader
     {
         "SensitiveFrom", "Rules", "HardDeny", "RequiredApprovals", "AgentIdentities",
         "Approvers", "ApprovalExpiry", "MaxDuration", "BreakGlass", "EmergencyRevocation", "LedgerSigners",
-        "AllowUnresolvedRequester", "IncompleteCoverageRisk", "Notifications",
+        "AllowUnresolvedRequester", "IncompleteCoverageRisk", "Notifications", "Inventory",
     };
+
+    private static readonly string[] InventoryKeys = { "MaxAge" };
 
     private static readonly string[] ApproverKeys = { "Id", "PublicKey", "BreakGlass" };
     private static readonly string[] BreakGlassKeys = { "ExtraApprovals" };
@@ -543,6 +545,7 @@ public static partial class PolicyReader
         private TimeSpan _approvalExpiry;
         private TimeSpan _maxDuration;
         private RiskLevel _incompleteCoverageRisk = GovernancePolicy.DefaultIncompleteCoverageRisk;
+        private TimeSpan _inventoryMaxAge = GovernancePolicy.DefaultInventoryMaxAge;
         private int _breakGlassExtra;
         private bool _emergencyRevocation;
         private bool _allowUnresolvedRequester;
@@ -620,6 +623,13 @@ public static partial class PolicyReader
                     case "Notifications":
                         _notifications = ReadNotifications(Table(entry.Value));
                         break;
+                    case "Inventory":
+                        foreach (var (_, setting) in Keys(Table(entry.Value), InventoryKeys, "an inventory setting"))
+                        {
+                            _inventoryMaxAge = Duration(setting.Value, TimeSpan.FromMinutes(1), TimeSpan.FromDays(30), "PT1M to P30D");
+                        }
+
+                        break;
                     case "LedgerSigners":
                         foreach (var item in Items(entry.Value))
                         {
@@ -646,6 +656,7 @@ public static partial class PolicyReader
                 new ApprovalSettings(_approvers, _approvalExpiry, _maxDuration, _breakGlassExtra, _emergencyRevocation, _ledgerSigners, _allowUnresolvedRequester))
             {
                 IncompleteCoverageRisk = _incompleteCoverageRisk,
+                InventoryMaxAgeTimeSpan = _inventoryMaxAge,
                 Notifications = _notifications,
             };
         }

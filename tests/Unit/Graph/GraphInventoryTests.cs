@@ -67,7 +67,7 @@ public sealed class GraphInventoryTests : GraphTestBase
         Assert.Contains("\"schema\": \"agentgovernance/snapshot@2\"", File.ReadAllText(path), StringComparison.Ordinal);
 
         var s = SnapshotReader.ReadFile(path);
-        Assert.Equal(new[] { _dataDrive, _teamDrive }.OrderBy(x => x, StringComparer.Ordinal), s.Inventory.Select(d => d.Id));
+        Assert.Equal(new[] { _dataDrive, _teamDrive, Fabrikam.Drive }.OrderBy(x => x, StringComparer.Ordinal), s.Inventory.Select(d => d.Id));
         Assert.All(s.Inventory, d => Assert.Contains("/root/delta?token=", d.DeltaLink, StringComparison.Ordinal));
         Assert.Equal("sites/" + Tenant.GroupSites[Fabrikam.Data].Id, s.Inventory.Single(d => d.Id == _dataDrive).Site);
 
@@ -82,8 +82,8 @@ public sealed class GraphInventoryTests : GraphTestBase
         Assert.Null(s.FindResource(Item(_dataDrive, _budget))); // inherits from Finance
         Assert.Null(s.FindResource(Item(_dataDrive, _notes))); // shared with no one
 
-        // Permissions read for the four shared items only; every drive delta carried the four Prefer values.
-        Assert.Equal(4, PermissionReads());
+        // Permissions read for the four shared items and Carol's two shared OneDrive files only; every drive delta carried the four Prefer values.
+        Assert.Equal(6, PermissionReads());
         Assert.True(DriveDeltas() >= 4, "the Data Ops drive's pages were followed");
         Assert.NotEmpty(Graph.DrivePrefer);
         Assert.All(Graph.DrivePrefer, p => Assert.EndsWith(" " + Prefer, p, StringComparison.Ordinal));
@@ -141,7 +141,7 @@ public sealed class GraphInventoryTests : GraphTestBase
         var sites = Graph.Requests.Count(r => r.Contains("getAllSites", StringComparison.Ordinal));
         Assert.Empty(Export(path, update: true).Errors);
         Assert.Equal(reads, PermissionReads());
-        Assert.Equal(deltas + 2, DriveDeltas());
+        Assert.Equal(deltas + 3, DriveDeltas()); // the two sites' drives and Carol's OneDrive
         Assert.Equal(sites, Graph.Requests.Count(r => r.Contains("getAllSites", StringComparison.Ordinal)));
 
         // Two sharing changes, a deleted file and an edit that is not a sharing change.
@@ -188,26 +188,26 @@ public sealed class GraphInventoryTests : GraphTestBase
         Graph.DeltaPageSize = 1;
         ConnectClean();
         var path = Temp["resume.snapshot.json"];
-        // The Data Ops drive is the first round the fake serves: its fourth page fails until Graph is back.
-        var fault = new Fault { Path = "$skiptoken=R1.3", Status = 503, Code = "ServiceUnavailable", RetryAfter = 0, Times = 1000 };
+        // The Data Ops drive is the second round the fake serves (after Carol's OneDrive, b!drive1): its fourth page fails until Graph is back.
+        var fault = new Fault { Path = "$skiptoken=R2.3", Status = 503, Code = "ServiceUnavailable", RetryAfter = 0, Times = 1000 };
         Graph.Fail(fault);
         var failed = Export(path);
         SingleError(failed, "GraphUnavailable", "ExportAccessSnapshotCommand", ErrorCategory.ReadError);
         Assert.True(File.Exists(path + ".journal.drives"));
 
         fault.Times = 0;
-        var firstPages = Graph.Requests.Concat(Graph.Steps).Count(r => r.Contains("$skiptoken=R1.1", StringComparison.Ordinal));
+        var firstPages = Graph.Requests.Concat(Graph.Steps).Count(r => r.Contains("$skiptoken=R2.1", StringComparison.Ordinal));
         var discovery = Graph.Requests.Count(r => r.Contains("getAllSites", StringComparison.Ordinal));
         var resumed = Export(path, resume: true);
         Assert.True(resumed.Errors.Count == 0, string.Join("\n", resumed.Errors));
-        Assert.Equal(firstPages, Graph.Requests.Concat(Graph.Steps).Count(r => r.Contains("$skiptoken=R1.1", StringComparison.Ordinal))); // not read again
+        Assert.Equal(firstPages, Graph.Requests.Concat(Graph.Steps).Count(r => r.Contains("$skiptoken=R2.1", StringComparison.Ordinal))); // not read again
         Assert.Equal(discovery, Graph.Requests.Count(r => r.Contains("getAllSites", StringComparison.Ordinal)));
         Assert.False(File.Exists(path + ".journal.drives"));
 
         var s = SnapshotReader.ReadFile(path);
         Assert.Contains(s.Grants, g => g.ResourceId == Item(_dataDrive, _plan) && g.PrincipalId == Fabrikam.Alice);
         Assert.Contains(s.Grants, g => g.ResourceId == Item(_dataDrive, _hidden) && g.PrincipalId == Fabrikam.Joe);
-        Assert.Equal(2, s.Inventory.Count);
+        Assert.Equal(3, s.Inventory.Count);
     }
 
     private ExposureReport Preview(string operation)
@@ -224,6 +224,8 @@ public sealed class GraphInventoryTests : GraphTestBase
     [Fact]
     public void ALivePreviewLooksInTheInventoryAndReadsWhatItFindsAgainLive()
     {
+        // roadmap.docx in Carol's OneDrive is shared with a SharePoint group, whose members Graph does not list: a gap of its own, not this test's.
+        Tenant.Items[$"{Fabrikam.Drive}/{Fabrikam.Roadmap}"].Permissions.RemoveAll(p => p.SiteGroup is not null);
         Tenant.Share(_plan, new FakePermission { Id = "p-eng", Role = "read", Group = Fabrikam.Eng });
         ConnectClean();
         var add = $"{{ \"op\": \"addMember\", \"group\": \"{Fabrikam.Platform}\", \"member\": \"{Fabrikam.Joe}\" }}";
@@ -237,9 +239,8 @@ public sealed class GraphInventoryTests : GraphTestBase
             Graph.BaseUrl, Graph.Token, path);
         var reads = PermissionReads();
         var report = Preview(add);
-        // The inventory covers SharePoint sites' drives; OneDrive accounts are its one gap, so Partial still.
-        Assert.Equal(Coverage.Partial, report.Coverage);
-        Assert.Contains("OneDrive", Assert.Single(report.CoverageReasons), StringComparison.Ordinal);
+        // The inventory covers SharePoint sites' drives and users' OneDrives (only Carol has one): nothing it could not read.
+        Assert.True(report.Coverage == Coverage.Complete, string.Join("; ", report.CoverageReasons));
         var plan = Assert.Single(report.Resources, r => r.ResourceId == Item(_dataDrive, _plan));
         Assert.True(report.RiskLevel >= RiskLevel.High, $"risk {report.RiskLevel}"); // a guest gains a Highly Confidential file
         Assert.True(PermissionReads() > reads, "the inventory's items were read again live");
@@ -250,7 +251,7 @@ public sealed class GraphInventoryTests : GraphTestBase
         _plan.Permissions.RemoveAll(p => p.Group == Fabrikam.Eng);
         var now = Preview(add);
         Assert.DoesNotContain(now.Resources, r => r.ResourceId == Item(_dataDrive, _plan));
-        Assert.Contains("OneDrive", Assert.Single(now.CoverageReasons), StringComparison.Ordinal);
+        Assert.Equal(Coverage.Complete, now.Coverage);
     }
 
     /// <summary>

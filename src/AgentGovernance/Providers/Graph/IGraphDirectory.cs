@@ -25,6 +25,12 @@ public interface IGraphDirectory : IDirectoryProvider
     /// </summary>
     AccessSnapshot? Inventory { get; set; }
 
+    /// <summary>
+    /// How old <see cref="Inventory"/> may be before a preview that looks in it is Partial: the policy's
+    /// Inventory.MaxAge (default one day), set from the policy each preview and re-check runs under.
+    /// </summary>
+    TimeSpan InventoryMaxAge { get; set; }
+
     /// <summary>Requests sent so far, for -Verbose and the request-count measurements.</summary>
     GraphRequestStatistics Statistics { get; }
 
