@@ -36,7 +36,7 @@ public sealed class IntakePropertyTests : IClassFixture<IntakePropertyTests.Stub
         public void Dispose() => Runspace.Dispose();
     }
 
-    private sealed record Outcome(GeneratedScript Script, bool Refused, IReadOnlyList<string> Reported, IReadOnlyList<string> Recorded, IReadOnlyList<string> Errors, string Why);
+    private sealed record Outcome(GeneratedScript Script, bool Refused, IReadOnlyList<string> Reported, IReadOnlyList<string> Recorded, IReadOnlyList<string> Errors, string Why, string Cause = "");
 
     /// <summary>Reads the script as ConvertFrom-AgentSuggestion does and runs it against the stubs.</summary>
     private static Outcome Check(GeneratedScript script, IReadOnlyList<string> recorded, IReadOnlyList<string> errors)
@@ -50,7 +50,8 @@ public sealed class IntakePropertyTests : IClassFixture<IntakePropertyTests.Stub
                 var undocumented = result.Analysis.Findings.Where(f => !DocumentedErrorIds.Contains(f.ErrorId)).Select(f => f.ErrorId).ToList();
                 return new Outcome(script, true, Array.Empty<string>(), truth, errors,
                     undocumented.Count > 0 ? "refused with undocumented ErrorIds " + string.Join(", ", undocumented)
-                    : result.Analysis.Findings.Count == 0 ? "no change and no finding" : string.Empty);
+                    : result.Analysis.Findings.Count == 0 ? "no change and no finding" : string.Empty,
+                    result.Analysis.Findings.Count == 0 ? string.Empty : Cause(result.Analysis.Findings[0].Reason));
             }
 
             var reported = result.Change.Operations.Select(o => o.ToString()).ToList();
@@ -60,6 +61,13 @@ public sealed class IntakePropertyTests : IClassFixture<IntakePropertyTests.Stub
         {
             return new Outcome(script, false, Array.Empty<string>(), truth, errors, truth.Count == 0 ? string.Empty : "SuggestionEmpty although commands ran");
         }
+    }
+
+    /// <summary>A refusal's reason without its lines, names and quoted text, so that refusals of one cause count together.</summary>
+    private static string Cause(string reason)
+    {
+        var r = System.Text.RegularExpressions.Regex.Replace(reason, @"\(.*?\)|'.*?'|\$\w+|line \d+|\d+", "_");
+        return r.Length > 90 ? r.Substring(0, 90) : r;
     }
 
     private static string Describe(Outcome o) =>
@@ -86,6 +94,11 @@ public sealed class IntakePropertyTests : IClassFixture<IntakePropertyTests.Stub
         _out.WriteLine($"{Scripts} scripts in {watch.Elapsed.TotalSeconds:F1} s; refused {outcomes.Count(o => o.Refused)} in all; "
             + $"of {benign.Count} benign ones (no write of any kind) {refusedBenign} refused ({100.0 * refusedBenign / benign.Count:F1} %); "
             + $"{outcomes.Count(o => o.Script.Markdown)} were markdown answers; {outcomes.Count(o => o.Errors.Count > 0)} raised errors when run.");
+
+        foreach (var cause in benign.Where(o => o.Refused).GroupBy(o => o.Cause).OrderByDescending(g => g.Count()).Take(8))
+        {
+            _out.WriteLine($"  {cause.Count(),4} benign refused: {cause.Key} (seed {cause.First().Script.Seed})");
+        }
 
         if (outcomes.FirstOrDefault(o => o.Errors.Count > 0) is { } erring)
         {
