@@ -64,6 +64,27 @@ internal sealed class ScriptAnalyzer
     /// <summary>Set when the script reaches variables by name (Get-Variable, variable:, [ref], dot-sourcing...): then no variable is known.</summary>
     private readonly List<(Ast At, int Line, int Column, string What)> _dynamicAccess = new();
 
+    /// <summary>How the statements walked last ended, when they surely did: by return, exit, throw, break or continue (then what follows never runs).</summary>
+    private FlowKind? _flow;
+
+    /// <summary>Why the statements walked now may not run (a branch whose condition is not known, a catch block, a loop that may not run), or null.</summary>
+    private string? _doubt;
+
+    /// <summary>Earlier statements that may have ended the block being walked (a return in a branch that may run): what follows may not run.</summary>
+    private readonly List<(FlowKind Kind, string Why)> _maybe = new();
+
+    /// <summary>Set when the script has a trap: after a throw, a trap may go on with the next statement.</summary>
+    private bool _hasTrap;
+
+    private enum FlowKind
+    {
+        Return,
+        Exit,
+        Throw,
+        Break,
+        Continue,
+    }
+
     /// <summary>Set when the script changes a hashtable, list or object in place: then no such value read from a variable is known.</summary>
     private string? _writeThrough;
 
@@ -107,13 +128,25 @@ internal sealed class ScriptAnalyzer
             Poison(ast);
         }
 
+        _hasTrap = units.Any(u => u.Ast.Find(x => x is TrapStatementAst, true) is not null);
+        string? laterBlocks = null;
         foreach (var (unit, ast, lenient) in units)
         {
             _unit = unit;
             _lenient = lenient;
+            _flow = null;
+            _maybe.Clear();
+            _doubt = lenient ? null : laterBlocks;
             try
             {
                 WalkScript(ast);
+
+                // An answer's blocks may be run one by one: after a block that ends the script (or may),
+                // whether the next ones run depends on how the answer is used.
+                if (!lenient && (_flow is not null || _maybe.Count > 0))
+                {
+                    laterBlocks ??= $"{unit.Describe()} ends{(_flow is null ? ", or may end," : string.Empty)} with {Describe(_flow ?? _maybe[0].Kind)} before it is done, and whether what comes after it runs depends on how the answer is run";
+                }
             }
             catch (StepLimit)
             {
@@ -805,7 +838,7 @@ internal sealed class ScriptAnalyzer
             {
                 foreach (var t in traps)
                 {
-                    Branches(() => WalkStatements(t.Body.Statements));
+                    Branches(() => Doubtful($"it is in a trap (line {Where(t).Line}), which runs only when an error is thrown", () => WalkStatements(t.Body.Statements)));
                 }
             }
 
@@ -815,9 +848,16 @@ internal sealed class ScriptAnalyzer
 
     private void WalkStatements(IEnumerable<StatementAst> statements)
     {
-        foreach (var s in statements)
+        var list = statements as IReadOnlyList<StatementAst> ?? statements.ToList();
+        for (var i = 0; i < list.Count; i++)
         {
-            WalkStatement(s);
+            if (_flow is { } ended)
+            {
+                Skip(list.Skip(i), $"it comes after {Describe(ended)}");
+                return;
+            }
+
+            WalkStatement(list[i]);
         }
     }
 
@@ -835,18 +875,14 @@ internal sealed class ScriptAnalyzer
                 WalkElement(command, 0, null);
                 break;
             case IfStatementAst i:
-                Branches(i.Clauses.Select(clause => (Action)(() =>
-                {
-                    EvalStatement(clause.Item1);
-                    WalkStatements(clause.Item2.Statements);
-                })).Concat(new Action[] { () => WalkStatements(i.ElseClause?.Statements ?? (IEnumerable<StatementAst>)Array.Empty<StatementAst>()) }).ToArray());
+                If(i);
                 break;
             case ForEachStatementAst f:
                 ForEach(f);
                 break;
             case ForStatementAst f:
                 EvalOptional(f.Initializer);
-                Repeated(f, () =>
+                Repeated(f, $"it is in a for loop (line {Where(f).Line}) whose passes are only known when the script runs", () =>
                 {
                     EvalOptional(f.Condition);
                     EvalOptional(f.Iterator);
@@ -854,7 +890,7 @@ internal sealed class ScriptAnalyzer
                 });
                 break;
             case LoopStatementAst loop:
-                Repeated(loop, () =>
+                Repeated(loop, $"it is in a loop (line {Where(loop).Line}) whose passes are only known when the script runs", () =>
                 {
                     EvalOptional(loop.Condition);
                     WalkStatements(loop.Body.Statements);
@@ -862,34 +898,52 @@ internal sealed class ScriptAnalyzer
                 break;
             case SwitchStatementAst sw:
                 EvalOptional(sw.Condition);
-                Repeated(sw, () => Branches(sw.Clauses.Select(clause => (Action)(() =>
+                Repeated(sw, $"it is in a clause of the switch at line {Where(sw).Line}, which runs only when its condition matches", () => Branches(sw.Clauses.Select(clause => (Action)(() =>
                 {
                     Eval(clause.Item1);
                     WalkStatements(clause.Item2.Statements);
                 })).Concat(new Action[] { () => WalkStatements(sw.Default?.Statements ?? (IEnumerable<StatementAst>)Array.Empty<StatementAst>()) }).ToArray()));
                 break;
             case TryStatementAst t:
-                Branches(new Action[] { () => WalkStatements(t.Body.Statements) }
-                    .Concat(t.CatchClauses.Select(c => (Action)(() => WalkStatements(c.Body.Statements))))
-                    .Concat(new Action[] { () => WalkStatements(t.Finally?.Statements ?? (IEnumerable<StatementAst>)Array.Empty<StatementAst>()) }).ToArray());
+                Try(t);
                 break;
             case TrapStatementAst trap:
-                Branches(() => WalkStatements(trap.Body.Statements));
+                Branches(() => Doubtful($"it is in a trap (line {Where(trap).Line}), which runs only when an error is thrown", () => WalkStatements(trap.Body.Statements)));
                 break;
             case FunctionDefinitionAst fn:
                 DefineFunction(fn);
                 break;
             case ReturnStatementAst r:
                 EvalOptional(r.Pipeline);
+                _flow ??= FlowKind.Return;
                 break;
             case ThrowStatementAst t:
                 EvalOptional(t.Pipeline);
+                if (_hasTrap)
+                {
+                    Maybe(FlowKind.Throw, $"the throw at line {Where(t).Line} may be handled by a trap of the script, which may go on after it");
+                }
+                else
+                {
+                    _flow ??= FlowKind.Throw;
+                }
+
                 break;
             case ExitStatementAst e:
                 EvalOptional(e.Pipeline);
+                _flow ??= FlowKind.Exit;
                 break;
             case BreakStatementAst or ContinueStatementAst:
+            {
+                var kind = s is BreakStatementAst ? FlowKind.Break : FlowKind.Continue;
+                if ((s is BreakStatementAst { Label: not null } || s is ContinueStatementAst { Label: not null }))
+                {
+                    Maybe(FlowKind.Exit, $"the labelled {Describe(kind)} at line {Where(s).Line} leaves loops this cmdlet does not match to its label");
+                }
+
+                _flow ??= kind;
                 break;
+            }
             case DataStatementAst data:
                 WalkStatements(data.Body.Statements);
                 break;
@@ -971,6 +1025,224 @@ internal sealed class ScriptAnalyzer
 
     // ---- how control flow changes what is known -----------------------------------------------
 
+    private static string Describe(FlowKind kind) => kind switch
+    {
+        FlowKind.Return => "return",
+        FlowKind.Exit => "exit",
+        FlowKind.Throw => "throw",
+        FlowKind.Break => "break",
+        _ => "continue",
+    };
+
+    /// <summary>Why what is walked now may not run, or null when it surely runs (when nothing before it ended the script).</summary>
+    private string? Doubt() => _doubt ?? (_maybe.Count > 0 ? _maybe[_maybe.Count - 1].Why : null);
+
+    private void Maybe(FlowKind kind, string why) => _maybe.Add((kind, why));
+
+    /// <summary>
+    /// Walks code that may or may not run (a branch whose condition is not known, a catch block, a loop's
+    /// body): a command in it that changes access is refused (SuggestionUnresolvedValue), never reported as if
+    /// it ran. A return, exit, throw, break or continue in it may end what follows it, which is then in doubt too.
+    /// </summary>
+    private void Doubtful(string why, Action walk)
+    {
+        var saved = _doubt;
+        _doubt ??= why;
+        try
+        {
+            walk();
+        }
+        finally
+        {
+            _doubt = saved;
+        }
+
+        if (_flow is { } ended)
+        {
+            Maybe(ended, $"{why}, and it ends with {Describe(ended)}");
+            _flow = null;
+        }
+    }
+
+    /// <summary>Statements that never run (after a return, exit, throw, break or continue, or in a branch whose condition is false): not read, and not refused.</summary>
+    private void Skip(IEnumerable<Ast> statements, string why)
+    {
+        foreach (var st in statements)
+        {
+            var commands = st.FindAll(x => x is CommandAst, true).ToList();
+            foreach (var c in commands)
+            {
+                _visited.Add(c);
+            }
+
+            if (commands.Count > 0)
+            {
+                Note($"line {Where(st).Line}: never runs ({why}); not read.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The end of a function's body or a script block: a return ends only it; a break or continue that
+    /// leaves it (to a loop around the call, or to end the script) leaves in doubt all that follows.
+    /// </summary>
+    private void EndScope(int mark, string what)
+    {
+        if (_flow is FlowKind.Return)
+        {
+            _flow = null;
+        }
+        else if (_flow is FlowKind.Break or FlowKind.Continue)
+        {
+            Maybe(FlowKind.Exit, $"a {Describe(_flow.Value)} in {what} leaves it for a loop around it, or ends the script");
+            _flow = null;
+        }
+
+        for (var i = _maybe.Count - 1; i >= mark; i--)
+        {
+            if (_maybe[i].Kind == FlowKind.Return)
+            {
+                _maybe.RemoveAt(i);
+            }
+            else if (_maybe[i].Kind is FlowKind.Break or FlowKind.Continue)
+            {
+                _maybe[i] = (FlowKind.Exit, _maybe[i].Why + $", which leaves {what} for a loop around it, or ends the script");
+            }
+        }
+    }
+
+    /// <summary>The end of one pass of a loop (or of a switch): a continue ends the pass, a break the loop; returns whether the loop goes on.</summary>
+    private bool EndPass(int mark)
+    {
+        var more = _flow is null or FlowKind.Continue;
+        if (_flow is FlowKind.Break or FlowKind.Continue)
+        {
+            _flow = null;
+        }
+
+        RemoveSince(mark, k => k == FlowKind.Continue);
+        return more;
+    }
+
+    private void EndLoop(int mark) => RemoveSince(mark, k => k is FlowKind.Break or FlowKind.Continue);
+
+    private void RemoveSince(int mark, Func<FlowKind, bool> which)
+    {
+        for (var i = _maybe.Count - 1; i >= mark && i >= 0; i--)
+        {
+            if (which(_maybe[i].Kind))
+            {
+                _maybe.RemoveAt(i);
+            }
+        }
+    }
+
+    /// <summary>What PowerShell makes of a value as a condition, or null when it is not known.</summary>
+    private static bool? Truth(Value v) => v switch
+    {
+        BoolValue b => b.Value,
+        NullValue => false,
+        TextValue t => t.Text.Length > 0,
+        NumberValue n => decimal.TryParse(n.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d != 0 : null,
+        ListValue { Items.Count: 0 } => false,
+        ListValue { Items.Count: 1 } l => Truth(l.Items[0]),
+        ListValue => true,
+        TableValue or EntityValue or ScriptBlockValue => true,
+        _ => null,
+    };
+
+    /// <summary>
+    /// An if statement: conditions are evaluated in order while they are known; a false one's block never
+    /// runs, a true one's surely runs (and nothing after it in the statement does). From the first condition
+    /// that is not known on, each block may or may not run.
+    /// </summary>
+    private void If(IfStatementAst i)
+    {
+        string? doubt = null;
+        var options = new List<Action>();
+        for (var k = 0; k < i.Clauses.Count; k++)
+        {
+            var (condition, body) = i.Clauses[k];
+            if (doubt is null)
+            {
+                var truth = Truth(EvalStatement(condition));
+                if (_flow is not null || truth == false)
+                {
+                    Skip(new[] { body }, $"the condition {Shorten(condition.Extent.Text)} is false");
+                    continue;
+                }
+
+                if (truth == true)
+                {
+                    WalkStatements(body.Statements);
+                    Skip(i.Clauses.Skip(k + 1).Select(c => (Ast)c.Item2).Concat(i.ElseClause is { } e ? new[] { e } : Array.Empty<Ast>()),
+                        $"an earlier condition of the if statement, {Shorten(condition.Extent.Text)}, is true");
+                    return;
+                }
+
+                doubt = $"it is in a branch whose condition {Shorten(condition.Extent.Text)} (line {Where(condition).Line}) is only known when the script runs";
+                options.Add(() => Doubtful(doubt, () => WalkStatements(body.Statements)));
+            }
+            else
+            {
+                var why = doubt;
+                options.Add(() => Doubtful(why, () =>
+                {
+                    EvalStatement(condition);
+                    WalkStatements(body.Statements);
+                }));
+            }
+        }
+
+        if (doubt is null)
+        {
+            WalkStatements(i.ElseClause?.Statements ?? (IEnumerable<StatementAst>)Array.Empty<StatementAst>());
+            return;
+        }
+
+        options.Add(() => Doubtful(doubt, () => WalkStatements(i.ElseClause?.Statements ?? (IEnumerable<StatementAst>)Array.Empty<StatementAst>())));
+        Branches(options.ToArray());
+    }
+
+    private void Try(TryStatementAst t)
+    {
+        var mark = _maybe.Count;
+        FlowKind? ended = null;
+        Branches(new Action[]
+            {
+                () =>
+                {
+                    WalkStatements(t.Body.Statements);
+                    ended = _flow;
+                    _flow = null;
+                },
+            }
+            .Concat(t.CatchClauses.Select(c => (Action)(() => Doubtful($"it is in a catch block (line {Where(c).Line}), which runs only when an error is thrown", () => WalkStatements(c.Body.Statements)))))
+            .ToArray());
+        if (t.Finally is { } fin)
+        {
+            WalkStatements(fin.Statements);
+        }
+
+        var catchesAll = t.CatchClauses.Any(c => c.IsCatchAll);
+        if (catchesAll)
+        {
+            RemoveSince(mark, k => k == FlowKind.Throw);
+        }
+
+        if (ended == FlowKind.Throw)
+        {
+            if (!catchesAll)
+            {
+                Maybe(FlowKind.Throw, $"the throw in the try block at line {Where(t).Line} may not be caught");
+            }
+        }
+        else if (ended is not null)
+        {
+            _flow ??= ended;
+        }
+    }
+
     private void Assigned(string name)
     {
         if (_assigned.Count > 0)
@@ -1002,7 +1274,7 @@ internal sealed class ScriptAnalyzer
     }
 
     /// <summary>A body that runs an unknown number of times: what it assigns is unknown inside it and after it.</summary>
-    private void Repeated(Ast body, Action walk)
+    private void Repeated(Ast body, string why, Action walk, bool scope = false)
     {
         var names = body.FindAll(x => x is AssignmentStatementAst, true).Cast<AssignmentStatementAst>()
             .SelectMany(a => Targets(a.Left)).Select(t => t.Name).ToList();
@@ -1011,7 +1283,25 @@ internal sealed class ScriptAnalyzer
             _vars[name] = new UnknownValue($"${name} changes from one pass of a loop to the next");
         }
 
-        var inner = Tracked(walk);
+        // It may run any number of times, or not at all: what it does is in doubt.
+        var mark = _maybe.Count;
+        var inner = Tracked(() => Doubtful(why, () =>
+        {
+            walk();
+            if (scope)
+            {
+                EndScope(mark, "the script block");
+            }
+            else
+            {
+                EndPass(mark);
+            }
+        }));
+        if (!scope)
+        {
+            EndLoop(mark);
+        }
+
         foreach (var name in names.Concat(inner))
         {
             _vars[name] = new UnknownValue($"${name} changes from one pass of a loop to the next");
@@ -1147,6 +1437,7 @@ internal sealed class ScriptAnalyzer
             ListValue l when l.Items.Count <= MaxUnroll => l.Items,
             ListValue l => new Value[] { new UnknownValue($"${name} goes through {l.Items.Count} values, more than are followed", f.Condition.Extent) },
             UnknownValue u => new Value[] { new UnknownValue($"${name} goes through values that are not known ({u.Why})", f.Condition.Extent) },
+            NullValue => Array.Empty<Value>(),
             var single => new[] { single },
         };
 
@@ -1163,20 +1454,33 @@ internal sealed class ScriptAnalyzer
             }
         }
 
-        if (items.Count == 1 && items[0] is UnknownValue)
+        if (items.Count == 1 && items[0] is UnknownValue unknown)
         {
-            Repeated(f.Body, () => Body(items[0]));
+            Repeated(f.Body, $"it is in a foreach loop whose values are not known, so it may run any number of times or not at all ({unknown.Why})", () => Body(items[0]));
             return;
         }
 
-        // Unrolled: each pass is read in turn; a break or an error may end the loop early, so what it assigns is unknown after it.
+        if (items.Count == 0)
+        {
+            Skip(new[] { f.Body }, $"the foreach loop at line {Where(f).Line} goes through no values");
+            return;
+        }
+
+        // Unrolled: each pass is read in turn (a continue ends one, a break the loop); an error may end the loop early, so what it assigns is unknown after it.
+        var mark = _maybe.Count;
         var assigned = Tracked(() =>
         {
             foreach (var item in items)
             {
+                var pass = _maybe.Count;
                 Body(item);
+                if (!EndPass(pass))
+                {
+                    break;
+                }
             }
         });
+        EndLoop(mark);
         foreach (var n in assigned)
         {
             _vars[n] = new UnknownValue($"${n} is assigned in a loop that may end early");
@@ -1259,7 +1563,9 @@ internal sealed class ScriptAnalyzer
 
                 _loopVars.RemoveAll(v => parameters.Contains(v.Key, StringComparer.OrdinalIgnoreCase));
                 _item = null;
+                var mark = _maybe.Count;
                 WalkScript(fn.Body);
+                EndScope(mark, $"the function {name}");
             });
         }
         finally
@@ -1410,6 +1716,7 @@ internal sealed class ScriptAnalyzer
             if (first is ScriptBlockExpressionAst block)
             {
                 ScanArguments(c, 1);
+                var mark = _maybe.Count;
                 if (c.InvocationOperator == TokenKind.Dot)
                 {
                     WalkScript(block.ScriptBlock);
@@ -1418,6 +1725,8 @@ internal sealed class ScriptAnalyzer
                 {
                     ChildScope(inherit: true, () => WalkScript(block.ScriptBlock));
                 }
+
+                EndScope(mark, "the script block");
 
                 return new UnknownValue("the output of a script block", c.Extent);
             }
@@ -1610,6 +1919,12 @@ internal sealed class ScriptAnalyzer
 
             var context = new MapContext(_names, _pnpSite);
             spec.MapAction(bound, context);
+            if (context.Operations.Count > 0 && Doubt() is { } doubt)
+            {
+                // Reported, it would be approved as if it ran; refused, the approver sees why it may not.
+                throw new SuggestionRefusal(SuggestionFindingKind.DynamicValue, $"whether it runs is only known when the script runs: {doubt}.");
+            }
+
             var (line, column) = Where(c);
             Record(line, column, spec.Name, display, Shorten(c.Extent.Text), context);
         }
@@ -1878,15 +2193,22 @@ internal sealed class ScriptAnalyzer
                 }
             }
 
-            if (items.Count == 1 && items[0] is UnknownValue)
+            if (items.Count == 1 && items[0] is UnknownValue unknown)
             {
-                Repeated(block, () => Pass(items[0]));
+                Repeated(block, $"it is in a ForEach-Object block whose input is not known, so it may run any number of times or not at all ({unknown.Why})", () => Pass(items[0]), scope: true);
             }
             else
             {
+                // A return ends the block for one object; a break or continue leaves the pipeline for a loop around it, or ends the script.
                 foreach (var item in items)
                 {
+                    var pass = _maybe.Count;
                     Pass(item);
+                    EndScope(pass, "a ForEach-Object block");
+                    if (_flow is not null)
+                    {
+                        break;
+                    }
                 }
             }
         }
