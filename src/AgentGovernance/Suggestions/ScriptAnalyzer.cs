@@ -889,6 +889,9 @@ internal sealed class ScriptAnalyzer
                     WalkStatements(f.Body.Statements);
                 });
                 break;
+            case WhileStatementAst w when Truth(EvalStatement(w.Condition)) == false:
+                Skip(new[] { w.Body }, $"the condition {Shorten(w.Condition.Extent.Text)} of the while loop is false");
+                break;
             case LoopStatementAst loop:
                 Repeated(loop, $"it is in a loop (line {Where(loop).Line}) whose passes are only known when the script runs", () =>
                 {
@@ -2679,6 +2682,12 @@ internal sealed class ScriptAnalyzer
         if (b.Operator == TokenKind.Plus && left is ListValue ll)
         {
             return right is ListValue rl ? new ListValue(ll.Items.Concat(rl.Items).ToList()) : right is UnknownValue ? right : new ListValue(ll.Items.Concat(new[] { right }).ToList());
+        }
+
+        if (b.Operator is TokenKind.Ieq or TokenKind.Ine or TokenKind.Ceq or TokenKind.Cne && left is TextValue lx && right is TextValue rx)
+        {
+            var same = string.Equals(lx.Text, rx.Text, b.Operator is TokenKind.Ceq or TokenKind.Cne ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+            return same == (b.Operator is TokenKind.Ieq or TokenKind.Ceq) ? BoolValue.True : BoolValue.False;
         }
 
         if (b.Operator == TokenKind.Format && left is TextValue format)
