@@ -107,3 +107,96 @@ public sealed class IntakePrecisionTests : IClassFixture<IntakePropertyTests.Stu
         Assert.Contains(why, finding.Reason, StringComparison.Ordinal);
     }
 }
+
+/// <summary>
+/// Issue 11, item 5, control flow: what comes after return, exit, throw, break or continue, and what is in
+/// a branch whose condition is false, never runs and is not reported; what may or may not run is refused
+/// (SuggestionUnresolvedValue), never reported as if it ran. Each script runs against the stubs first.
+/// </summary>
+public sealed class IntakeControlFlowTests : IClassFixture<IntakePropertyTests.Stubs>
+{
+    private static readonly AccessSnapshot Tiny = SnapshotReader.ParseText(CmdletTestData.Snapshot);
+
+    private readonly RecordingRunspace _run;
+
+    public IntakeControlFlowTests(IntakePropertyTests.Stubs stubs) => _run = stubs.Runspace;
+
+    private static SuggestionResult Convert(string text) =>
+        SuggestionConverter.Convert(text, SuggestionConverter.HashText(text), null, new SuggestionOptions(), Tiny);
+
+    private const string Joe = "New-MgGroupMember -GroupId g-eng -DirectoryObjectId u-joe";
+    private const string Bob = "New-MgGroupMember -GroupId g-data -DirectoryObjectId u-bob";
+
+    public static TheoryData<string> Exact => new()
+    {
+        $"{Joe}\nreturn\n{Bob}",
+        $"{Joe}\nthrow 'stop'\n{Bob}",
+        $"{Joe}\nif ($true) {{ return }}\n{Bob}",
+        $"if ($false) {{ return }}\n{Joe}",
+        $"if ($false) {{ {Bob} }}\n{Joe}",
+        $"$u = 'u-joe'\nif ($u) {{ {Joe} }} else {{ {Bob} }}",
+        $"if ($null) {{ {Bob} }} elseif ('x') {{ {Joe} }} else {{ {Bob} }}",
+        $"$g = 'g-eng'\nif ($g -eq 'g-data') {{ {Bob} }}\n{Joe}",
+        $"foreach ($i in 1, 2) {{ {Joe}; break; {Bob} }}",
+        $"foreach ($i in 'u-joe', 'u-bob') {{ if ($i -eq 'u-bob') {{ continue }}; New-MgGroupMember -GroupId g-eng -DirectoryObjectId $i }}",
+        $"foreach ($i in $null) {{ {Bob} }}\n{Joe}",
+        $"while ($false) {{ {Bob} }}\n{Joe}",
+        $"function f {{ {Joe}; return; {Bob} }}\nf\nf",
+        $"function f($x) {{ if ($x) {{ return }}; {Joe} }}\nf ''",
+        $"'u-joe', 'u-bob' | ForEach-Object {{ if ($_ -eq 'u-bob') {{ return }}; New-MgGroupMember -GroupId g-eng -DirectoryObjectId $_ }}",
+        $"try {{ {Joe}; throw 'x'; {Bob} }} catch {{ }}\nNew-MgGroupMember -GroupId g-team -DirectoryObjectId u-bob",
+        $"try {{ return }} finally {{ {Joe} }}\n{Bob}",
+        $"& {{ {Joe}; return; {Bob} }}\nNew-MgGroupMember -GroupId g-team -DirectoryObjectId u-bob",
+    };
+
+    [Theory]
+    [MemberData(nameof(Exact))]
+    public void WhatSurelyRunsIsReportedAndNothingElse(string script)
+    {
+        var (calls, _) = _run.Run(script);
+        Assert.NotEmpty(calls);
+
+        var result = Convert(script);
+
+        Assert.True(result.Analysis.Findings.Count == 0, $"refused: {string.Join(" | ", result.Analysis.Findings.Select(f => f.Reason))}\n{script}");
+        Assert.Equal(calls.Distinct(), result.Change!.Operations.Select(o => o.ToString()));
+    }
+
+    public static TheoryData<string, string> Uncertain => new()
+    {
+        { $"if ($zz) {{ {Bob} }}\n{Joe}", "branch whose condition" },
+        { $"if ($zz) {{ return }}\n{Bob}", "branch whose condition" },
+        { $"try {{ {Joe} }} catch {{ {Bob} }}", "catch block" },
+        { $"while ($x -lt 2) {{ {Bob} }}", "loop" },
+        { $"foreach ($i in $unknown) {{ {Bob} }}", "foreach loop whose values are not known" },
+        { $"trap {{ continue }}\nthrow 'x'\n{Bob}", "trap" },
+        { $"function f {{ break }}\nf\n{Bob}", "leaves it for a loop around it" },
+        { $"foreach ($i in 1) {{ foreach ($j in 1) {{ break outer }}; {Bob} }}", "labelled break" },
+        { $"try {{ throw 'x' }} catch [System.IO.IOException] {{ }}\n{Bob}", "may not be caught" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Uncertain))]
+    public void WhatMayOrMayNotRunIsRefused(string script, string why)
+    {
+        var result = Convert(script);
+
+        Assert.DoesNotContain(result.Analysis.Operations, o => o.ToString() == "add u-bob to group g-data");
+        var finding = Assert.Single(result.Analysis.Findings, f => f.Text.Contains("g-data", StringComparison.Ordinal));
+        Assert.Equal("SuggestionUnresolvedValue", finding.ErrorId);
+        Assert.Contains(why, finding.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AfterAnAnswerBlockThatEndsTheScriptTheNextBlocksAreInDoubt()
+    {
+        var answer = $"First:\n\n```powershell\n{Joe}\nreturn\n```\n\nThen:\n\n```powershell\n{Bob}\n```\n";
+
+        var result = Convert(answer);
+
+        Assert.Null(result.Change);
+        var finding = Assert.Single(result.Analysis.Findings);
+        Assert.Equal("SuggestionUnresolvedValue", finding.ErrorId);
+        Assert.Contains("ends with return", finding.Reason, StringComparison.Ordinal);
+    }
+}
