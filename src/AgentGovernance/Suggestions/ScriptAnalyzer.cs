@@ -2404,8 +2404,30 @@ internal sealed class ScriptAnalyzer
             case IndexExpressionAst ix:
                 return Index(ix);
             case ScriptBlockExpressionAst sb:
-                ChildScope(inherit: true, () => WalkScript(sb.ScriptBlock));
+            {
+                // A script block that is not run where it stands runs when something invokes it, if at all
+                // (Where-Object's for each object, one kept in a variable maybe never): what it does is in doubt.
+                // One given to a command that runs code (Start-Job) runs; that command is refused anyway.
+                var owner = (sb.Parent is CommandParameterAst p ? p.Parent : sb.Parent) as CommandAst;
+                var runner = owner?.GetCommandName() is { } n && CommandCatalog.IsCodeRunner(CommandCatalog.Aliases.TryGetValue(n, out var t) ? t : n, out _);
+                var mark = _maybe.Count;
+                ChildScope(inherit: true, () =>
+                {
+                    if (runner)
+                    {
+                        WalkScript(sb.ScriptBlock);
+                    }
+                    else
+                    {
+                        Doubtful($"it is in a script block (line {Where(sb).Line}) that runs only when something invokes it, which this cmdlet does not follow", () => WalkScript(sb.ScriptBlock));
+                    }
+
+                    EndScope(mark, "the script block");
+                });
+                _maybe.RemoveRange(mark, _maybe.Count - mark);
+                _flow = null;
                 return new ScriptBlockValue(sb.ScriptBlock);
+            }
             case TypeExpressionAst t:
                 return new UnknownValue($"the type [{t.TypeName.FullName}]", t.Extent);
             case UsingExpressionAst u:

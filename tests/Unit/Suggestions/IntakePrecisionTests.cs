@@ -173,6 +173,8 @@ public sealed class IntakeControlFlowTests : IClassFixture<IntakePropertyTests.S
         { $"function f {{ break }}\nf\n{Bob}", "leaves it for a loop around it" },
         { $"foreach ($i in 1) {{ foreach ($j in 1) {{ break outer }}; {Bob} }}", "labelled break" },
         { $"try {{ throw 'x' }} catch [System.IO.IOException] {{ }}\n{Bob}", "may not be caught" },
+        { $"$sb = {{ {Bob} }}\n{Joe}", "script block" },
+        { $"1, 2 | Where-Object {{ {Bob}; $true }} | Out-Null\n{Joe}", "script block" },
     };
 
     [Theory]
