@@ -74,6 +74,45 @@ Describe 'ConvertFrom-AgentSuggestion against aliasing (issue 11, item 5)' {
     }
 }
 
+Describe 'ConvertFrom-AgentSuggestion is precise where it can know, and refuses where it cannot (issue 11, item 5)' {
+    BeforeDiscovery {
+        $table = "`$h = @{ GroupId = 'g-eng'; DirectoryObjectId = 'u-marcus.bell' }"
+        $Precise = @(
+            @{ How = 'a helper function called with known arguments'; Script = "function add(`$grp, `$usr) { New-MgGroupMember -GroupId `$grp -DirectoryObjectId `$usr }`n`$g = 'g-exec'`nadd `$g u-marcus.bell" }
+            @{ How = 'Get-Variable -ValueOnly'; Script = "`$g = 'g-exec'`n`$v = Get-Variable g -ValueOnly`nNew-MgGroupMember -GroupId `$v -DirectoryObjectId u-marcus.bell" }
+            @{ How = 'its own hashtable changed in place'; Script = "$table`n`$h.GroupId = 'g-exec'`nNew-MgGroupMember @h" }
+            @{ How = 'return'; Script = "New-MgGroupMember -GroupId g-exec -DirectoryObjectId u-marcus.bell`nreturn`nNew-MgGroupMember -GroupId g-eng -DirectoryObjectId u-marcus.bell" }
+            @{ How = 'throw'; Script = "New-MgGroupMember -GroupId g-exec -DirectoryObjectId u-marcus.bell`nthrow 'stop'`nNew-MgGroupMember -GroupId g-eng -DirectoryObjectId u-marcus.bell" }
+            @{ How = 'a return in a function'; Script = "function f { New-MgGroupMember -GroupId g-exec -DirectoryObjectId u-marcus.bell; return; New-MgGroupMember -GroupId g-eng -DirectoryObjectId u-marcus.bell }`nf" }
+            @{ How = 'a branch whose condition is false'; Script = "if (`$false) { New-MgGroupMember -GroupId g-eng -DirectoryObjectId u-marcus.bell }`nNew-MgGroupMember -GroupId g-exec -DirectoryObjectId u-marcus.bell" }
+            @{ How = 'a break in a loop'; Script = "foreach (`$i in 1, 2) { New-MgGroupMember -GroupId g-exec -DirectoryObjectId u-marcus.bell; break; New-MgGroupMember -GroupId g-eng -DirectoryObjectId u-marcus.bell }" }
+        )
+    }
+
+    It 'reports exactly what runs with <How>' -TestCases $Precise {
+        try { Invoke-WithStub $Script | Should -Be @('add u-marcus.bell to group g-exec') }
+        catch { $_.Exception.Message | Should -Be 'stop' } # a throw ends the stubbed run as it ends the script
+
+        $change = ConvertFrom-AgentSuggestion -InputObject $Script -ErrorVariable problems -ErrorAction SilentlyContinue
+
+        $problems | Should -BeNullOrEmpty
+        Get-OperationText $change | Should -Be @('add u-marcus.bell to group g-exec')
+    }
+
+    It 'refuses a command whose branch may not run (<Why>), never reporting it as if it ran' -TestCases @(
+        @{ Why = 'a condition only known when it runs'; Script = "if (`$env:DEPLOY) { New-MgGroupMember -GroupId g-exec -DirectoryObjectId u-marcus.bell }" }
+        @{ Why = 'a return that may run before it'; Script = "if (`$env:DEPLOY) { return }`nNew-MgGroupMember -GroupId g-exec -DirectoryObjectId u-marcus.bell" }
+        @{ Why = 'a catch block'; Script = "try { Get-MgGroup -GroupId g-eng | Out-Null } catch { New-MgGroupMember -GroupId g-exec -DirectoryObjectId u-marcus.bell }" }
+    ) {
+        $change = ConvertFrom-AgentSuggestion -InputObject $Script -ErrorVariable problems -ErrorAction SilentlyContinue
+
+        $change | Should -BeNullOrEmpty
+        @($problems | Get-ErrorId) | Should -Be @('SuggestionUnresolvedValue')
+        $problems[0].TargetObject.Command | Should -Be 'New-MgGroupMember'
+        $problems[0].Exception.Message | Should -Match 'whether it runs is only known when the script runs'
+    }
+}
+
 Describe 'ConvertFrom-AgentSuggestion on markdown answers' {
     BeforeDiscovery {
         $Labels = @('console', 'powershell', 'pwsh', 'ps1', 'text', 'shell', 'sh', 'output', 'log', 'plaintext', '') | ForEach-Object { @{ Label = $_ } }

@@ -40,6 +40,16 @@ internal sealed class ScriptAnalyzer
     private readonly Dictionary<string, (FunctionDefinitionAst Ast, CodeUnit Unit)> _definitions = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, int> _definitionCounts = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Functions defined somewhere other than the top level of a unit (in a block, a branch, another function): a call of one is not followed.</summary>
+    private readonly HashSet<string> _nestedDefinitions = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Variables that only ever hold a hashtable literal of the script's own, used only in the script's own
+    /// scope and only by key (read, set with =, splatted): no other reference to the table can exist, so a
+    /// change to it in place is followed exactly (see <see cref="PrivateTables"/>).
+    /// </summary>
+    private readonly HashSet<string> _private = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The calls whose function bodies are being read, outermost first.</summary>
     private readonly List<(CommandAst Call, (int Line, int Column) At)> _callSites = new();
     private readonly List<HashSet<string>> _assigned = new();
@@ -53,6 +63,27 @@ internal sealed class ScriptAnalyzer
 
     /// <summary>Set when the script reaches variables by name (Get-Variable, variable:, [ref], dot-sourcing...): then no variable is known.</summary>
     private readonly List<(Ast At, int Line, int Column, string What)> _dynamicAccess = new();
+
+    /// <summary>How the statements walked last ended, when they surely did: by return, exit, throw, break or continue (then what follows never runs).</summary>
+    private FlowKind? _flow;
+
+    /// <summary>Why the statements walked now may not run (a branch whose condition is not known, a catch block, a loop that may not run), or null.</summary>
+    private string? _doubt;
+
+    /// <summary>Earlier statements that may have ended the block being walked (a return in a branch that may run): what follows may not run.</summary>
+    private readonly List<(FlowKind Kind, string Why)> _maybe = new();
+
+    /// <summary>Set when the script has a trap: after a throw, a trap may go on with the next statement.</summary>
+    private bool _hasTrap;
+
+    private enum FlowKind
+    {
+        Return,
+        Exit,
+        Throw,
+        Break,
+        Continue,
+    }
 
     /// <summary>Set when the script changes a hashtable, list or object in place: then no such value read from a variable is known.</summary>
     private string? _writeThrough;
@@ -81,8 +112,14 @@ internal sealed class ScriptAnalyzer
             foreach (var fn in ast.FindAll(x => x is FunctionDefinitionAst, true).Cast<FunctionDefinitionAst>())
             {
                 _definitionCounts[fn.Name] = (_definitionCounts.TryGetValue(fn.Name, out var n) ? n : 0) + 1;
+                if (!IsTopLevel(fn))
+                {
+                    _nestedDefinitions.Add(fn.Name);
+                }
             }
         }
+
+        PrivateTables(units.Select(u => u.Ast).ToList());
 
         foreach (var (unit, ast, lenient) in units)
         {
@@ -91,13 +128,25 @@ internal sealed class ScriptAnalyzer
             Poison(ast);
         }
 
+        _hasTrap = units.Any(u => u.Ast.Find(x => x is TrapStatementAst, true) is not null);
+        string? laterBlocks = null;
         foreach (var (unit, ast, lenient) in units)
         {
             _unit = unit;
             _lenient = lenient;
+            _flow = null;
+            _maybe.Clear();
+            _doubt = lenient ? null : laterBlocks;
             try
             {
                 WalkScript(ast);
+
+                // An answer's blocks may be run one by one: after a block that ends the script (or may),
+                // whether the next ones run depends on how the answer is used.
+                if (!lenient && (_flow is not null || _maybe.Count > 0))
+                {
+                    laterBlocks ??= $"{unit.Describe()} ends{(_flow is null ? ", or may end," : string.Empty)} with {Describe(_flow ?? _maybe[0].Kind)} before it is done, and whether what comes after it runs depends on how the answer is run";
+                }
             }
             catch (StepLimit)
             {
@@ -140,6 +189,11 @@ internal sealed class ScriptAnalyzer
         foreach (var a in root.FindAll(x => x is AssignmentStatementAst, true).Cast<AssignmentStatementAst>())
         {
             var topLevel = a.Parent is NamedBlockAst nb && nb.Parent == root;
+            if (a.Operator == TokenKind.Equals && PrivateWrite(a.Left) is not null)
+            {
+                continue;
+            }
+
             foreach (var target in Targets(a.Left))
             {
                 if (a.Operator != TokenKind.Equals || target.Direct is null || a.Left is ArrayLiteralAst || !ScopeIsPlain(target.Direct, topLevel))
@@ -165,7 +219,12 @@ internal sealed class ScriptAnalyzer
 
         foreach (var p in root.FindAll(x => x is ParameterAst, true).Cast<ParameterAst>())
         {
-            _poisoned.Add(Name(p.Name.VariablePath));
+            // A function's parameters are variables of its own scope, set where a call is followed
+            // (CallFunction); a script block's may be set in the scope it runs in (. { param($x) } 'v').
+            if (!(p.Parent is FunctionDefinitionAst || p.Parent is ParamBlockAst { Parent: ScriptBlockAst { Parent: FunctionDefinitionAst } }))
+            {
+                _poisoned.Add(Name(p.Name.VariablePath));
+            }
         }
 
         foreach (var d in root.FindAll(x => x is DataStatementAst, true).Cast<DataStatementAst>())
@@ -190,6 +249,219 @@ internal sealed class ScriptAnalyzer
                 }
             }
         }
+    }
+
+    private static bool IsTopLevel(FunctionDefinitionAst fn) => fn.Parent is NamedBlockAst { Parent: ScriptBlockAst { Parent: null } };
+
+    // ---- tables of the script's own ------------------------------------------------------------
+
+    private static readonly string[] HashtableMembers = { "Count", "Keys", "Values", "IsReadOnly", "IsFixedSize", "IsSynchronized", "SyncRoot", "Comparer", "EqualityComparer", "hcp" };
+
+    /// <summary>
+    /// Finds the variables of <see cref="_private"/>: every use of the name, in every unit, is in the
+    /// script's own scope (not in a function, script block or trap, where another scope or a later time
+    /// could reach it), unqualified, and one of: <c>$h = @{...}</c>; <c>$h.Key</c> or <c>$h['Key']</c> read
+    /// or set with <c>=</c> (not a member of the hashtable itself, such as SyncRoot or psobject, which give
+    /// the table out); a pure method call (<c>$h.ContainsKey('k')</c>); <c>@h</c> splatted into a command.
+    /// And no Get-Variable names it. Anything else (<c>$h2 = $h</c>, <c>$h | ...</c>, <c>f $h</c>, <c>@($h)</c>,
+    /// <c>foreach ($x in $h)</c>, <c>$h.k++</c>) may make another reference, and the name is not private.
+    /// </summary>
+    private void PrivateTables(IReadOnlyList<ScriptBlockAst> roots)
+    {
+        var defined = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var escaped = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var byName = new List<string>();
+        var anyByName = false;
+        foreach (var root in roots)
+        {
+            foreach (var v in root.FindAll(x => x is VariableExpressionAst, true).Cast<VariableExpressionAst>())
+            {
+                var name = Name(v.VariablePath);
+                switch (PrivateUse(v))
+                {
+                    case true:
+                        defined.Add(name);
+                        break;
+                    case false:
+                        break;
+                    default:
+                        escaped.Add(name);
+                        break;
+                }
+            }
+
+            foreach (var c in root.FindAll(x => x is CommandAst, true).Cast<CommandAst>())
+            {
+                var name = c.GetCommandName();
+                if (name is null || !MapContext.Is(CommandCatalog.Aliases.TryGetValue(name, out var t) ? t : name, "Get-Variable"))
+                {
+                    continue;
+                }
+
+                foreach (var e in c.CommandElements.Skip(1))
+                {
+                    var arg = e is CommandParameterAst p ? p.Argument : e as ExpressionAst;
+                    if (arg is StringConstantExpressionAst s)
+                    {
+                        byName.Add(s.Value);
+                    }
+                    else if (arg is not null)
+                    {
+                        anyByName = true;
+                    }
+                }
+            }
+        }
+
+        foreach (var name in defined)
+        {
+            if (!escaped.Contains(name) && !anyByName && !byName.Any(n => new WildcardPattern(n, WildcardOptions.IgnoreCase).IsMatch(name)))
+            {
+                _private.Add(name);
+            }
+        }
+    }
+
+    /// <summary>True for <c>$h = @{...}</c>, false for another use that keeps the table private, null for any use that may not.</summary>
+    private static bool? PrivateUse(VariableExpressionAst v)
+    {
+        if (Qualifier(v.VariablePath) is not null)
+        {
+            return null;
+        }
+
+        for (var a = v.Parent; a is not null; a = a.Parent)
+        {
+            if (a is ScriptBlockExpressionAst or FunctionDefinitionAst or TrapStatementAst or ParamBlockAst or UsingExpressionAst or DataStatementAst)
+            {
+                return null;
+            }
+        }
+
+        if (v.Splatted)
+        {
+            return v.Parent is CommandAst ? false : null;
+        }
+
+        switch (v.Parent)
+        {
+            case AssignmentStatementAst a when a.Left == v:
+                return a.Operator == TokenKind.Equals && Unwrap(a.Right) is HashtableAst ? true : null;
+            case InvokeMemberExpressionAst call when call.Expression == v:
+                return !call.Static && call.Member is StringConstantExpressionAst method && CommandCatalog.IsPureMethod(method.Value) ? false : null;
+            case MemberExpressionAst m when m.Expression == v && !m.Static && m.Member is StringConstantExpressionAst key:
+                return KeyUse(m, key.Value);
+            case IndexExpressionAst ix when ix.Target == v && ix.Index is StringConstantExpressionAst key:
+                return KeyUse(ix, key.Value);
+            default:
+                return null;
+        }
+
+        static bool? KeyUse(ExpressionAst access, string key)
+        {
+            if (access.Parent is AssignmentStatementAst a && a.Left == access)
+            {
+                return a.Operator == TokenKind.Equals && !HashtableMembers.Any(k => MapContext.Is(k, key)) && !key.StartsWith("ps", StringComparison.OrdinalIgnoreCase) ? false : null;
+            }
+
+            if (IsWritten(access))
+            {
+                return null; // $h.k++, $h.k, $x = 1, 2, [int]$h.k = 1
+            }
+
+            return MapContext.Is(key, "SyncRoot") || key.StartsWith("ps", StringComparison.OrdinalIgnoreCase) ? null : false;
+        }
+    }
+
+    /// <summary>Whether an expression is written to: part of an assignment's target, or the operand of ++ or --.</summary>
+    private static bool IsWritten(Ast e)
+    {
+        for (var a = e; a.Parent is not null; a = a.Parent)
+        {
+            switch (a.Parent)
+            {
+                case AssignmentStatementAst s:
+                    return s.Left == a;
+                case UnaryExpressionAst u:
+                    return u.TokenKind is TokenKind.PlusPlus or TokenKind.MinusMinus or TokenKind.PostfixPlusPlus or TokenKind.PostfixMinusMinus;
+                case ArrayLiteralAst or ConvertExpressionAst or AttributedExpressionAst:
+                    continue;
+                default:
+                    return false;
+            }
+        }
+
+        return false;
+    }
+
+    private static Ast? Unwrap(StatementAst s) => s switch
+    {
+        CommandExpressionAst ce => ce.Expression,
+        PipelineAst { PipelineElements.Count: 1 } p when p.PipelineElements[0] is CommandExpressionAst ce => ce.Expression,
+        _ => null,
+    };
+
+    /// <summary>A write <c>$h.Key = ...</c> or <c>$h['Key'] = ...</c> to a private table: its name and key.</summary>
+    private (string Name, string Key)? PrivateWrite(ExpressionAst left) => left switch
+    {
+        InvokeMemberExpressionAst => null,
+        MemberExpressionAst { Static: false, Expression: VariableExpressionAst v, Member: StringConstantExpressionAst key } when Qualifier(v.VariablePath) is null && _private.Contains(Name(v.VariablePath)) => (Name(v.VariablePath), key.Value),
+        IndexExpressionAst { Target: VariableExpressionAst v, Index: StringConstantExpressionAst key } when Qualifier(v.VariablePath) is null && _private.Contains(Name(v.VariablePath)) => (Name(v.VariablePath), key.Value),
+        _ => null,
+    };
+
+    /// <summary>
+    /// <c>Get-Variable [-Name] name -ValueOnly</c> with one constant name (no wildcard), nothing else, and
+    /// no pipeline input: it reads that variable as <c>$name</c> does, and cannot change one. Its name, or null.
+    /// </summary>
+    private static string? PlainValueRead(CommandAst c)
+    {
+        if (c.InvocationOperator != TokenKind.Unknown || c.Parent is not PipelineAst pipeline || pipeline.PipelineElements[0] != c)
+        {
+            return null;
+        }
+
+        string? name = null;
+        var valueOnly = false;
+        var elements = c.CommandElements;
+        for (var i = 1; i < elements.Count; i++)
+        {
+            if (elements[i] is CommandParameterAst p)
+            {
+                if (p.Argument is null && p.ParameterName.Length >= 2 && "ValueOnly".StartsWith(p.ParameterName, StringComparison.OrdinalIgnoreCase))
+                {
+                    valueOnly = true;
+                    continue;
+                }
+
+                if (name is null && p.ParameterName.Length >= 1 && "Name".StartsWith(p.ParameterName, StringComparison.OrdinalIgnoreCase))
+                {
+                    var arg = p.Argument ?? (i + 1 < elements.Count ? elements[i + 1] as ExpressionAst : null);
+                    if (p.Argument is null)
+                    {
+                        i++;
+                    }
+
+                    if (arg is StringConstantExpressionAst named)
+                    {
+                        name = named.Value;
+                        continue;
+                    }
+                }
+
+                return null;
+            }
+
+            if (name is null && elements[i] is StringConstantExpressionAst s)
+            {
+                name = s.Value;
+                continue;
+            }
+
+            return null;
+        }
+
+        return valueOnly && !string.IsNullOrEmpty(name) && !WildcardPattern.ContainsWildcardCharacters(name) && name!.IndexOf(':') < 0 ? name : null;
     }
 
     // ---- aliasing: what a write through another reference could change ---------------------------
@@ -228,7 +500,7 @@ internal sealed class ScriptAnalyzer
 
         foreach (var a in root.FindAll(x => x is AssignmentStatementAst, true).Cast<AssignmentStatementAst>())
         {
-            if (_writeThrough is null && InPlace(a.Left))
+            if (_writeThrough is null && InPlace(a.Left) && !(a.Operator == TokenKind.Equals && PrivateWrite(a.Left) is not null))
             {
                 _writeThrough = At(a);
             }
@@ -306,6 +578,11 @@ internal sealed class ScriptAnalyzer
                 continue;
             }
 
+            if (MapContext.Is(canonical, "Get-Variable") && PlainValueRead(c) is not null)
+            {
+                continue; // it reads one variable by its constant name, as $name does (a private table named so escapes: PrivateTables)
+            }
+
             if (VariableCommands.Any(v => MapContext.Is(canonical, v)) || CommandCatalog.IsCodeRunner(canonical, out _) || IsPath(canonical) || CommandCatalog.IsInterpreter(canonical))
             {
                 Dynamic(c, At(c));
@@ -355,7 +632,7 @@ internal sealed class ScriptAnalyzer
     /// one earlier in the answer, or one inside a loop, script block, function or trap that also holds the
     /// read (a later pass, call or invocation runs it first). Null when none can.
     /// </summary>
-    private string? DynamicBefore(VariableExpressionAst v)
+    private string? DynamicBefore(Ast v)
     {
         // A read in a function body happens when the function is called: what runs before the call counts too.
         foreach (var (call, at) in _callSites)
@@ -447,8 +724,13 @@ internal sealed class ScriptAnalyzer
     private static bool IsMutable(Value v) => v is TableValue or ListValue or EntityValue;
 
     /// <summary>What a variable read yields once the rules above apply.</summary>
-    private Value Shared(string name, Value value, VariableExpressionAst v)
+    private Value Shared(string name, Value value, Ast v)
     {
+        if (_private.Contains(name) && value is TableValue { HoldsOnlyScalars: true })
+        {
+            return value; // no other reference to it exists, and its changes in place are followed
+        }
+
         if (_writeThrough is not null && IsMutable(value))
         {
             return new UnknownValue($"${name} holds {(value is TableValue ? "a hashtable" : value is ListValue ? "a list" : "an object")}, and the script changes such values in place at {_writeThrough}, possibly through another reference to the same one, so what ${name} holds at line {Where(v).Line} is not known", v.Extent);
@@ -556,7 +838,7 @@ internal sealed class ScriptAnalyzer
             {
                 foreach (var t in traps)
                 {
-                    Branches(() => WalkStatements(t.Body.Statements));
+                    Branches(() => Doubtful($"it is in a trap (line {Where(t).Line}), which runs only when an error is thrown", () => WalkStatements(t.Body.Statements)));
                 }
             }
 
@@ -566,9 +848,16 @@ internal sealed class ScriptAnalyzer
 
     private void WalkStatements(IEnumerable<StatementAst> statements)
     {
-        foreach (var s in statements)
+        var list = statements as IReadOnlyList<StatementAst> ?? statements.ToList();
+        for (var i = 0; i < list.Count; i++)
         {
-            WalkStatement(s);
+            if (_flow is { } ended)
+            {
+                Skip(list.Skip(i), $"it comes after {Describe(ended)}");
+                return;
+            }
+
+            WalkStatement(list[i]);
         }
     }
 
@@ -586,26 +875,25 @@ internal sealed class ScriptAnalyzer
                 WalkElement(command, 0, null);
                 break;
             case IfStatementAst i:
-                Branches(i.Clauses.Select(clause => (Action)(() =>
-                {
-                    EvalStatement(clause.Item1);
-                    WalkStatements(clause.Item2.Statements);
-                })).Concat(new Action[] { () => WalkStatements(i.ElseClause?.Statements ?? (IEnumerable<StatementAst>)Array.Empty<StatementAst>()) }).ToArray());
+                If(i);
                 break;
             case ForEachStatementAst f:
                 ForEach(f);
                 break;
             case ForStatementAst f:
                 EvalOptional(f.Initializer);
-                Repeated(f, () =>
+                Repeated(f, $"it is in a for loop (line {Where(f).Line}) whose passes are only known when the script runs", () =>
                 {
                     EvalOptional(f.Condition);
                     EvalOptional(f.Iterator);
                     WalkStatements(f.Body.Statements);
                 });
                 break;
+            case WhileStatementAst w when Truth(EvalStatement(w.Condition)) == false:
+                Skip(new[] { w.Body }, $"the condition {Shorten(w.Condition.Extent.Text)} of the while loop is false");
+                break;
             case LoopStatementAst loop:
-                Repeated(loop, () =>
+                Repeated(loop, $"it is in a loop (line {Where(loop).Line}) whose passes are only known when the script runs", () =>
                 {
                     EvalOptional(loop.Condition);
                     WalkStatements(loop.Body.Statements);
@@ -613,34 +901,52 @@ internal sealed class ScriptAnalyzer
                 break;
             case SwitchStatementAst sw:
                 EvalOptional(sw.Condition);
-                Repeated(sw, () => Branches(sw.Clauses.Select(clause => (Action)(() =>
+                Repeated(sw, $"it is in a clause of the switch at line {Where(sw).Line}, which runs only when its condition matches", () => Branches(sw.Clauses.Select(clause => (Action)(() =>
                 {
                     Eval(clause.Item1);
                     WalkStatements(clause.Item2.Statements);
                 })).Concat(new Action[] { () => WalkStatements(sw.Default?.Statements ?? (IEnumerable<StatementAst>)Array.Empty<StatementAst>()) }).ToArray()));
                 break;
             case TryStatementAst t:
-                Branches(new Action[] { () => WalkStatements(t.Body.Statements) }
-                    .Concat(t.CatchClauses.Select(c => (Action)(() => WalkStatements(c.Body.Statements))))
-                    .Concat(new Action[] { () => WalkStatements(t.Finally?.Statements ?? (IEnumerable<StatementAst>)Array.Empty<StatementAst>()) }).ToArray());
+                Try(t);
                 break;
             case TrapStatementAst trap:
-                Branches(() => WalkStatements(trap.Body.Statements));
+                Branches(() => Doubtful($"it is in a trap (line {Where(trap).Line}), which runs only when an error is thrown", () => WalkStatements(trap.Body.Statements)));
                 break;
             case FunctionDefinitionAst fn:
                 DefineFunction(fn);
                 break;
             case ReturnStatementAst r:
                 EvalOptional(r.Pipeline);
+                _flow ??= FlowKind.Return;
                 break;
             case ThrowStatementAst t:
                 EvalOptional(t.Pipeline);
+                if (_hasTrap)
+                {
+                    Maybe(FlowKind.Throw, $"the throw at line {Where(t).Line} may be handled by a trap of the script, which may go on after it");
+                }
+                else
+                {
+                    _flow ??= FlowKind.Throw;
+                }
+
                 break;
             case ExitStatementAst e:
                 EvalOptional(e.Pipeline);
+                _flow ??= FlowKind.Exit;
                 break;
             case BreakStatementAst or ContinueStatementAst:
+            {
+                var kind = s is BreakStatementAst ? FlowKind.Break : FlowKind.Continue;
+                if ((s is BreakStatementAst { Label: not null } || s is ContinueStatementAst { Label: not null }))
+                {
+                    Maybe(FlowKind.Exit, $"the labelled {Describe(kind)} at line {Where(s).Line} leaves loops this cmdlet does not match to its label");
+                }
+
+                _flow ??= kind;
                 break;
+            }
             case DataStatementAst data:
                 WalkStatements(data.Body.Statements);
                 break;
@@ -687,18 +993,258 @@ internal sealed class ScriptAnalyzer
         CheckAssignmentTarget(a.Left);
         EvalTargetParts(a.Left);
         var value = EvalStatement(a.Right);
+        if (a.Operator == TokenKind.Equals && PrivateWrite(a.Left) is { } write)
+        {
+            // A key of a table no other reference reaches: the table changes, exactly.
+            _vars[write.Name] = _vars.TryGetValue(write.Name, out var table) && table is TableValue t
+                ? t.With(write.Key, value)
+                : new UnknownValue($"${write.Name} is changed at line {Where(a).Line} while its value is not known", a.Extent);
+            Assigned(write.Name);
+            return;
+        }
+
         var topLevel = a.Parent is NamedBlockAst nb && nb.Parent?.Parent is null;
         foreach (var (name, direct) in Targets(a.Left))
         {
-            if (a.Operator == TokenKind.Equals && direct is not null && !_poisoned.Contains(name) && ScopeIsPlain(direct, topLevel))
+            var followed = a.Operator == TokenKind.Equals && direct is not null && !_poisoned.Contains(name) && ScopeIsPlain(direct, topLevel);
+            _vars[name] = followed ? value : new UnknownValue($"${name} is changed in a way this cmdlet does not follow at line {Where(a).Line} (through a member or an index, by += and the like, in another scope, or with several at once)", a.Extent);
+            Assigned(name);
+
+            // A loop's variable, or $_, assigned in its body: what the body reads after is the new value.
+            for (var i = 0; i < _loopVars.Count; i++)
             {
-                _vars[name] = value;
-                Assigned(name);
+                if (string.Equals(_loopVars[i].Key, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    _loopVars[i] = new(name, _vars[name]);
+                }
+            }
+
+            if (MapContext.Is(name, "_", "PSItem") && _item is not null)
+            {
+                _item = _vars[name];
             }
         }
     }
 
     // ---- how control flow changes what is known -----------------------------------------------
+
+    private static string Describe(FlowKind kind) => kind switch
+    {
+        FlowKind.Return => "return",
+        FlowKind.Exit => "exit",
+        FlowKind.Throw => "throw",
+        FlowKind.Break => "break",
+        _ => "continue",
+    };
+
+    /// <summary>Why what is walked now may not run, or null when it surely runs (when nothing before it ended the script).</summary>
+    private string? Doubt() => _doubt ?? (_maybe.Count > 0 ? _maybe[_maybe.Count - 1].Why : null);
+
+    private void Maybe(FlowKind kind, string why) => _maybe.Add((kind, why));
+
+    /// <summary>
+    /// Walks code that may or may not run (a branch whose condition is not known, a catch block, a loop's
+    /// body): a command in it that changes access is refused (SuggestionUnresolvedValue), never reported as if
+    /// it ran. A return, exit, throw, break or continue in it may end what follows it, which is then in doubt too.
+    /// </summary>
+    private void Doubtful(string why, Action walk)
+    {
+        var saved = _doubt;
+        _doubt ??= why;
+        try
+        {
+            walk();
+        }
+        finally
+        {
+            _doubt = saved;
+        }
+
+        if (_flow is { } ended)
+        {
+            Maybe(ended, $"{why}, and it ends with {Describe(ended)}");
+            _flow = null;
+        }
+    }
+
+    /// <summary>Statements that never run (after a return, exit, throw, break or continue, or in a branch whose condition is false): not read, and not refused.</summary>
+    private void Skip(IEnumerable<Ast> statements, string why)
+    {
+        foreach (var st in statements)
+        {
+            var commands = st.FindAll(x => x is CommandAst, true).ToList();
+            foreach (var c in commands)
+            {
+                _visited.Add(c);
+            }
+
+            if (commands.Count > 0)
+            {
+                Note($"line {Where(st).Line}: never runs ({why}); not read.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The end of a function's body or a script block: a return ends only it; a break or continue that
+    /// leaves it (to a loop around the call, or to end the script) leaves in doubt all that follows.
+    /// </summary>
+    private void EndScope(int mark, string what)
+    {
+        if (_flow is FlowKind.Return)
+        {
+            _flow = null;
+        }
+        else if (_flow is FlowKind.Break or FlowKind.Continue)
+        {
+            Maybe(FlowKind.Exit, $"a {Describe(_flow.Value)} in {what} leaves it for a loop around it, or ends the script");
+            _flow = null;
+        }
+
+        for (var i = _maybe.Count - 1; i >= mark; i--)
+        {
+            if (_maybe[i].Kind == FlowKind.Return)
+            {
+                _maybe.RemoveAt(i);
+            }
+            else if (_maybe[i].Kind is FlowKind.Break or FlowKind.Continue)
+            {
+                _maybe[i] = (FlowKind.Exit, _maybe[i].Why + $", which leaves {what} for a loop around it, or ends the script");
+            }
+        }
+    }
+
+    /// <summary>The end of one pass of a loop (or of a switch): a continue ends the pass, a break the loop; returns whether the loop goes on.</summary>
+    private bool EndPass(int mark)
+    {
+        var more = _flow is null or FlowKind.Continue;
+        if (_flow is FlowKind.Break or FlowKind.Continue)
+        {
+            _flow = null;
+        }
+
+        RemoveSince(mark, k => k == FlowKind.Continue);
+        return more;
+    }
+
+    private void EndLoop(int mark) => RemoveSince(mark, k => k is FlowKind.Break or FlowKind.Continue);
+
+    private void RemoveSince(int mark, Func<FlowKind, bool> which)
+    {
+        for (var i = _maybe.Count - 1; i >= mark && i >= 0; i--)
+        {
+            if (which(_maybe[i].Kind))
+            {
+                _maybe.RemoveAt(i);
+            }
+        }
+    }
+
+    /// <summary>What PowerShell makes of a value as a condition, or null when it is not known.</summary>
+    private static bool? Truth(Value v) => v switch
+    {
+        BoolValue b => b.Value,
+        NullValue => false,
+        TextValue t => t.Text.Length > 0,
+        NumberValue n => decimal.TryParse(n.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d != 0 : null,
+        ListValue { Items.Count: 0 } => false,
+        ListValue { Items.Count: 1 } l => Truth(l.Items[0]),
+        ListValue => true,
+        TableValue or EntityValue or ScriptBlockValue => true,
+        _ => null,
+    };
+
+    /// <summary>
+    /// An if statement: conditions are evaluated in order while they are known; a false one's block never
+    /// runs, a true one's surely runs (and nothing after it in the statement does). From the first condition
+    /// that is not known on, each block may or may not run.
+    /// </summary>
+    private void If(IfStatementAst i)
+    {
+        string? doubt = null;
+        var options = new List<Action>();
+        for (var k = 0; k < i.Clauses.Count; k++)
+        {
+            var (condition, body) = i.Clauses[k];
+            if (doubt is null)
+            {
+                var truth = Truth(EvalStatement(condition));
+                if (_flow is not null || truth == false)
+                {
+                    Skip(new[] { body }, $"the condition {Shorten(condition.Extent.Text)} is false");
+                    continue;
+                }
+
+                if (truth == true)
+                {
+                    WalkStatements(body.Statements);
+                    Skip(i.Clauses.Skip(k + 1).Select(c => (Ast)c.Item2).Concat(i.ElseClause is { } e ? new[] { e } : Array.Empty<Ast>()),
+                        $"an earlier condition of the if statement, {Shorten(condition.Extent.Text)}, is true");
+                    return;
+                }
+
+                doubt = $"it is in a branch whose condition {Shorten(condition.Extent.Text)} (line {Where(condition).Line}) is only known when the script runs";
+                options.Add(() => Doubtful(doubt, () => WalkStatements(body.Statements)));
+            }
+            else
+            {
+                var why = doubt;
+                options.Add(() => Doubtful(why, () =>
+                {
+                    EvalStatement(condition);
+                    WalkStatements(body.Statements);
+                }));
+            }
+        }
+
+        if (doubt is null)
+        {
+            WalkStatements(i.ElseClause?.Statements ?? (IEnumerable<StatementAst>)Array.Empty<StatementAst>());
+            return;
+        }
+
+        options.Add(() => Doubtful(doubt, () => WalkStatements(i.ElseClause?.Statements ?? (IEnumerable<StatementAst>)Array.Empty<StatementAst>())));
+        Branches(options.ToArray());
+    }
+
+    private void Try(TryStatementAst t)
+    {
+        var mark = _maybe.Count;
+        FlowKind? ended = null;
+        Branches(new Action[]
+            {
+                () =>
+                {
+                    WalkStatements(t.Body.Statements);
+                    ended = _flow;
+                    _flow = null;
+                },
+            }
+            .Concat(t.CatchClauses.Select(c => (Action)(() => Doubtful($"it is in a catch block (line {Where(c).Line}), which runs only when an error is thrown", () => WalkStatements(c.Body.Statements)))))
+            .ToArray());
+        if (t.Finally is { } fin)
+        {
+            WalkStatements(fin.Statements);
+        }
+
+        var catchesAll = t.CatchClauses.Any(c => c.IsCatchAll);
+        if (catchesAll)
+        {
+            RemoveSince(mark, k => k == FlowKind.Throw);
+        }
+
+        if (ended == FlowKind.Throw)
+        {
+            if (!catchesAll)
+            {
+                Maybe(FlowKind.Throw, $"the throw in the try block at line {Where(t).Line} may not be caught");
+            }
+        }
+        else if (ended is not null)
+        {
+            _flow ??= ended;
+        }
+    }
 
     private void Assigned(string name)
     {
@@ -731,7 +1277,7 @@ internal sealed class ScriptAnalyzer
     }
 
     /// <summary>A body that runs an unknown number of times: what it assigns is unknown inside it and after it.</summary>
-    private void Repeated(Ast body, Action walk)
+    private void Repeated(Ast body, string why, Action walk, bool scope = false)
     {
         var names = body.FindAll(x => x is AssignmentStatementAst, true).Cast<AssignmentStatementAst>()
             .SelectMany(a => Targets(a.Left)).Select(t => t.Name).ToList();
@@ -740,7 +1286,25 @@ internal sealed class ScriptAnalyzer
             _vars[name] = new UnknownValue($"${name} changes from one pass of a loop to the next");
         }
 
-        var inner = Tracked(walk);
+        // It may run any number of times, or not at all: what it does is in doubt.
+        var mark = _maybe.Count;
+        var inner = Tracked(() => Doubtful(why, () =>
+        {
+            walk();
+            if (scope)
+            {
+                EndScope(mark, "the script block");
+            }
+            else
+            {
+                EndPass(mark);
+            }
+        }));
+        if (!scope)
+        {
+            EndLoop(mark);
+        }
+
         foreach (var name in names.Concat(inner))
         {
             _vars[name] = new UnknownValue($"${name} changes from one pass of a loop to the next");
@@ -876,6 +1440,7 @@ internal sealed class ScriptAnalyzer
             ListValue l when l.Items.Count <= MaxUnroll => l.Items,
             ListValue l => new Value[] { new UnknownValue($"${name} goes through {l.Items.Count} values, more than are followed", f.Condition.Extent) },
             UnknownValue u => new Value[] { new UnknownValue($"${name} goes through values that are not known ({u.Why})", f.Condition.Extent) },
+            NullValue => Array.Empty<Value>(),
             var single => new[] { single },
         };
 
@@ -892,20 +1457,33 @@ internal sealed class ScriptAnalyzer
             }
         }
 
-        if (items.Count == 1 && items[0] is UnknownValue)
+        if (items.Count == 1 && items[0] is UnknownValue unknown)
         {
-            Repeated(f.Body, () => Body(items[0]));
+            Repeated(f.Body, $"it is in a foreach loop whose values are not known, so it may run any number of times or not at all ({unknown.Why})", () => Body(items[0]));
             return;
         }
 
-        // Unrolled: each pass is read in turn; a break or an error may end the loop early, so what it assigns is unknown after it.
+        if (items.Count == 0)
+        {
+            Skip(new[] { f.Body }, $"the foreach loop at line {Where(f).Line} goes through no values");
+            return;
+        }
+
+        // Unrolled: each pass is read in turn (a continue ends one, a break the loop); an error may end the loop early, so what it assigns is unknown after it.
+        var mark = _maybe.Count;
         var assigned = Tracked(() =>
         {
             foreach (var item in items)
             {
+                var pass = _maybe.Count;
                 Body(item);
+                if (!EndPass(pass))
+                {
+                    break;
+                }
             }
         });
+        EndLoop(mark);
         foreach (var n in assigned)
         {
             _vars[n] = new UnknownValue($"${n} is assigned in a loop that may end early");
@@ -922,8 +1500,10 @@ internal sealed class ScriptAnalyzer
             Refuse(fn, SuggestionFindingKind.ExecutesCode, name, $"it defines a function named {name}, which would replace the command of that name for the rest of the script.");
         }
 
+        // Defined at the top level of a unit, a function is (re)defined where the walk meets it, as PowerShell
+        // runs the definition: a call runs the body defined last before it.
         _functions.Add(name);
-        if (_definitionCounts.TryGetValue(name, out var count) && count == 1 && fn.Parent is NamedBlockAst { Parent: ScriptBlockAst { Parent: null } })
+        if (IsTopLevel(fn) && !_nestedDefinitions.Contains(name))
         {
             _definitions[name] = (fn, _unit);
         }
@@ -937,10 +1517,15 @@ internal sealed class ScriptAnalyzer
     /// </summary>
     private void CallFunction(CommandAst c, string name, string display, int position)
     {
-        ScanArguments(c, 1);
-        if (!_definitions.TryGetValue(name, out var definition))
+        if (!_definitions.TryGetValue(name, out var definition) || position > 0 || _callSites.Count >= MaxCallDepth
+            || _callSites.Any(s => string.Equals(s.Call.GetCommandName(), c.GetCommandName(), StringComparison.OrdinalIgnoreCase)))
         {
-            Refuse(c, SuggestionFindingKind.DynamicValue, display, $"the function {name} is defined more than once or inside a block, so which body this call runs is only known when the script runs.");
+            ScanArguments(c, 1);
+        }
+
+        if (!_definitions.TryGetValue(name, out definition))
+        {
+            Refuse(c, SuggestionFindingKind.DynamicValue, display, $"the function {name} is defined inside a block, a branch or another function, so which body this call runs is only known when the script runs.");
             return;
         }
 
@@ -957,8 +1542,9 @@ internal sealed class ScriptAnalyzer
         }
 
         var fn = definition.Ast;
-        var parameters = (fn.Parameters ?? fn.Body.ParamBlock?.Parameters ?? (IEnumerable<ParameterAst>)Array.Empty<ParameterAst>())
-            .Select(p => Name(p.Name.VariablePath)).ToList();
+        var declared = (fn.Parameters ?? fn.Body.ParamBlock?.Parameters ?? (IEnumerable<ParameterAst>)Array.Empty<ParameterAst>()).ToList();
+        var parameters = declared.Select(p => Name(p.Name.VariablePath)).ToList();
+        var bound = BindArguments(c, fn, declared, out var unbindable);
         Note($"line {Where(c).Line}: {name} is a function of the script; its body was read where it is called.");
         var caller = _unit;
         _callSites.Add((c, Where(c)));
@@ -967,15 +1553,22 @@ internal sealed class ScriptAnalyzer
         {
             ChildScope(inherit: true, () =>
             {
-                // Its parameters and $_ are its own, never the caller's variables of the same name.
-                foreach (var p in parameters)
+                // Its parameters and $_ are its own, never the caller's variables of the same name: bound to
+                // the call's arguments (evaluated in the caller), else their defaults (evaluated in the function), else $null.
+                foreach (var p in declared)
                 {
-                    _vars[p] = new UnknownValue($"${p} is a parameter of the function {name}");
+                    var pn = Name(p.Name.VariablePath);
+                    _vars[pn] = unbindable is not null ? new UnknownValue($"${pn} is a parameter of the function {name}, and {unbindable}")
+                        : bound.TryGetValue(pn, out var given) ? Typed(p, given, name)
+                        : p.DefaultValue is { } d ? Typed(p, Eval(d), name)
+                        : NullValue.Instance;
                 }
 
                 _loopVars.RemoveAll(v => parameters.Contains(v.Key, StringComparer.OrdinalIgnoreCase));
                 _item = null;
+                var mark = _maybe.Count;
                 WalkScript(fn.Body);
+                EndScope(mark, $"the function {name}");
             });
         }
         finally
@@ -983,6 +1576,96 @@ internal sealed class ScriptAnalyzer
             _unit = caller;
             _callSites.RemoveAt(_callSites.Count - 1);
         }
+    }
+
+    /// <summary>
+    /// Binds a call's arguments to a simple function's parameters as PowerShell does: by name (a unique
+    /// prefix), then the rest by position in the order they are declared; what is left over goes to $args.
+    /// Every argument is evaluated, in the caller. <paramref name="unbindable"/> says why the binding is not
+    /// followed (an advanced function, attributes, a switch, a splat, a name that is not a parameter).
+    /// </summary>
+    private Dictionary<string, Value> BindArguments(CommandAst c, FunctionDefinitionAst fn, IReadOnlyList<ParameterAst> declared, out string? unbindable)
+    {
+        unbindable = fn.Body.ParamBlock is { Attributes.Count: > 0 } ? "the function is an advanced one ([CmdletBinding()]), whose binding this cmdlet does not follow" : null;
+        foreach (var p in declared)
+        {
+            if (p.Attributes.Any(a => a is not TypeConstraintAst) || p.Attributes.OfType<TypeConstraintAst>().Any(t => MapContext.Is(t.TypeName.FullName, "switch", "SwitchParameter", "System.Management.Automation.SwitchParameter")))
+            {
+                unbindable ??= $"${Name(p.Name.VariablePath)} has attributes or is a switch, whose binding this cmdlet does not follow";
+            }
+        }
+
+        var names = declared.Select(p => Name(p.Name.VariablePath)).ToList();
+        var bound = new Dictionary<string, Value>(StringComparer.OrdinalIgnoreCase);
+        var positional = new List<Value>();
+        var elements = c.CommandElements;
+        for (var i = 1; i < elements.Count; i++)
+        {
+            switch (elements[i])
+            {
+                case CommandParameterAst p:
+                    var arg = p.Argument;
+                    if (arg is null && i + 1 < elements.Count && elements[i + 1] is ExpressionAst next)
+                    {
+                        arg = next;
+                        i++;
+                    }
+
+                    var value = arg is null ? null : Eval(arg);
+                    var matches = names.Where(n => n.StartsWith(p.ParameterName, StringComparison.OrdinalIgnoreCase)).ToList();
+                    var target = matches.FirstOrDefault(n => n.Equals(p.ParameterName, StringComparison.OrdinalIgnoreCase)) ?? (matches.Count == 1 ? matches[0] : null);
+                    if (target is null || value is null || bound.ContainsKey(target))
+                    {
+                        unbindable ??= $"-{p.ParameterName} does not name one of its parameters once, with a value";
+                    }
+                    else
+                    {
+                        bound[target] = value;
+                    }
+
+                    break;
+                case VariableExpressionAst { Splatted: true } splat:
+                    Eval(splat);
+                    unbindable ??= $"the call splats @{splat.VariablePath.UserPath}, whose binding this cmdlet does not follow";
+                    break;
+                case ExpressionAst x:
+                    positional.Add(Eval(x));
+                    break;
+            }
+        }
+
+        var free = names.Where(n => !bound.ContainsKey(n)).ToList();
+        for (var k = 0; k < positional.Count && k < free.Count; k++)
+        {
+            bound[free[k]] = positional[k];
+        }
+
+        return bound;
+    }
+
+    /// <summary>A parameter's value after its type constraint: [string] and [object] are followed, other conversions are not.</summary>
+    private static Value Typed(ParameterAst p, Value value, string function)
+    {
+        var types = p.Attributes.OfType<TypeConstraintAst>().Select(t => t.TypeName.FullName).ToList();
+        if (types.Count == 0 || (types.Count == 1 && MapContext.Is(types[0], "object", "System.Object", "psobject")))
+        {
+            return value;
+        }
+
+        if (types.Count == 1 && MapContext.Is(types[0], "string", "System.String"))
+        {
+            switch (value)
+            {
+                case TextValue or UnknownValue:
+                    return value;
+                case NumberValue n:
+                    return new TextValue(n.Text);
+                case NullValue:
+                    return new TextValue(string.Empty);
+            }
+        }
+
+        return new UnknownValue($"${Name(p.Name.VariablePath)} of the function {function} is converted to [{string.Join("][", types)}], which this cmdlet does not follow", p.Extent);
     }
 
     // ---- pipelines and commands ----------------------------------------------------------------
@@ -1036,6 +1719,7 @@ internal sealed class ScriptAnalyzer
             if (first is ScriptBlockExpressionAst block)
             {
                 ScanArguments(c, 1);
+                var mark = _maybe.Count;
                 if (c.InvocationOperator == TokenKind.Dot)
                 {
                     WalkScript(block.ScriptBlock);
@@ -1044,6 +1728,8 @@ internal sealed class ScriptAnalyzer
                 {
                     ChildScope(inherit: true, () => WalkScript(block.ScriptBlock));
                 }
+
+                EndScope(mark, "the script block");
 
                 return new UnknownValue("the output of a script block", c.Extent);
             }
@@ -1170,6 +1856,11 @@ internal sealed class ScriptAnalyzer
             return Lookup(c, name);
         }
 
+        if (MapContext.Is(name, "Get-Variable") && PlainValueRead(c) is { } variable)
+        {
+            return ReadName(variable, c);
+        }
+
         switch (name.ToLowerInvariant())
         {
             case "connect-pnponline":
@@ -1231,6 +1922,12 @@ internal sealed class ScriptAnalyzer
 
             var context = new MapContext(_names, _pnpSite);
             spec.MapAction(bound, context);
+            if (context.Operations.Count > 0 && Doubt() is { } doubt)
+            {
+                // Reported, it would be approved as if it ran; refused, the approver sees why it may not.
+                throw new SuggestionRefusal(SuggestionFindingKind.DynamicValue, $"whether it runs is only known when the script runs: {doubt}.");
+            }
+
             var (line, column) = Where(c);
             Record(line, column, spec.Name, display, Shorten(c.Extent.Text), context);
         }
@@ -1499,15 +2196,22 @@ internal sealed class ScriptAnalyzer
                 }
             }
 
-            if (items.Count == 1 && items[0] is UnknownValue)
+            if (items.Count == 1 && items[0] is UnknownValue unknown)
             {
-                Repeated(block, () => Pass(items[0]));
+                Repeated(block, $"it is in a ForEach-Object block whose input is not known, so it may run any number of times or not at all ({unknown.Why})", () => Pass(items[0]), scope: true);
             }
             else
             {
+                // A return ends the block for one object; a break or continue leaves the pipeline for a loop around it, or ends the script.
                 foreach (var item in items)
                 {
+                    var pass = _maybe.Count;
                     Pass(item);
+                    EndScope(pass, "a ForEach-Object block");
+                    if (_flow is not null)
+                    {
+                        break;
+                    }
                 }
             }
         }
@@ -1700,8 +2404,30 @@ internal sealed class ScriptAnalyzer
             case IndexExpressionAst ix:
                 return Index(ix);
             case ScriptBlockExpressionAst sb:
-                ChildScope(inherit: true, () => WalkScript(sb.ScriptBlock));
+            {
+                // A script block that is not run where it stands runs when something invokes it, if at all
+                // (Where-Object's for each object, one kept in a variable maybe never): what it does is in doubt.
+                // One given to a command that runs code (Start-Job) runs; that command is refused anyway.
+                var owner = (sb.Parent is CommandParameterAst p ? p.Parent : sb.Parent) as CommandAst;
+                var runner = owner?.GetCommandName() is { } n && CommandCatalog.IsCodeRunner(CommandCatalog.Aliases.TryGetValue(n, out var t) ? t : n, out _);
+                var mark = _maybe.Count;
+                ChildScope(inherit: true, () =>
+                {
+                    if (runner)
+                    {
+                        WalkScript(sb.ScriptBlock);
+                    }
+                    else
+                    {
+                        Doubtful($"it is in a script block (line {Where(sb).Line}) that runs only when something invokes it, which this cmdlet does not follow", () => WalkScript(sb.ScriptBlock));
+                    }
+
+                    EndScope(mark, "the script block");
+                });
+                _maybe.RemoveRange(mark, _maybe.Count - mark);
+                _flow = null;
                 return new ScriptBlockValue(sb.ScriptBlock);
+            }
             case TypeExpressionAst t:
                 return new UnknownValue($"the type [{t.TypeName.FullName}]", t.Extent);
             case UsingExpressionAst u:
@@ -1760,6 +2486,12 @@ internal sealed class ScriptAnalyzer
             return NullValue.Instance;
         }
 
+        return ReadName(name, v);
+    }
+
+    /// <summary>What the variable <paramref name="name"/> holds where <paramref name="v"/> reads it (a $name, or Get-Variable name -ValueOnly).</summary>
+    private Value ReadName(string name, Ast v)
+    {
         if (DynamicBefore(v) is { } dynamic)
         {
             return new UnknownValue($"the script reaches variables by name or runs code that is not read at {dynamic}, before this use or in a loop, block or function around it, which can change any variable directly or through another reference to it, so ${name} is not known at line {Where(v).Line}", v.Extent);
@@ -1919,8 +2651,12 @@ internal sealed class ScriptAnalyzer
                 return new TextValue(entity.Id);
             case EntityValue entity when MapContext.Is(member, "DisplayName", "Title", "Name"):
                 return new TextValue(entity.Display);
-            case TableValue table:
-                return table.TryGet(member, out var v) ? v : NullValue.Instance;
+            case TableValue table when table.TryGet(member, out var v):
+                return v;
+            case TableValue when HashtableMembers.Any(k => MapContext.Is(k, member)) || member.StartsWith("ps", StringComparison.OrdinalIgnoreCase):
+                return new UnknownValue($"{Shorten(m.Extent.Text)} is a member of the hashtable itself, which this cmdlet does not evaluate", m.Extent);
+            case TableValue:
+                return NullValue.Instance;
             case UnknownValue u:
                 return new UnknownValue($"{Shorten(m.Extent.Text)} is a member of a value that is not known ({u.Why})", m.Extent);
             default:
@@ -1968,6 +2704,12 @@ internal sealed class ScriptAnalyzer
         if (b.Operator == TokenKind.Plus && left is ListValue ll)
         {
             return right is ListValue rl ? new ListValue(ll.Items.Concat(rl.Items).ToList()) : right is UnknownValue ? right : new ListValue(ll.Items.Concat(new[] { right }).ToList());
+        }
+
+        if (b.Operator is TokenKind.Ieq or TokenKind.Ine or TokenKind.Ceq or TokenKind.Cne && left is TextValue lx && right is TextValue rx)
+        {
+            var same = string.Equals(lx.Text, rx.Text, b.Operator is TokenKind.Ceq or TokenKind.Cne ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
+            return same == (b.Operator is TokenKind.Ieq or TokenKind.Ceq) ? BoolValue.True : BoolValue.False;
         }
 
         if (b.Operator == TokenKind.Format && left is TextValue format)

@@ -84,6 +84,26 @@ internal sealed class TableValue : Value
         return false;
     }
 
+    /// <summary>The same table with one key set (replaced where it is, without regard to case; added at the end otherwise).</summary>
+    public TableValue With(string key, Value value)
+    {
+        var entries = Entries.ToList();
+        var at = entries.FindIndex(e => string.Equals(e.Key, key, StringComparison.OrdinalIgnoreCase));
+        if (at >= 0)
+        {
+            entries[at] = new(entries[at].Key, value);
+        }
+        else
+        {
+            entries.Add(new(key, value));
+        }
+
+        return new TableValue(entries);
+    }
+
+    /// <summary>Whether every value is a text, number, boolean or $null: nothing another reference could change.</summary>
+    public bool HoldsOnlyScalars => Entries.All(e => e.Value is TextValue or NumberValue or BoolValue or NullValue);
+
     public override string Describe() => "@{" + string.Join("; ", Entries.Take(4).Select(e => e.Key + " = " + e.Value.Describe())) + (Entries.Count > 4 ? "; ..." : string.Empty) + "}";
 }
 

@@ -6,7 +6,8 @@ namespace AgentGovernance.Tests.Suggestions;
 public sealed record GeneratedScript(int Seed, string Text, string Runs, IReadOnlyList<string> Kinds, bool Writes, bool Markdown);
 
 /// <summary>
-/// Generates small PowerShell scripts that bind group and user ids to variables, pass them around
+/// Generates small PowerShell scripts (Microsoft Graph and PnP.PowerShell commands, with control flow:
+/// return, exit, throw, break, continue, branches) that bind group and user ids to variables, pass them around
 /// through aliases (another reference, $_, foreach variables, function parameters, list elements,
 /// aliased arrays, Get-Variable, Set-Variable, the variable: drive, [ref], script blocks in the
 /// script's own scope or a child one...), maybe change them through one of those aliases, and use
@@ -44,13 +45,25 @@ public static class AliasingScriptGenerator
             setup.Add("$e = Get-MgGroup -GroupId g-eng");
         }
 
+        // A third use PnP.PowerShell on the team site too, some with a connection object (which a write can change through another reference).
+        var pnp = r.Next(3) == 0;
+        if (pnp)
+        {
+            setup.Add("Connect-PnPOnline -Url " + TeamSite + " -Interactive");
+            if (r.Next(2) == 0)
+            {
+                setup.Add("$conn = Connect-PnPOnline -Url " + TeamSite + " -ReturnConnection");
+            }
+        }
+
         Shuffle(r, setup);
         var entity = setup.Any(s => s.StartsWith("$e ", StringComparison.Ordinal));
+        var conn = setup.Any(s => s.StartsWith("$conn ", StringComparison.Ordinal));
         var benignOnly = r.Next(10) < 4;
         var steps = new List<(string Text, string Kind, bool Write)>();
         void AddSink()
         {
-            var sink = Pick(r, Sinks(entity));
+            var sink = Pick(r, Sinks(entity, pnp, conn));
             if (sink.Item1 == "addg" && !steps.Any(s => s.Text.StartsWith("function addg", StringComparison.Ordinal)))
             {
                 // Called before it is defined, addg would only fail: define it here, and let later steps change what it reads.
@@ -68,9 +81,13 @@ public static class AliasingScriptGenerator
             {
                 AddSink();
             }
-            else if (roll < 75 && !benignOnly)
+            else if (roll < 45)
             {
-                steps.Add(Pick(r, Writes(entity)));
+                steps.Add((Flow(r, pnp), "flow", false));
+            }
+            else if (roll < 80 && !benignOnly)
+            {
+                steps.Add(Pick(r, Writes(entity, conn)));
             }
             else
             {
@@ -148,7 +165,43 @@ public static class AliasingScriptGenerator
     /// <summary>A variable holding a string id, and a value another write would put in it.</summary>
     private static (string Name, string Value) StringTarget(Random r) => r.Next(3) == 0 ? ("u", User(r)) : ("g", Group(r));
 
-    private static IReadOnlyList<(Step, bool)> Writes(bool entity)
+    private const string TeamSite = "https://tiny.sharepoint.com/sites/team";
+
+    /// <summary>A command that changes access and reads the script's variables, without a function around it.</summary>
+    private static string SimpleSink(Random r, bool pnp) => pnp && r.Next(2) == 0
+        ? OneOf(r, "Add-PnPGroupMember -LoginName $u -Group 'Team Members'", "Set-PnPWebPermission -User $u -AddRole 'Read'", "Add-PnPMicrosoft365GroupMember -Identity $g -Users $u")
+        : OneOf(r, "New-MgGroupMember -GroupId $g -DirectoryObjectId $u", "Remove-MgGroupMemberByRef @h", "New-MgGroupMember -GroupId g-eng -DirectoryObjectId u-carol");
+
+    /// <summary>
+    /// Control flow: return, exit and throw (after which nothing runs), break and continue in loops, branches
+    /// whose condition is known (false or true) or not, try and catch. None writes a variable; what runs
+    /// after them is what the stubs see.
+    /// </summary>
+    private static string Flow(Random r, bool pnp)
+    {
+        var sink = SimpleSink(r, pnp);
+        return r.Next(16) switch
+        {
+            0 => r.Next(4) == 0 ? "exit" : "return",
+            1 => "if ($false) { return }",
+            2 => "if ($true) { return }",
+            3 => "if ($u) { return }",
+            4 => "throw 'stop here'",
+            5 => "try { throw 'no' } catch { }",
+            6 => "try { " + sink + " } catch { }",
+            7 => "foreach ($i in 1, 2) { " + sink + "; break }",
+            8 => "foreach ($i in 1, 2) { continue; " + sink + " }",
+            9 => "if ($false) { " + sink + " }",
+            10 => "if ($null) { " + sink + " } elseif ('x') { $null = 1 } else { " + sink + " }",
+            11 => "if ($zz) { " + sink + " }",
+            12 => "function early { return; " + sink + " }\nearly",
+            13 => "1 | ForEach-Object { return; " + sink + " }",
+            14 => "while ($false) { " + sink + " }",
+            _ => "if ($u -eq 'u-nobody') { return }",
+        };
+    }
+
+    private static IReadOnlyList<(Step, bool)> Writes(bool entity, bool conn)
     {
         var list = new List<(Step, bool)>
         {
@@ -217,6 +270,12 @@ public static class AliasingScriptGenerator
             list.Add((r => ($"$e = Get-MgGroup -GroupId {Group(r)}", "plain"), true));
         }
 
+        if (conn)
+        {
+            list.Add((r => ("$c2 = $conn\n$c2.Url = 'https://tiny.sharepoint.com/sites/general'", "another reference"), true));
+            list.Add((r => ("$conn.Url = 'https://tiny.sharepoint.com/sites/general'", "in place"), true));
+        }
+
         return list;
     }
 
@@ -251,7 +310,7 @@ public static class AliasingScriptGenerator
         return list;
     }
 
-    private static IReadOnlyList<(Step, bool)> Sinks(bool entity)
+    private static IReadOnlyList<(Step, bool)> Sinks(bool entity, bool pnp, bool conn)
     {
         var list = new List<(Step, bool)>
         {
@@ -276,6 +335,20 @@ public static class AliasingScriptGenerator
         if (entity)
         {
             list.Add((r => ("New-MgGroupMember -GroupId $e.Id -DirectoryObjectId $u", "sink"), false));
+        }
+
+        if (pnp)
+        {
+            list.Add((r => (OneOf(r, "Add-PnPGroupMember -LoginName $u -Group 'Team Members'", "Add-PnPGroupMember -LoginName $a[1] -Group 'Team Owners'"), "sink"), false));
+            list.Add((r => ("Remove-PnPGroupMember -LoginName $u -Group 'Team Visitors'", "sink"), false));
+            list.Add((r => (OneOf(r, "Set-PnPWebPermission -User $u -AddRole 'Edit'", "Set-PnPWebPermission -User $h.DirectoryObjectId -RemoveRole 'Read'"), "sink"), false));
+            list.Add((r => (OneOf(r, "Add-PnPSiteCollectionAdmin -Owners $u", "Remove-PnPSiteCollectionAdmin -Owners $u, 'u-alice'"), "sink"), false));
+            list.Add((r => (OneOf(r, "Add-PnPMicrosoft365GroupMember -Identity $g -Users $u", "Remove-PnPMicrosoft365GroupMember -Identity $h.GroupId -Users $h.DirectoryObjectId"), "sink"), false));
+        }
+
+        if (conn)
+        {
+            list.Add((r => (OneOf(r, "Add-PnPGroupMember -LoginName $u -Group 'Team Members' -Connection $conn", "Set-PnPWebPermission -User $u -AddRole 'Read' -Connection $conn"), "sink"), false));
         }
 
         return list;

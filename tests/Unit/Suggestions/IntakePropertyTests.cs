@@ -16,7 +16,10 @@ public sealed class IntakePropertyTests : IClassFixture<IntakePropertyTests.Stub
     private const int Scripts = 3000;
     private const int FirstSeed = 1100;
 
-    private static readonly AccessSnapshot Tiny = SnapshotReader.ParseText(CmdletTestData.Snapshot);
+    /// <summary>The tiny tenant, its team and general sites given the URLs the PnP stubs connect to.</summary>
+    private static readonly AccessSnapshot Tiny = SnapshotReader.ParseText(CmdletTestData.Snapshot
+        .Replace("\"displayName\": \"General Site\"", "\"displayName\": \"General Site\", \"webUrl\": \"https://tiny.sharepoint.com/sites/general\"", StringComparison.Ordinal)
+        .Replace("\"displayName\": \"Team Site\"", "\"displayName\": \"Team Site\", \"webUrl\": \"https://tiny.sharepoint.com/sites/team\"", StringComparison.Ordinal));
 
     private static readonly string[] DocumentedErrorIds = { "SuggestionUnresolvedValue", "SuggestionRefused", "SuggestionUnresolvedName", "SuggestionAmbiguousName" };
 
@@ -36,7 +39,7 @@ public sealed class IntakePropertyTests : IClassFixture<IntakePropertyTests.Stub
         public void Dispose() => Runspace.Dispose();
     }
 
-    private sealed record Outcome(GeneratedScript Script, bool Refused, IReadOnlyList<string> Reported, IReadOnlyList<string> Recorded, IReadOnlyList<string> Errors, string Why);
+    private sealed record Outcome(GeneratedScript Script, bool Refused, IReadOnlyList<string> Reported, IReadOnlyList<string> Recorded, IReadOnlyList<string> Errors, string Why, string Cause = "");
 
     /// <summary>Reads the script as ConvertFrom-AgentSuggestion does and runs it against the stubs.</summary>
     private static Outcome Check(GeneratedScript script, IReadOnlyList<string> recorded, IReadOnlyList<string> errors)
@@ -50,7 +53,8 @@ public sealed class IntakePropertyTests : IClassFixture<IntakePropertyTests.Stub
                 var undocumented = result.Analysis.Findings.Where(f => !DocumentedErrorIds.Contains(f.ErrorId)).Select(f => f.ErrorId).ToList();
                 return new Outcome(script, true, Array.Empty<string>(), truth, errors,
                     undocumented.Count > 0 ? "refused with undocumented ErrorIds " + string.Join(", ", undocumented)
-                    : result.Analysis.Findings.Count == 0 ? "no change and no finding" : string.Empty);
+                    : result.Analysis.Findings.Count == 0 ? "no change and no finding" : string.Empty,
+                    result.Analysis.Findings.Count == 0 ? string.Empty : Cause(result.Analysis.Findings[0].Reason));
             }
 
             var reported = result.Change.Operations.Select(o => o.ToString()).ToList();
@@ -60,6 +64,13 @@ public sealed class IntakePropertyTests : IClassFixture<IntakePropertyTests.Stub
         {
             return new Outcome(script, false, Array.Empty<string>(), truth, errors, truth.Count == 0 ? string.Empty : "SuggestionEmpty although commands ran");
         }
+    }
+
+    /// <summary>A refusal's reason without its lines, names and quoted text, so that refusals of one cause count together.</summary>
+    private static string Cause(string reason)
+    {
+        var r = System.Text.RegularExpressions.Regex.Replace(reason, @"\(.*?\)|'.*?'|\$\w+|line \d+|\d+", "_");
+        return r.Length > 90 ? r.Substring(0, 90) : r;
     }
 
     private static string Describe(Outcome o) =>
@@ -87,6 +98,11 @@ public sealed class IntakePropertyTests : IClassFixture<IntakePropertyTests.Stub
             + $"of {benign.Count} benign ones (no write of any kind) {refusedBenign} refused ({100.0 * refusedBenign / benign.Count:F1} %); "
             + $"{outcomes.Count(o => o.Script.Markdown)} were markdown answers; {outcomes.Count(o => o.Errors.Count > 0)} raised errors when run.");
 
+        foreach (var cause in benign.Where(o => o.Refused).GroupBy(o => o.Cause).OrderByDescending(g => g.Count()).Take(8))
+        {
+            _out.WriteLine($"  {cause.Count(),4} benign refused: {cause.Key} (seed {cause.First().Script.Seed})");
+        }
+
         if (outcomes.FirstOrDefault(o => o.Errors.Count > 0) is { } erring)
         {
             _out.WriteLine("The first script that raised errors when run (compared all the same):\n" + Describe(erring));
@@ -106,7 +122,7 @@ public sealed class IntakePropertyTests : IClassFixture<IntakePropertyTests.Stub
         var runs = _run.RunMany(scripts.Select(s => s.Runs).ToList());
         foreach (var (script, (recorded, _)) in scripts.Zip(runs))
         {
-            var kinds = script.Kinds.Where(k => k is not ("sink" or "alias only" or "read" or "comment" or "by name read" or "copy" or "own table")).Distinct().ToList();
+            var kinds = script.Kinds.Where(k => k is not ("sink" or "alias only" or "read" or "comment" or "by name read" or "copy" or "own table" or "flow")).Distinct().ToList();
             if (kinds.Count != 1)
             {
                 continue;

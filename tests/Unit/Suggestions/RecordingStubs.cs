@@ -5,7 +5,7 @@ using System.Management.Automation.Runspaces;
 namespace AgentGovernance.Tests.Suggestions;
 
 /// <summary>
-/// A test-only runspace whose Microsoft Graph commands are recording stubs: binary cmdlets with the
+/// A test-only runspace whose Microsoft Graph and PnP.PowerShell commands are recording stubs: binary cmdlets with the
 /// real commands' names and named, mandatory id parameters, which record what PowerShell bound to
 /// them as the operation the real command would perform, and change nothing. Scripts run here for
 /// real (variables, references, splatting, pipelines, scopes are PowerShell's own), so what the stubs
@@ -40,6 +40,14 @@ public sealed class RecordingRunspace : IDisposable
             ("Remove-MgGroupMemberByRef", typeof(StubRemoveMgGroupMemberByRef)),
             ("Get-MgGroup", typeof(StubGetMgGroup)),
             ("Get-MgUser", typeof(StubGetMgUser)),
+            ("Connect-PnPOnline", typeof(StubConnectPnPOnline)),
+            ("Add-PnPGroupMember", typeof(StubAddPnPGroupMember)),
+            ("Remove-PnPGroupMember", typeof(StubRemovePnPGroupMember)),
+            ("Set-PnPWebPermission", typeof(StubSetPnPWebPermission)),
+            ("Add-PnPSiteCollectionAdmin", typeof(StubAddPnPSiteCollectionAdmin)),
+            ("Remove-PnPSiteCollectionAdmin", typeof(StubRemovePnPSiteCollectionAdmin)),
+            ("Add-PnPMicrosoft365GroupMember", typeof(StubAddPnPMicrosoft365GroupMember)),
+            ("Remove-PnPMicrosoft365GroupMember", typeof(StubRemovePnPMicrosoft365GroupMember)),
             ("Complete-StubScript", typeof(StubCompleteScript)),
         })
         {
@@ -56,6 +64,7 @@ public sealed class RecordingRunspace : IDisposable
     public (IReadOnlyList<string> Calls, IReadOnlyList<string> Errors) Run(string script)
     {
         _calls = new List<string>();
+        _site = null;
         var errors = new List<string>();
         try
         {
@@ -87,14 +96,27 @@ public sealed class RecordingRunspace : IDisposable
     /// </summary>
     public IReadOnlyList<(IReadOnlyList<string> Calls, IReadOnlyList<string> Errors)> RunMany(IReadOnlyList<string> scripts)
     {
+        // exit ends the whole batch: those scripts run alone.
+        var exits = scripts.Select((s, i) => (s, i)).Where(x => ExitLine.IsMatch(x.s)).Select(x => x.i).ToHashSet();
+        if (exits.Count > 0)
+        {
+            var rest = scripts.Where((_, i) => !exits.Contains(i)).ToList();
+            var batched = new Queue<(IReadOnlyList<string> Calls, IReadOnlyList<string> Errors)>(rest.Count > 0 ? RunMany(rest) : Array.Empty<(IReadOnlyList<string>, IReadOnlyList<string>)>());
+            return scripts.Select((s, i) => exits.Contains(i) ? Run(s) : batched.Dequeue()).ToList();
+        }
+
+        // Each script in a one-pass loop (a break or continue outside any loop of its own ends it, as it ends
+        // a script run alone) and a try (a throw ends it, and is its error); each has its own PnP connection.
         var batch = new System.Text.StringBuilder();
         foreach (var script in scripts)
         {
-            batch.Append("& {\n").Append(script).Append("\n}\nComplete-StubScript\n");
+            batch.Append("$__err = $null\nforeach ($__once in 1) { try { & {\n").Append(script).Append("\n} } catch { $__err = \"$_\" } }\nComplete-StubScript -Failure $__err\n");
         }
 
         _calls = new List<string>();
         _done = new List<List<string>>();
+        _failures = new List<string?>();
+        _site = null;
         try
         {
             using var ps = PowerShell.Create();
@@ -103,7 +125,7 @@ public sealed class RecordingRunspace : IDisposable
             ps.Invoke();
             if (!ps.HadErrors && _done.Count == scripts.Count)
             {
-                return _done.Select(c => ((IReadOnlyList<string>)c, (IReadOnlyList<string>)Array.Empty<string>())).ToList();
+                return _done.Zip(_failures!, (c, f) => ((IReadOnlyList<string>)c, f is null ? (IReadOnlyList<string>)Array.Empty<string>() : new[] { f })).ToList();
             }
         }
         catch (RuntimeException)
@@ -113,6 +135,7 @@ public sealed class RecordingRunspace : IDisposable
         {
             _calls = null;
             _done = null;
+            _failures = null;
         }
 
         return scripts.Select(Run).ToList();
@@ -123,10 +146,45 @@ public sealed class RecordingRunspace : IDisposable
     [ThreadStatic]
     private static List<List<string>>? _done;
 
-    internal static void Complete()
+    private static readonly System.Text.RegularExpressions.Regex ExitLine = new(@"\bexit\b", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+
+    [ThreadStatic]
+    private static List<string?>? _failures;
+
+    [ThreadStatic]
+    private static string? _site;
+
+    internal static void Complete(string? failure)
     {
         (_done ?? throw new InvalidOperationException("Complete-StubScript ran outside RecordingRunspace.RunMany.")).Add(_calls!);
+        (_failures ??= new List<string?>()).Add(failure);
         _calls = new List<string>();
+        _site = null;
+    }
+
+    /// <summary>The sites of the tiny tenant by URL (the property test's snapshot gives them these webUrls).</summary>
+    internal static readonly IReadOnlyDictionary<string, string> Sites = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["https://tiny.sharepoint.com/sites/team"] = "site-team", ["https://tiny.sharepoint.com/sites/general"] = "site-general",
+    };
+
+    internal static void Connect(string url) => _site = url;
+
+    /// <summary>The site a PnP stub acts on: its -Connection's URL, or the last Connect-PnPOnline's; as the resource id the model names it by.</summary>
+    internal static string Site(PSObject? connection)
+    {
+        var url = connection?.Properties["Url"]?.Value?.ToString() ?? _site ?? throw new InvalidOperationException("No Connect-PnPOnline came first.");
+        return Sites.TryGetValue(url.TrimEnd('/'), out var id) ? id : url;
+    }
+
+    /// <summary>The role a default SharePoint group's members get, or a permission level gives, in the change model.</summary>
+    internal static string Role(string groupOrLevel)
+    {
+        var n = groupOrLevel.Trim();
+        return n.EndsWith("Visitors", StringComparison.OrdinalIgnoreCase) || n.Equals("Read", StringComparison.OrdinalIgnoreCase) ? "read"
+            : n.EndsWith("Members", StringComparison.OrdinalIgnoreCase) || n.Equals("Edit", StringComparison.OrdinalIgnoreCase) || n.Equals("Contribute", StringComparison.OrdinalIgnoreCase) ? "write"
+            : n.EndsWith("Owners", StringComparison.OrdinalIgnoreCase) || n.Equals("Full Control", StringComparison.OrdinalIgnoreCase) ? "owner"
+            : throw new InvalidOperationException($"'{groupOrLevel}' is not a group or level the stubs know.");
     }
 
     internal static void Record(string operation) =>
@@ -194,5 +252,165 @@ public sealed class StubGetMgUser : PSCmdlet
 [Cmdlet(VerbsLifecycle.Complete, "StubScript")]
 public sealed class StubCompleteScript : PSCmdlet
 {
-    protected override void EndProcessing() => RecordingRunspace.Complete();
+    /// <summary>What the script threw, if it did.</summary>
+    [Parameter]
+    public string? Failure { get; set; }
+
+    protected override void EndProcessing() => RecordingRunspace.Complete(string.IsNullOrEmpty(Failure) ? null : Failure);
+}
+
+/// <summary>PnP's connection: the site URL later PnP commands act on (or, with -ReturnConnection, an object with it).</summary>
+[Cmdlet(VerbsCommunications.Connect, "PnPOnline")]
+public sealed class StubConnectPnPOnline : PSCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    public string Url { get; set; } = string.Empty;
+
+    [Parameter]
+    public SwitchParameter Interactive { get; set; }
+
+    [Parameter]
+    public SwitchParameter ReturnConnection { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        RecordingRunspace.Connect(Url);
+        if (ReturnConnection)
+        {
+            var o = new PSObject();
+            o.Properties.Add(new PSNoteProperty("Url", Url));
+            WriteObject(o);
+        }
+    }
+}
+
+[Cmdlet(VerbsCommon.Add, "PnPGroupMember")]
+public sealed class StubAddPnPGroupMember : PSCmdlet
+{
+    [Parameter(Mandatory = true)]
+    public string LoginName { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true)]
+    public string Group { get; set; } = string.Empty;
+
+    [Parameter]
+    public PSObject? Connection { get; set; }
+
+    protected override void ProcessRecord() => RecordingRunspace.Record($"grant {RecordingRunspace.Role(Group)} on {RecordingRunspace.Site(Connection)} to {LoginName}");
+}
+
+[Cmdlet(VerbsCommon.Remove, "PnPGroupMember")]
+public sealed class StubRemovePnPGroupMember : PSCmdlet
+{
+    [Parameter(Mandatory = true)]
+    public string LoginName { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true)]
+    public string Group { get; set; } = string.Empty;
+
+    [Parameter]
+    public PSObject? Connection { get; set; }
+
+    protected override void ProcessRecord() => RecordingRunspace.Record($"revoke {RecordingRunspace.Role(Group)} on {RecordingRunspace.Site(Connection)} from {LoginName}");
+}
+
+[Cmdlet(VerbsCommon.Set, "PnPWebPermission")]
+public sealed class StubSetPnPWebPermission : PSCmdlet
+{
+    [Parameter(Mandatory = true)]
+    public string User { get; set; } = string.Empty;
+
+    [Parameter]
+    public string[] AddRole { get; set; } = Array.Empty<string>();
+
+    [Parameter]
+    public string[] RemoveRole { get; set; } = Array.Empty<string>();
+
+    [Parameter]
+    public PSObject? Connection { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var level in AddRole)
+        {
+            RecordingRunspace.Record($"grant {RecordingRunspace.Role(level)} on {RecordingRunspace.Site(Connection)} to {User}");
+        }
+
+        foreach (var level in RemoveRole)
+        {
+            RecordingRunspace.Record($"revoke {RecordingRunspace.Role(level)} on {RecordingRunspace.Site(Connection)} from {User}");
+        }
+    }
+}
+
+[Cmdlet(VerbsCommon.Add, "PnPSiteCollectionAdmin")]
+public sealed class StubAddPnPSiteCollectionAdmin : PSCmdlet
+{
+    [Parameter(Mandatory = true)]
+    public string[] Owners { get; set; } = Array.Empty<string>();
+
+    [Parameter]
+    public PSObject? Connection { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var owner in Owners)
+        {
+            RecordingRunspace.Record($"grant owner on {RecordingRunspace.Site(Connection)} to {owner}");
+        }
+    }
+}
+
+[Cmdlet(VerbsCommon.Remove, "PnPSiteCollectionAdmin")]
+public sealed class StubRemovePnPSiteCollectionAdmin : PSCmdlet
+{
+    [Parameter(Mandatory = true)]
+    public string[] Owners { get; set; } = Array.Empty<string>();
+
+    [Parameter]
+    public PSObject? Connection { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var owner in Owners)
+        {
+            RecordingRunspace.Record($"revoke owner on {RecordingRunspace.Site(Connection)} from {owner}");
+        }
+    }
+}
+
+[Cmdlet(VerbsCommon.Add, "PnPMicrosoft365GroupMember")]
+public sealed class StubAddPnPMicrosoft365GroupMember : PSCmdlet
+{
+    [Parameter(Mandatory = true)]
+    public string Identity { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true)]
+    public string[] Users { get; set; } = Array.Empty<string>();
+
+    protected override void ProcessRecord()
+    {
+        foreach (var user in Users)
+        {
+            RecordingRunspace.Record($"add {user} to group {Identity}");
+        }
+    }
+}
+
+[Cmdlet(VerbsCommon.Remove, "PnPMicrosoft365GroupMember")]
+public sealed class StubRemovePnPMicrosoft365GroupMember : PSCmdlet
+{
+    [Parameter(Mandatory = true)]
+    public string Identity { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true)]
+    public string[] Users { get; set; } = Array.Empty<string>();
+
+    protected override void ProcessRecord()
+    {
+        foreach (var user in Users)
+        {
+            RecordingRunspace.Record($"remove {user} from group {Identity}");
+        }
+    }
 }
