@@ -19,7 +19,7 @@ BeforeAll {
     # "endpoint http://127.0.0.1:N/v1.0", then "token    ..."
     $script:Endpoint = ($Fake.StandardOutput.ReadLine() -split '\s+', 2)[1]
     $script:Token = ($Fake.StandardOutput.ReadLine() -split '\s+', 2)[1]
-    $script:Secure = ConvertTo-SecureString -String $Token -AsPlainText -Force
+    $script:Secure = [System.Net.NetworkCredential]::new('', $Token).SecurePassword
 
     function Get-FabrikamId([int] $n) { '00000000-0000-0000-0000-{0:D12}' -f $n }
     $script:Carol = Get-FabrikamId 3
