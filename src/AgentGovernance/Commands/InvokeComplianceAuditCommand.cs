@@ -91,6 +91,7 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
             }
 
             var history = new List<ComplianceRun>();
+            IReadOnlyList<LedgerEntry> ledger = Array.Empty<LedgerEntry>();
             string storeLocation, storeId;
             using (var approvals = OpenApprovals(policy, snapshot, writes: false))
             {
@@ -104,7 +105,8 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
                 try
                 {
                     inputs.Requests = approvals.List((id, e) => WriteWarning($"Request {id} cannot be read ({e.ErrorId}): {e.Message}")).ToList();
-                    history.AddRange(approvals.Ledger.ReadVerified().Entries.Select(ComplianceRun.From).OfType<ComplianceRun>().Where(r => r.TenantId == snapshot.TenantId));
+                    ledger = approvals.Ledger.ReadVerified().Entries.ToList();
+                    history.AddRange(ledger.Select(ComplianceRun.From).OfType<ComplianceRun>().Where(r => r.TenantId == snapshot.TenantId));
                 }
                 catch (GovernanceException e)
                 {
@@ -115,6 +117,11 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
             var previous = history.Count == 0 ? null : history[history.Count - 1];
             var found = ComplianceAudit.Run(inputs);
             var findings = previous is null ? found.ToList() : previous.Compare(found);
+            new ComplianceExceptions(ledger, policy, snapshot.TenantId, snapshot).Apply(findings);
+            foreach (var f in findings.Where(f => f.Acceptance is { } a && a.Ignored.Count > 0))
+            {
+                WriteWarning(Display.SafeText.Show($"Exception approvals for {f.Id} that do not count: {string.Join("; ", f.Acceptance!.Ignored.Take(5))}."));
+            }
             var report = new ComplianceReport(GovernanceClock.UtcNow, snapshot.TenantId, snapshot.TenantDisplayName, inputs.DirectoryLocation ?? snapshot.Source ?? "(in memory)",
                 policy.Source ?? "(built-in defaults)", policy.Fingerprint, storeLocation, storeId, findings, previous);
             Record(policy, snapshot, report);

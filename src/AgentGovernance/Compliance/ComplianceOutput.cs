@@ -137,6 +137,12 @@ internal static class ComplianceOutput
                 }
 
                 sb.Append("<dt>evidenceHash</dt><dd><code>").Append(H(f.EvidenceHash)).Append("</code></dd></dl>");
+                if (f.Status == FindingStatus.Accepted && f.Acceptance is { } accepted)
+                {
+                    sb.Append("<p class=\"accepted\"><b>Accepted</b> until ").Append(H(GovernanceClock.Format(accepted.AcceptedUntil!.Value))).Append(" by ")
+                        .Append(H(string.Join(", ", accepted.AcceptedBy))).Append(": ").Append(H(accepted.Reason)).Append("</p>");
+                }
+
                 if (f.Remediation is { } change)
                 {
                     sb.Append("<p><b>Remediation</b> <code>").Append(H(change.Id)).Append("</code></p><ul>");
@@ -210,7 +216,8 @@ internal static class ComplianceOutput
             // A check without findings is one passing test case; a check with findings, one failing case per finding.
             var tests = ComplianceCheck.All.Sum(c => Math.Max(1, counted.Count(f => f.CheckId == c.Id)));
             w.WriteAttributeString("tests", tests.ToString(CultureInfo.InvariantCulture));
-            w.WriteAttributeString("failures", counted.Count.ToString(CultureInfo.InvariantCulture));
+            w.WriteAttributeString("failures", counted.Count(f => f.Status != FindingStatus.Accepted).ToString(CultureInfo.InvariantCulture));
+            w.WriteAttributeString("skipped", counted.Count(f => f.Status == FindingStatus.Accepted).ToString(CultureInfo.InvariantCulture));
             w.WriteAttributeString("timestamp", GovernanceClock.Format(report.AuditedAt));
             foreach (var category in ComplianceCheck.All.GroupBy(c => c.Category))
             {
@@ -218,7 +225,8 @@ internal static class ComplianceOutput
                 w.WriteStartElement("testsuite");
                 w.WriteAttributeString("name", category.Key);
                 w.WriteAttributeString("tests", category.Sum(c => Math.Max(1, inCategory.Count(f => f.CheckId == c.Id))).ToString(CultureInfo.InvariantCulture));
-                w.WriteAttributeString("failures", inCategory.Count.ToString(CultureInfo.InvariantCulture));
+                w.WriteAttributeString("failures", inCategory.Count(f => f.Status != FindingStatus.Accepted).ToString(CultureInfo.InvariantCulture));
+                w.WriteAttributeString("skipped", inCategory.Count(f => f.Status == FindingStatus.Accepted).ToString(CultureInfo.InvariantCulture));
                 foreach (var check in category)
                 {
                     var mine = inCategory.Where(f => f.CheckId == check.Id).ToList();
@@ -236,7 +244,7 @@ internal static class ComplianceOutput
                         w.WriteStartElement("testcase");
                         w.WriteAttributeString("classname", $"{check.Category}.{check.Id} {check.Name}");
                         w.WriteAttributeString("name", T($"{f.Id} ({f.TargetName})"));
-                        w.WriteStartElement("failure");
+                        w.WriteStartElement(f.Status == FindingStatus.Accepted ? "skipped" : "failure");
                         w.WriteAttributeString("type", f.Severity.ToString());
                         w.WriteAttributeString("message", T($"{f.Severity} {f.Status}: {f.Message}"));
                         w.WriteString(T(string.Join("\n", f.Evidence.Select(e => $"{e.Key} = {Value(e.Value)}"))

@@ -112,6 +112,17 @@ public sealed class ComplianceReport
         ["remediation"] = f.Remediation is null ? null : JsonDocument.Parse(Changes.ChangeWriter.ToJson(f.Remediation, indented: false)).RootElement.Clone(),
         ["remediationChangeId"] = f.Remediation?.Id,
         ["remediationHint"] = f.RemediationHint,
+        ["acceptance"] = f.Acceptance is not { } a ? null : new Dictionary<string, object?>
+        {
+            ["accepted"] = f.Status == FindingStatus.Accepted,
+            ["quorum"] = a.Quorum,
+            ["until"] = a.AcceptedUntil is { } until ? GovernanceClock.Format(until) : null,
+            ["approvals"] = a.Approvals.Select(x => (object?)new Dictionary<string, object?>
+            {
+                ["approver"] = x.Approver, ["reason"] = x.Reason, ["time"] = GovernanceClock.Format(x.Time), ["expiresAt"] = GovernanceClock.Format(x.ExpiresAt), ["keyId"] = x.KeyId,
+            }).ToList(),
+            ["ignored"] = a.Ignored.Select(x => (object?)x).ToList(),
+        },
     };
 
     /// <summary>The report as indented JSON (its canonical form is what <see cref="ReportHash"/> hashes). &lt;, &gt; and &amp; are escaped, so it can sit inside HTML.</summary>
