@@ -106,8 +106,8 @@ public sealed class ComplianceExceptionTests : ApplyTestBase
         Assert.Equal(1, error.TargetObject); // AUD001 alone
         Assert.DoesNotContain("AUD002", error.Exception.Message);
         Assert.Equal(2, Log("-Event ComplianceExceptionApproved").Count);
-        Assert.Equal("Accepted", ((System.Collections.IDictionary)((System.Collections.IEnumerable)Log("-Event ComplianceAudited").Last().Details["findings"]!)
-            .Cast<System.Collections.IDictionary>().Single(f => (string)f["id"]! == "AUD002:site-team")["status"]!).ToString());
+        var recorded = ((System.Collections.IEnumerable)Log("-Event ComplianceAudited").Last().Details["findings"]!).Cast<System.Collections.IDictionary>();
+        Assert.Equal("Accepted", recorded.Single(x => (string)x["id"]! == "AUD002:site-team")["status"]);
     }
 
     [Fact]
