@@ -168,12 +168,21 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
         }
     }
 
-    /// <summary>The run goes into the ledger (ComplianceAudited); a ledger that cannot take it is a warning, since the findings stand.</summary>
+    /// <summary>The full report goes into the store (compliance/&lt;hash&gt;) and the run into the ledger (ComplianceAudited); a ledger that cannot take it is a warning, since the findings stand.</summary>
     private void Record(GovernancePolicy policy, AccessSnapshot snapshot, ComplianceReport report)
     {
         try
         {
             using var approvals = OpenApprovals(policy, snapshot, writes: true);
+            try
+            {
+                approvals.Store.CreateDocument(ComplianceReport.Slot, ComplianceReport.DocumentId(report.ReportHash), report.CanonicalBytes());
+            }
+            catch (GovernanceException e) when (e.ErrorId == "DocumentExists")
+            {
+                // The same hash: the same report (two audits of an unchanged tenant in the same instant).
+            }
+
             var entry = approvals.Ledger.Append(report.ToLedgerEvent(Identities.CurrentUser));
             WriteVerbose($"Recorded as ledger entry #{entry.Sequence} (report {report.ReportHash}){(report.Previous is null ? "; the first audit of this tenant in this store" : $"; compared with the audit of entry #{report.Previous.Sequence}")}.");
         }

@@ -15,6 +15,9 @@ public sealed class ComplianceReport
 {
     public const string Schema = "agentgovernance/compliance-report@1";
 
+    /// <summary>The store's document slot of the reports: <c>compliance/&lt;hex of the report hash&gt;</c>.</summary>
+    internal const string Slot = "compliance";
+
     internal ComplianceReport(DateTimeOffset auditedAt, string tenantId, string? tenantName, string directory, string policy, string policyFingerprint,
         string store, string storeId, IReadOnlyList<ComplianceFinding> findings, ComplianceRun? previous)
     {
@@ -125,6 +128,12 @@ public sealed class ComplianceReport
         },
     };
 
+    /// <summary>The report's canonical JSON (UTF-8): what the store keeps, and what <see cref="ReportHash"/> is the SHA-256 of.</summary>
+    internal byte[] CanonicalBytes() => System.Text.Encoding.UTF8.GetBytes(Json.CanonicalJson.Serialize(Document));
+
+    /// <summary>The id of the stored report in <see cref="Slot"/>: the hex of its hash.</summary>
+    internal static string DocumentId(string reportHash) => reportHash.StartsWith("sha256:", StringComparison.Ordinal) ? reportHash.Substring(7) : reportHash;
+
     /// <summary>The report as indented JSON (its canonical form is what <see cref="ReportHash"/> hashes). &lt;, &gt; and &amp; are escaped, so it can sit inside HTML.</summary>
     public string ToJson()
     {
@@ -145,6 +154,7 @@ public sealed class ComplianceReport
             $"{Count(ComplianceSeverity.Low)} Low, {Count(ComplianceSeverity.Info)} Info; {Count(FindingStatus.New)} new, {Count(FindingStatus.Resolved)} resolved",
         ["tenantId"] = TenantId,
         ["reportHash"] = ReportHash,
+        ["reportDocument"] = Slot + "/" + DocumentId(ReportHash),
         ["policyFingerprint"] = PolicyFingerprint,
         ["auditedAt"] = GovernanceClock.Format(AuditedAt),
         ["previousSequence"] = Previous?.Sequence,
