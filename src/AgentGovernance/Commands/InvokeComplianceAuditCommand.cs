@@ -37,6 +37,24 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? OutputPath { get; set; }
 
+    /// <summary>
+    /// Reconciles with Entra's audit log read from this file: the JSON of <c>GET auditLogs/directoryAudits</c>
+    /// (one response, or an array of responses: the pages) or the Entra portal's JSON download.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? AuditLogPath { get; set; }
+
+    /// <summary>This module's own app identities (the runbook's app registration or managed identity): their changes without a ledger entry are AUD402.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? OwnAppId { get; set; }
+
+    /// <summary>How long the tenant's audit log keeps events: 30 days with Entra ID P1/P2 (the default), 7 without.</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan AuditLogRetention { get; set; } = TimeSpan.FromDays(30);
+
     protected override void EndProcessing()
     {
         var outputs = new List<(string Path, string Format)>();
@@ -116,6 +134,14 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
 
             var previous = history.Count == 0 ? null : history[history.Count - 1];
             var found = ComplianceAudit.Run(inputs);
+            ReconciliationResult? reconciliation = null;
+            if (AuditLogPath is not null && FileSystemPath(AuditLogPath) is { } auditLog)
+            {
+                reconciliation = Reconcile(auditLog, previous, ledger);
+                var more = new List<ComplianceFinding>();
+                Reconciliation.Findings(reconciliation, more);
+                found = found.Concat(more).OrderByDescending(f => f.Severity).ThenBy(f => f.CheckId, StringComparer.Ordinal).ThenBy(f => f.Target, StringComparer.Ordinal).ToList();
+            }
             var findings = previous is null ? found.ToList() : previous.Compare(found);
             new ComplianceExceptions(ledger, policy, snapshot.TenantId, snapshot).Apply(findings);
             foreach (var f in findings.Where(f => f.Acceptance is { } a && a.Ignored.Count > 0))
@@ -123,7 +149,7 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
                 WriteWarning(Display.SafeText.Show($"Exception approvals for {f.Id} that do not count: {string.Join("; ", f.Acceptance!.Ignored.Take(5))}."));
             }
             var report = new ComplianceReport(GovernanceClock.UtcNow, snapshot.TenantId, snapshot.TenantDisplayName, inputs.DirectoryLocation ?? snapshot.Source ?? "(in memory)",
-                policy.Source ?? "(built-in defaults)", policy.Fingerprint, storeLocation, storeId, findings, previous);
+                policy.Source ?? "(built-in defaults)", policy.Fingerprint, storeLocation, storeId, findings, previous, reconciliation);
             Record(policy, snapshot, report);
             foreach (var (file, format) in outputs)
             {
@@ -190,6 +216,36 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
         {
             WriteWarning($"The audit was not recorded in the ledger ({e.ErrorId}): {e.Message}");
         }
+    }
+
+    private ReconciliationResult Reconcile(string file, ComplianceRun? previous, IReadOnlyList<LedgerEntry> ledger)
+    {
+        List<DirectoryAuditEvent> events;
+        try
+        {
+            events = DirectoryAuditEvent.ParseAll(System.IO.File.ReadAllText(file), out var next);
+            if (next is not null)
+            {
+                WriteWarning($"{file} ends with an @odata.nextLink: the pages after it are not in the file, so the reconciliation sees only part of the window.");
+            }
+        }
+        catch (Exception e) when (e is FormatException || e is System.IO.IOException || e is UnauthorizedAccessException)
+        {
+            throw new GovernanceException("AuditLogInvalid", GovernanceErrorKind.InvalidData,
+                $"'{file}' is not Entra audit log JSON (auditLogs/directoryAudits responses, or directoryAudit objects): {e.Message}", file, e);
+        }
+
+        var now = GovernanceClock.UtcNow;
+        var from = previous?.ReconciledThrough is { } cursor ? cursor - Compliance.Reconciliation.Overlap : now - Compliance.Reconciliation.FirstWindow;
+        var result = Compliance.Reconciliation.Run(events, file, from, now, AuditLogRetention, ledger, new HashSet<string>(OwnAppId ?? Array.Empty<string>(), StringComparer.OrdinalIgnoreCase));
+        WriteVerbose($"Reconciled {result.Events.Count} access-changing event(s) of {GovernanceClock.Format(from)}..{GovernanceClock.Format(now)} ({result.Read} read, {result.Duplicates} duplicate(s)): " +
+            $"{result.Count(ReconciliationClass.Governed)} governed, {result.Count(ReconciliationClass.AroundPipeline)} around the pipeline, {result.Count(ReconciliationClass.OwnIdentity)} by the module's own identity.");
+        if (result.Gap is { } gap)
+        {
+            WriteWarning(gap);
+        }
+
+        return result;
     }
 
     private static IDirectoryProvider? FileProvider(AccessSnapshot snapshot) =>

@@ -65,6 +65,13 @@ public sealed class ComplianceCheck
     internal static readonly ComplianceCheck HardDenyRemoved = new("AUD303", "HardDenyRemoved", "Policy", ComplianceSeverity.High,
         "The policy no longer blocks AG001 outright at Critical (HardDeny).");
 
+    internal static readonly ComplianceCheck ChangedAroundPipeline = new("AUD401", "ChangedAroundPipeline", "Reconciliation", ComplianceSeverity.High,
+        "An access-changing event of Entra's audit log (member, owner, role, app role assignment, consent, group visibility) matches no apply or revert operation of the ledger by target and time: it was made around the pipeline.");
+    internal static readonly ComplianceCheck OwnIdentityAroundPipeline = new("AUD402", "OwnIdentityAroundPipeline", "Reconciliation", ComplianceSeverity.Critical,
+        "An access-changing event made by this module's own app identity (-OwnAppId) matches no operation of the ledger: someone used the module's credentials outside it, or its ledger lost entries.");
+    internal static readonly ComplianceCheck ReconciliationIncomplete = new("AUD403", "ReconciliationIncomplete", "Reconciliation", ComplianceSeverity.Medium,
+        "Part of the window since the last audit is older than the audit log's retention (7 days without Entra ID P1/P2, 30 with): changes made then cannot be reconciled.");
+
     /// <summary>Every check, in id order.</summary>
     public static IReadOnlyList<ComplianceCheck> All { get; } = new[]
     {
@@ -72,5 +79,6 @@ public sealed class ComplianceCheck
         AccessPastEnd, ApprovalsExpired, ApplyUnfinished, RequestTampered,
         LedgerIntegrity, LedgerUnsealed, SignersNotPinned,
         RuleDisabled, SingleApproverForHigh, HardDenyRemoved,
+        ChangedAroundPipeline, OwnIdentityAroundPipeline, ReconciliationIncomplete,
     }.OrderBy(c => c.Id, System.StringComparer.Ordinal).ToArray();
 }

@@ -180,6 +180,29 @@ internal static class ComplianceOutput
             .Append(report.Count(ComplianceSeverity.Critical)).Append(" Critical, ").Append(report.Count(ComplianceSeverity.High)).Append(" High, ")
             .Append(report.Count(ComplianceSeverity.Medium)).Append(" Medium, ").Append(report.Count(ComplianceSeverity.Low)).Append(" Low; ")
             .Append(report.Count(FindingStatus.New)).Append(" new, ").Append(report.Count(FindingStatus.Resolved)).Append(" resolved</li>\n</ol></section>\n");
+        if (report.Reconciliation is { } rec)
+        {
+            // The reconciliation timeline: every access-changing event of the window, oldest first, with its class.
+            sb.Append("<section id=\"reconciliation\"><h2>Reconciliation with the audit log</h2><p>")
+                .Append(H(GovernanceClock.Format(rec.From))).Append(" to ").Append(H(GovernanceClock.Format(rec.Until))).Append(" · ")
+                .Append(rec.Count(ReconciliationClass.Governed)).Append(" governed, ").Append(rec.Count(ReconciliationClass.AroundPipeline)).Append(" around the pipeline, ")
+                .Append(rec.Count(ReconciliationClass.OwnIdentity)).Append(" by the module's own identity · ").Append(rec.Read).Append(" read, ").Append(rec.Duplicates).Append(" duplicate(s)</p>");
+            if (rec.Gap is { } gap)
+            {
+                sb.Append("<p class=\"gap\">").Append(H(gap)).Append("</p>");
+            }
+
+            sb.Append("<table class=\"reconciliation\"><thead><tr><th>Time</th><th>Class</th><th>Activity</th><th>By</th><th>Targets</th><th>Ledger</th></tr></thead><tbody>\n");
+            foreach (var (e, c, seq) in rec.Events)
+            {
+                sb.Append("<tr class=\"rec-").Append(c).Append("\"><td><time>").Append(H(GovernanceClock.Format(e.Time))).Append("</time></td><td>").Append(c)
+                    .Append("</td><td>").Append(H(e.Activity)).Append("</td><td>").Append(H(e.InitiatedBy)).Append("</td><td>")
+                    .Append(H(string.Join(", ", e.TargetNames.Take(ComplianceAudit.SampleSize)))).Append("</td><td>").Append(seq is { } n ? "#" + n : "—").Append("</td></tr>\n");
+            }
+
+            sb.Append("</tbody></table></section>\n");
+        }
+
         sb.Append("<script>\n").Append(Script).Append("</script>\n</body></html>\n");
         return sb.ToString();
     }

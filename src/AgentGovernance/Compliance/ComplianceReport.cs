@@ -19,8 +19,9 @@ public sealed class ComplianceReport
     internal const string Slot = "compliance";
 
     internal ComplianceReport(DateTimeOffset auditedAt, string tenantId, string? tenantName, string directory, string policy, string policyFingerprint,
-        string store, string storeId, IReadOnlyList<ComplianceFinding> findings, ComplianceRun? previous)
+        string store, string storeId, IReadOnlyList<ComplianceFinding> findings, ComplianceRun? previous, ReconciliationResult? reconciliation = null)
     {
+        Reconciliation = reconciliation;
         AuditedAt = auditedAt;
         TenantId = tenantId;
         TenantName = tenantName;
@@ -58,6 +59,9 @@ public sealed class ComplianceReport
     public ComplianceRun? Previous { get; }
 
     public string ReportHash { get; }
+
+    /// <summary>What the reconciliation with Entra's audit log read and found; null when it did not run.</summary>
+    public ReconciliationResult? Reconciliation { get; }
 
     /// <summary>The findings that count (not Resolved), by severity.</summary>
     public int Count(ComplianceSeverity severity) => Findings.Count(f => f.Status != FindingStatus.Resolved && f.Severity == severity);
@@ -97,6 +101,28 @@ public sealed class ComplianceReport
             ["id"] = c.Id, ["name"] = c.Name, ["category"] = c.Category, ["severity"] = c.Severity.ToString(), ["description"] = c.Description,
         }).ToList(),
         ["findings"] = Findings.Select(f => (object?)FindingDocument(f)).ToList(),
+        ["reconciliation"] = Reconciliation is not { } r ? null : new Dictionary<string, object?>
+        {
+            ["source"] = r.Source,
+            ["from"] = GovernanceClock.Format(r.From),
+            ["until"] = GovernanceClock.Format(r.Until),
+            ["read"] = r.Read,
+            ["duplicates"] = r.Duplicates,
+            ["gap"] = r.Gap,
+            ["governed"] = r.Count(Compliance.ReconciliationClass.Governed),
+            ["aroundPipeline"] = r.Count(Compliance.ReconciliationClass.AroundPipeline),
+            ["ownIdentity"] = r.Count(Compliance.ReconciliationClass.OwnIdentity),
+            ["events"] = r.Events.Select(e => (object?)new Dictionary<string, object?>
+            {
+                ["id"] = e.Event.Id,
+                ["time"] = GovernanceClock.Format(e.Event.Time),
+                ["activity"] = e.Event.Activity,
+                ["initiatedBy"] = e.Event.InitiatedBy,
+                ["targets"] = e.Event.Targets.Select(t => (object?)t).ToList(),
+                ["class"] = e.Class.ToString(),
+                ["ledgerSequence"] = e.Sequence,
+            }).ToList(),
+        },
     };
 
     private static Dictionary<string, object?> FindingDocument(ComplianceFinding f) => new()
@@ -158,6 +184,7 @@ public sealed class ComplianceReport
         ["policyFingerprint"] = PolicyFingerprint,
         ["auditedAt"] = GovernanceClock.Format(AuditedAt),
         ["previousSequence"] = Previous?.Sequence,
+        ["reconciledThrough"] = Reconciliation is null ? Previous?.ReconciledThrough is { } through ? GovernanceClock.Format(through) : null : GovernanceClock.Format(Reconciliation.Until),
         ["findings"] = Findings.Where(f => f.Status != FindingStatus.Resolved).Select(f => (object?)new Dictionary<string, object?>
         {
             ["id"] = f.Id,
