@@ -124,6 +124,7 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
                 {
                     inputs.Requests = approvals.List((id, e) => WriteWarning($"Request {id} cannot be read ({e.ErrorId}): {e.Message}")).ToList();
                     ledger = approvals.Ledger.ReadVerified().Entries.ToList();
+                    inputs.Ledger = ledger;
                     history.AddRange(ledger.Select(ComplianceRun.From).OfType<ComplianceRun>().Where(r => r.TenantId == snapshot.TenantId));
                 }
                 catch (GovernanceException e)

@@ -52,6 +52,8 @@ public sealed class ComplianceCheck
         "An apply or undo started and has no outcome in the ledger: it is running now, or its process died.");
     internal static readonly ComplianceCheck RequestTampered = new("AUD104", "RequestTampered", "Lifecycle", ComplianceSeverity.Critical,
         "A stored request is not the request that was opened (edited, or never recorded in the ledger).");
+    internal static readonly ComplianceCheck AppliedChangeUndone = new("AUD105", "AppliedChangeUndone", "Lifecycle", ComplianceSeverity.Medium,
+        "A change the ledger says was applied (not undone, not past its end) is no longer in effect in the directory, and no later operation of the ledger touched what it changed: it was reverted around the pipeline.");
     internal static readonly ComplianceCheck LedgerIntegrity = new("AUD201", "LedgerIntegrity", "Ledger", ComplianceSeverity.Critical,
         "The ledger does not verify (Test-GovernanceAuditLog names the first bad entry).");
     internal static readonly ComplianceCheck LedgerUnsealed = new("AUD202", "LedgerUnsealed", "Ledger", ComplianceSeverity.Medium,
@@ -76,7 +78,7 @@ public sealed class ComplianceCheck
     public static IReadOnlyList<ComplianceCheck> All { get; } = new[]
     {
         TenantWideAudience, AnonymousLink, GuestAccess, AgentAccess, PersonalDataBreadth, PrivilegedRoleHolder, NoOwner, OwnerNotAccountable,
-        AccessPastEnd, ApprovalsExpired, ApplyUnfinished, RequestTampered,
+        AccessPastEnd, ApprovalsExpired, ApplyUnfinished, RequestTampered, AppliedChangeUndone,
         LedgerIntegrity, LedgerUnsealed, SignersNotPinned,
         RuleDisabled, SingleApproverForHigh, HardDenyRemoved,
         ChangedAroundPipeline, OwnIdentityAroundPipeline, ReconciliationIncomplete,

@@ -150,6 +150,33 @@ public sealed class ReconciliationTests : ApplyTestBase
     }
 
     [Fact]
+    public void OfflineAnAppliedChangeNoLongerInTheDirectoryIsFoundUnlessALaterLedgerOperationChangedIt()
+    {
+        ConnectForApply();
+        var permanent = ChangeWith("\"requestedBy\": \"bob@tiny.example\"", """{ "op": "grant", "resource": "site-general", "principal": "u-joe", "role": "read" }""");
+        var request = Approved(permanent, "", "carol");
+        Assert.Empty(Invoke(request.RequestId).Errors);
+        Assert.DoesNotContain(RunClean("Invoke-ComplianceAudit").Objects<ComplianceFinding>(), f => f.CheckId == "AUD105");
+
+        // Someone removes the grant in the directory itself (here: the snapshot file the session applies to).
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(SnapshotFile))!;
+        var grants = json["grants"]!.AsArray();
+        grants.Remove(grants.Single(g => (string?)g!["resource"] == "site-general" && (string?)g["principal"] == "u-joe"));
+        File.WriteAllText(SnapshotFile, json.ToJsonString());
+        ConnectForApply();
+
+        var undone = Assert.Single(RunClean("Invoke-ComplianceAudit").Objects<ComplianceFinding>(), f => f.CheckId == "AUD105");
+        Assert.Equal((ComplianceSeverity.Medium, request.RequestId), (undone.Severity, undone.Target));
+        Assert.Equal(new object?[] { "grant read on site-general to u-joe" }, (IEnumerable<object?>)undone.Evidence["notInEffect"]!);
+
+        // The same grant applied again and then revoked through the pipeline (an emergency revocation): governed, not a finding.
+        var again = Approved(permanent.Replace("bob@tiny.example", "bob@tiny.example\", \"title\": \"again"), "", "carol");
+        Assert.Empty(Invoke(again.RequestId).Errors);
+        RunClean("New-AccessChange -Revoke -ResourceId site-general -PrincipalId u-joe -Role read | Invoke-ApprovedChange -EmergencyRevocation -Force");
+        Assert.Equal(FindingStatus.Resolved, Assert.Single(RunClean("Invoke-ComplianceAudit").Objects<ComplianceFinding>(), f => f.CheckId == "AUD105").Status);
+    }
+
+    [Fact]
     public void AFileThatIsNotAnAuditLogIsAnErrorWithAStableId()
     {
         ConnectForApply();
