@@ -136,9 +136,10 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
             var previous = history.Count == 0 ? null : history[history.Count - 1];
             var found = ComplianceAudit.Run(inputs);
             ReconciliationResult? reconciliation = null;
-            if (AuditLogPath is not null && FileSystemPath(AuditLogPath) is { } auditLog)
+            var live = AuditLogPath is null ? Session.Provider as Providers.Graph.IGraphDirectory : null;
+            if ((AuditLogPath is not null && FileSystemPath(AuditLogPath) is { } auditLog && (reconciliation = Reconcile(auditLog, previous, ledger, null)) is not null)
+                || (live is not null && (reconciliation = Reconcile(live.Location, previous, ledger, live)) is not null))
             {
-                reconciliation = Reconcile(auditLog, previous, ledger);
                 var more = new List<ComplianceFinding>();
                 Reconciliation.Findings(reconciliation, more);
                 found = found.Concat(more).OrderByDescending(f => f.Severity).ThenBy(f => f.CheckId, StringComparer.Ordinal).ThenBy(f => f.Target, StringComparer.Ordinal).ToList();
@@ -219,12 +220,34 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
         }
     }
 
-    private ReconciliationResult Reconcile(string file, ComplianceRun? previous, IReadOnlyList<LedgerEntry> ledger)
+    /// <summary>The reconciliation, from a file or (graph not null) Graph; null when Graph could not be read (a warning says why).</summary>
+    private ReconciliationResult? Reconcile(string file, ComplianceRun? previous, IReadOnlyList<LedgerEntry> ledger, Providers.Graph.IGraphDirectory? graph)
     {
+        var now = GovernanceClock.UtcNow;
+        var from = previous?.ReconciledThrough is { } cursor ? cursor - Compliance.Reconciliation.Overlap : now - Compliance.Reconciliation.FirstWindow;
         List<DirectoryAuditEvent> events;
         try
         {
-            events = DirectoryAuditEvent.ParseAll(System.IO.File.ReadAllText(file), out var next);
+            string text;
+            if (graph is not null)
+            {
+                try
+                {
+                    // Nothing older than the retention can come back: ask only for what the log can still hold.
+                    text = graph.ReadDirectoryAudits(from < now - AuditLogRetention ? now - AuditLogRetention : from, now);
+                }
+                catch (GovernanceException e)
+                {
+                    WriteWarning($"The audit log was not reconciled: reading auditLogs/directoryAudits failed ({e.ErrorId}): {e.Message}");
+                    return null;
+                }
+            }
+            else
+            {
+                text = System.IO.File.ReadAllText(file);
+            }
+
+            events = DirectoryAuditEvent.ParseAll(text, out var next);
             if (next is not null)
             {
                 WriteWarning($"{file} ends with an @odata.nextLink: the pages after it are not in the file, so the reconciliation sees only part of the window.");
@@ -236,8 +259,6 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
                 $"'{file}' is not Entra audit log JSON (auditLogs/directoryAudits responses, or directoryAudit objects): {e.Message}", file, e);
         }
 
-        var now = GovernanceClock.UtcNow;
-        var from = previous?.ReconciledThrough is { } cursor ? cursor - Compliance.Reconciliation.Overlap : now - Compliance.Reconciliation.FirstWindow;
         var result = Compliance.Reconciliation.Run(events, file, from, now, AuditLogRetention, ledger, new HashSet<string>(OwnAppId ?? Array.Empty<string>(), StringComparer.OrdinalIgnoreCase));
         WriteVerbose($"Reconciled {result.Events.Count} access-changing event(s) of {GovernanceClock.Format(from)}..{GovernanceClock.Format(now)} ({result.Read} read, {result.Duplicates} duplicate(s)): " +
             $"{result.Count(ReconciliationClass.Governed)} governed, {result.Count(ReconciliationClass.AroundPipeline)} around the pipeline, {result.Count(ReconciliationClass.OwnIdentity)} by the module's own identity.");
