@@ -67,6 +67,7 @@ BeforeAll {
     $null = Invoke-ComplianceAudit
     $audit = @(Invoke-ComplianceAudit)
     $runs = @(Get-ComplianceAuditResult)
+    $exceptions = @($audit | Where-Object CheckId -eq AUD203 | Approve-ComplianceException -Reason 'One writing machine until the table store moves' -ExpiresIn P90D -KeyPath (Join-Path $folder 'carol.key') -Passphrase $script:Passphrase -Force -WarningAction SilentlyContinue)
 
     # A suggestion with commands that map and commands that are refused (long ErrorIds among them).
     $answer = @'
@@ -111,6 +112,7 @@ New-MgGroupMember -GroupId 'Research and Development Confidential Exports Archiv
         'AgentGovernance.Compliance.ComplianceFinding' = $audit
         'AgentGovernance.Compliance.ComplianceRun' = $runs
         'AgentGovernance.Compliance.RecordedFinding' = @($runs[0].Findings)
+        'AgentGovernance.Compliance.ComplianceExceptionStatus' = $exceptions
     }
     # The objects of each list view, by view name.
     $script:ListObjects = @{
