@@ -12,6 +12,7 @@
     FormatsToProcess     = @('AgentGovernance.Format.ps1xml', 'AgentGovernance.Approval.Format.ps1xml', 'AgentGovernance.Suggestions.Format.ps1xml', 'AgentGovernance.Notifications.Format.ps1xml', 'AgentGovernance.Compliance.Format.ps1xml')
     CmdletsToExport      = @(
         'Approve-AccessChange'
+        'Approve-ComplianceException'
         'Connect-AgentGovernance'
         'ConvertFrom-AgentSuggestion'
         'Copy-GovernanceStore'

@@ -42,6 +42,11 @@ internal static class Program
         Options o;
         try
         {
+            if (args.Length >= 1 && args[0] == "audit")
+            {
+                return AuditBench.Run(args.Skip(1).ToArray());
+            }
+
             if (args.Length >= 3 && args[0] == "--child")
             {
                 return Child(args[1], args[2]);

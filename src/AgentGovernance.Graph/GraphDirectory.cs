@@ -29,7 +29,7 @@ namespace AgentGovernance.Graph;
 /// </list>
 /// "Already a member" (400), "already gone" (404) and an existing link (200) are done, not failures.
 /// </summary>
-public sealed class GraphDirectory : IGraphDirectory, IGraphMailer
+public sealed partial class GraphDirectory : IGraphDirectory, IGraphMailer
 {
     private readonly Transport _t;
     private readonly GraphConnectionOptions _options;

@@ -26,6 +26,7 @@ namespace AgentGovernance.Table;
 /// signer        &lt;keyId&gt;                         a checkpoint signer's public key (Key)
 /// request       &lt;requestId&gt;                     an approval request document
 /// decision      &lt;requestId&gt;|&lt;decisionId&gt;        a signed decision document
+/// document      &lt;slot&gt;|&lt;id&gt;                    a document of a slot (compliance: a report by its hash)
 /// </code>
 /// A ledger append is an insert at sequence+1 (a batch of inserts, one partition, at most 100 actions):
 /// a 409 means another writer took that sequence, reported as StoreConflict so the ledger re-reads the
@@ -43,6 +44,7 @@ internal sealed partial class TableStore : IGovernanceStore, ILedgerTailStore
     internal const string SignerPartition = "signer";
     internal const string RequestPartition = "request";
     internal const string DecisionPartition = "decision";
+    internal const string DocumentPartition = "document";
 
     /// <summary>A binary property holds at most 64 KiB; an entity at most 1 MiB (with its keys and names).</summary>
     internal const int ChunkSize = 64 * 1024;
@@ -147,6 +149,15 @@ internal sealed partial class TableStore : IGovernanceStore, ILedgerTailStore
 
     public IReadOnlyList<string> ListRequests() =>
         Query($"PartitionKey eq '{RequestPartition}'", new[] { "RowKey" }).Select(e => e.RowKey).OrderBy(k => k, StringComparer.Ordinal).ToList();
+
+    public void CreateDocument(string slot, string id, byte[] document) =>
+        InsertOnce(DocumentPartition, SafeId(slot) + "|" + SafeId(id), document, "DocumentExists", $"A {slot} document with id '{id}' already exists.");
+
+    public byte[]? ReadDocument(string slot, string id)
+    {
+        var found = Call(Location, () => _table.GetEntityIfExists<TableEntity>(DocumentPartition, SafeId(slot) + "|" + SafeId(id)));
+        return found.HasValue ? Chunks.Join(found.Value!, Location) : null;
+    }
 
     public void AddDecision(string requestId, string decisionId, byte[] document) =>
         InsertOnce(DecisionPartition, SafeId(requestId) + "|" + SafeId(decisionId), document, "DecisionExists", $"A decision with id '{decisionId}' already exists.");

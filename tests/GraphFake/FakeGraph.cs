@@ -37,7 +37,7 @@ public sealed class Fault
 /// @odata.deltaLink, JSON batching with per-step status (and 424 for failed dependencies), errors as
 /// {"error":{"code","message","innerError"}}, 429 with Retry-After. It keeps a log of every request.
 /// </summary>
-public sealed class FakeGraph : IDisposable
+public sealed partial class FakeGraph : IDisposable
 {
     private readonly HttpListener _listener = new();
     private readonly CancellationTokenSource _stop = new();
@@ -384,6 +384,7 @@ public sealed class FakeGraph : IDisposable
         var T = Tenant;
         query.TryGetValue("$filter", out var filter);
         query.TryGetValue("$select", out var select);
+        if (AuditLogs(method, route, query, url) is { } audits) return audits;
 
         if (method == "GET" && route == "/organization")
         {

@@ -67,6 +67,7 @@ BeforeAll {
     $null = Invoke-ComplianceAudit
     $audit = @(Invoke-ComplianceAudit)
     $runs = @(Get-ComplianceAuditResult)
+    $exceptions = @($audit | Where-Object CheckId -eq AUD203 | Approve-ComplianceException -Reason 'One writing machine until the table store moves' -ExpiresIn P90D -KeyPath (Join-Path $folder 'carol.key') -Passphrase $script:Passphrase -Force -WarningAction SilentlyContinue)
 
     # A suggestion with commands that map and commands that are refused (long ErrorIds among them).
     $answer = @'
@@ -115,6 +116,7 @@ New-MgGroupMember -GroupId 'Research and Development Confidential Exports Archiv
         'AgentGovernance.Directory.InventoryDrive' = @(
             [AgentGovernance.Directory.InventoryDrive]::new('b!3mKz0qN8bU2Yw7cHfJv1LtR5sXe9aPdGiQo4uWn6ByCkAlEmFhTjVrZx', 'sites/contoso.sharepoint.com,5b1c0d9e-2f3a-4b5c-8d7e-6f5a4b3c2d1e,0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d', 'https://graph.microsoft.com/v1.0/drives/b!3mKz/root/delta?token=aGVsbG8', '2026-12-07T10:00:00Z'),
             [AgentGovernance.Directory.InventoryDrive]::new('b!short', "sites/evil`e[8m hidden`nline", 'https://graph.microsoft.com/v1.0/drives/b!short/root/delta?token=x', '2026-12-07T10:05:00Z'))
+        'AgentGovernance.Compliance.ComplianceExceptionStatus' = $exceptions
     }
     # The objects of each list view, by view name.
     $script:ListObjects = @{

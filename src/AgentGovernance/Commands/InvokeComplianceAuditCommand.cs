@@ -37,6 +37,24 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? OutputPath { get; set; }
 
+    /// <summary>
+    /// Reconciles with Entra's audit log read from this file: the JSON of <c>GET auditLogs/directoryAudits</c>
+    /// (one response, or an array of responses: the pages) or the Entra portal's JSON download.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? AuditLogPath { get; set; }
+
+    /// <summary>This module's own app identities (the runbook's app registration or managed identity): their changes without a ledger entry are AUD402.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? OwnAppId { get; set; }
+
+    /// <summary>How long the tenant's audit log keeps events: 30 days with Entra ID P1/P2 (the default), 7 without.</summary>
+    [Parameter]
+    [DurationTransformation]
+    public TimeSpan AuditLogRetention { get; set; } = TimeSpan.FromDays(30);
+
     protected override void EndProcessing()
     {
         var outputs = new List<(string Path, string Format)>();
@@ -91,6 +109,7 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
             }
 
             var history = new List<ComplianceRun>();
+            IReadOnlyList<LedgerEntry> ledger = Array.Empty<LedgerEntry>();
             string storeLocation, storeId;
             using (var governance = OpenGovernance(policy, snapshot, writes: false))
             {
@@ -101,7 +120,9 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
                 try
                 {
                     inputs.Requests = approvals.List((id, e) => WriteWarning($"Request {id} cannot be read ({e.ErrorId}): {e.Message}")).ToList();
-                    history.AddRange(approvals.Ledger.ReadVerified().Entries.Select(ComplianceRun.From).OfType<ComplianceRun>().Where(r => r.TenantId == snapshot.TenantId));
+                    ledger = approvals.Ledger.ReadVerified().Entries.ToList();
+                    inputs.Ledger = ledger;
+                    history.AddRange(ledger.Select(ComplianceRun.From).OfType<ComplianceRun>().Where(r => r.TenantId == snapshot.TenantId));
                 }
                 catch (GovernanceException e)
                 {
@@ -111,9 +132,23 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
 
             var previous = history.Count == 0 ? null : history[history.Count - 1];
             var found = ComplianceAudit.Run(inputs);
+            ReconciliationResult? reconciliation = null;
+            var live = AuditLogPath is null ? Session.Provider as Providers.Graph.IGraphDirectory : null;
+            if ((AuditLogPath is not null && FileSystemPath(AuditLogPath) is { } auditLog && (reconciliation = Reconcile(auditLog, previous, ledger, null)) is not null)
+                || (live is not null && (reconciliation = Reconcile(live.Location, previous, ledger, live)) is not null))
+            {
+                var more = new List<ComplianceFinding>();
+                Reconciliation.Findings(reconciliation, more);
+                found = found.Concat(more).OrderByDescending(f => f.Severity).ThenBy(f => f.CheckId, StringComparer.Ordinal).ThenBy(f => f.Target, StringComparer.Ordinal).ToList();
+            }
             var findings = previous is null ? found.ToList() : previous.Compare(found);
+            new ComplianceExceptions(ledger, policy, snapshot.TenantId, snapshot).Apply(findings);
+            foreach (var f in findings.Where(f => f.Acceptance is { } a && a.Ignored.Count > 0))
+            {
+                WriteWarning(Display.SafeText.Show($"Exception approvals for {f.Id} that do not count: {string.Join("; ", f.Acceptance!.Ignored.Take(5))}."));
+            }
             var report = new ComplianceReport(GovernanceClock.UtcNow, snapshot.TenantId, snapshot.TenantDisplayName, inputs.DirectoryLocation ?? snapshot.Source ?? "(in memory)",
-                policy.Source ?? "(built-in defaults)", policy.Fingerprint, storeLocation, storeId, findings, previous);
+                policy.Source ?? "(built-in defaults)", policy.Fingerprint, storeLocation, storeId, findings, previous, reconciliation);
             Record(policy, snapshot, report);
             foreach (var (file, format) in outputs)
             {
@@ -158,12 +193,21 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
         }
     }
 
-    /// <summary>The run goes into the ledger (ComplianceAudited); a ledger that cannot take it is a warning, since the findings stand.</summary>
+    /// <summary>The full report goes into the store (compliance/&lt;hash&gt;) and the run into the ledger (ComplianceAudited); a ledger that cannot take it is a warning, since the findings stand.</summary>
     private void Record(GovernancePolicy policy, AccessSnapshot snapshot, ComplianceReport report)
     {
         try
         {
             using var governance = OpenGovernance(policy, snapshot, writes: true);
+            try
+            {
+                governance.Store.CreateDocument(ComplianceReport.Slot, ComplianceReport.DocumentId(report.ReportHash), report.CanonicalBytes());
+            }
+            catch (GovernanceException e) when (e.ErrorId == "DocumentExists")
+            {
+                // The same hash: the same report (two audits of an unchanged tenant in the same instant).
+            }
+
             var entry = governance.Approvals.Ledger.Append(report.ToLedgerEvent(Identities.CurrentUser));
             WriteVerbose($"Recorded as ledger entry #{entry.Sequence} (report {report.ReportHash}){(report.Previous is null ? "; the first audit of this tenant in this store" : $"; compared with the audit of entry #{report.Previous.Sequence}")}.");
         }
@@ -171,6 +215,56 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
         {
             WriteWarning($"The audit was not recorded in the ledger ({e.ErrorId}): {e.Message}");
         }
+    }
+
+    /// <summary>The reconciliation, from a file or (graph not null) Graph; null when Graph could not be read (a warning says why).</summary>
+    private ReconciliationResult? Reconcile(string file, ComplianceRun? previous, IReadOnlyList<LedgerEntry> ledger, Providers.Graph.IGraphDirectory? graph)
+    {
+        var now = GovernanceClock.UtcNow;
+        var from = previous?.ReconciledThrough is { } cursor ? cursor - Compliance.Reconciliation.Overlap : now - Compliance.Reconciliation.FirstWindow;
+        List<DirectoryAuditEvent> events;
+        try
+        {
+            string text;
+            if (graph is not null)
+            {
+                try
+                {
+                    // Nothing older than the retention can come back: ask only for what the log can still hold.
+                    text = graph.ReadDirectoryAudits(from < now - AuditLogRetention ? now - AuditLogRetention : from, now);
+                }
+                catch (GovernanceException e)
+                {
+                    WriteWarning($"The audit log was not reconciled: reading auditLogs/directoryAudits failed ({e.ErrorId}): {e.Message}");
+                    return null;
+                }
+            }
+            else
+            {
+                text = System.IO.File.ReadAllText(file);
+            }
+
+            events = DirectoryAuditEvent.ParseAll(text, out var next);
+            if (next is not null)
+            {
+                WriteWarning($"{file} ends with an @odata.nextLink: the pages after it are not in the file, so the reconciliation sees only part of the window.");
+            }
+        }
+        catch (Exception e) when (e is FormatException || e is System.IO.IOException || e is UnauthorizedAccessException)
+        {
+            throw new GovernanceException("AuditLogInvalid", GovernanceErrorKind.InvalidData,
+                $"'{file}' is not Entra audit log JSON (auditLogs/directoryAudits responses, or directoryAudit objects): {e.Message}", file, e);
+        }
+
+        var result = Compliance.Reconciliation.Run(events, file, from, now, AuditLogRetention, ledger, new HashSet<string>(OwnAppId ?? Array.Empty<string>(), StringComparer.OrdinalIgnoreCase));
+        WriteVerbose($"Reconciled {result.Events.Count} access-changing event(s) of {GovernanceClock.Format(from)}..{GovernanceClock.Format(now)} ({result.Read} read, {result.Duplicates} duplicate(s)): " +
+            $"{result.Count(ReconciliationClass.Governed)} governed, {result.Count(ReconciliationClass.AroundPipeline)} around the pipeline, {result.Count(ReconciliationClass.OwnIdentity)} by the module's own identity.");
+        if (result.Gap is { } gap)
+        {
+            WriteWarning(gap);
+        }
+
+        return result;
     }
 
     private static IDirectoryProvider? FileProvider(AccessSnapshot snapshot) =>

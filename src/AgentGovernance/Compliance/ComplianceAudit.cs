@@ -37,6 +37,9 @@ internal sealed class AuditInputs
     /// <summary>Whether an operation is in effect in the directory now; null when it cannot be asked.</summary>
     public Func<AccessOperation, bool>? InEffect { get; set; }
 
+    /// <summary>The verified ledger entries (to tell a later operation through the pipeline from a revert around it); empty when not read.</summary>
+    public IReadOnlyList<LedgerEntry> Ledger { get; set; } = Array.Empty<LedgerEntry>();
+
     public List<string> Notes { get; } = new();
 }
 
@@ -312,12 +315,20 @@ internal static class ComplianceAudit
 
         var now = GovernanceClock.UtcNow;
         var lapsed = new List<ApprovalRequest>();
+        List<(long Sequence, string? RequestId, string Key)>? later = null;
         foreach (var request in requests)
         {
             switch (request.Status)
             {
                 case ApprovalStatus.Applied when request.AccessExpiresAt is { } end && end <= now:
                     findings.Add(PastEnd(inputs, request, end));
+                    break;
+                case ApprovalStatus.Applied:
+                    if (Undone(inputs, request, later ??= LaterOperations(inputs.Ledger)) is { } undone)
+                    {
+                        findings.Add(undone);
+                    }
+
                     break;
                 case ApprovalStatus.Expired:
                     lapsed.Add(request);
@@ -351,6 +362,59 @@ internal static class ComplianceAudit
                 },
                 hint: "Nothing to revert: an expired approval cannot be used. Request approval again for a change still wanted."));
         }
+    }
+
+    /// <summary>What an operation changes: its target and principal or member (and the role), or the group's visibility.</summary>
+    private static string KeyOf(string? op, string? target, string? who, string? role) =>
+        op is "setVisibility" ? $"{target}|visibility" : $"{target}|{who}|{(op is "addMember" or "removeMember" ? string.Empty : role)}";
+
+    private static string KeyOf(AccessOperation o) =>
+        KeyOf(o.Op == OperationKind.SetVisibility ? "setVisibility" : o.Op is OperationKind.AddMember or OperationKind.RemoveMember ? "addMember" : "grant", o.Target, o.Principal ?? o.Member, o.Role);
+
+    private static List<(long, string?, string)> LaterOperations(IReadOnlyList<LedgerEntry> ledger)
+    {
+        var ops = new List<(long, string?, string)>();
+        foreach (var e in ledger)
+        {
+            if (e.Event is LedgerEvents.OperationApplied or LedgerEvents.OperationReverted && e.Details["operation"] is System.Collections.IDictionary o)
+            {
+                var op = o["op"] as string;
+                ops.Add((e.Sequence, e.RequestId, KeyOf(op, o["resource"] as string ?? o["group"] as string, o["principal"] as string ?? o["member"] as string, o["role"] as string)));
+            }
+        }
+
+        return ops;
+    }
+
+    /// <summary>AUD105: an applied change none of whose changed operations is in effect any more, with no later ledger operation on them.</summary>
+    private static ComplianceFinding? Undone(AuditInputs inputs, ApprovalRequest request, List<(long Sequence, string? RequestId, string Key)> later)
+    {
+        var attempt = request.History?.LastApply;
+        if (attempt is null || inputs.InEffect is null || (attempt.ProviderLocation is not null && attempt.ProviderLocation != inputs.DirectoryLocation))
+        {
+            return null;
+        }
+
+        var changed = attempt.Applied.Where(a => a.Value.Changed).OrderBy(a => a.Key).Select(a => a.Value.Operation)
+            .Where(o => !later.Any(l => l.Sequence > attempt.IntentSequence && l.RequestId != request.RequestId && l.Key == KeyOf(o)))
+            .ToList();
+        var gone = changed.Where(o => !inputs.InEffect(o)).ToList();
+        if (gone.Count == 0)
+        {
+            return null;
+        }
+
+        return new ComplianceFinding(ComplianceCheck.AppliedChangeUndone, ComplianceCheck.AppliedChangeUndone.Severity, request.RequestId, request.Title ?? request.ChangeId,
+            $"{gone.Count} of the {changed.Count} operation(s) {request.RequestId} applied are no longer in effect, and no later ledger operation touched them: reverted around the pipeline.",
+            new Dictionary<string, object?>
+            {
+                ["changeId"] = request.ChangeId,
+                ["notInEffect"] = gone.Take(SampleSize).Select(o => (object?)o.ToString()).ToList(),
+                ["notInEffectCount"] = gone.Count,
+                ["operations"] = changed.Count,
+                ["appliedTo"] = attempt.ProviderLocation,
+            },
+            hint: "Find who changed it (-AuditLogPath reconciles with Entra's audit log); Undo-ApprovedChange records the change as ended if that is what was wanted.");
     }
 
     private static ComplianceFinding PastEnd(AuditInputs inputs, ApprovalRequest request, DateTimeOffset end)

@@ -52,6 +52,8 @@ public sealed class ComplianceCheck
         "An apply or undo started and has no outcome in the ledger: it is running now, or its process died.");
     internal static readonly ComplianceCheck RequestTampered = new("AUD104", "RequestTampered", "Lifecycle", ComplianceSeverity.Critical,
         "A stored request is not the request that was opened (edited, or never recorded in the ledger).");
+    internal static readonly ComplianceCheck AppliedChangeUndone = new("AUD105", "AppliedChangeUndone", "Lifecycle", ComplianceSeverity.Medium,
+        "A change the ledger says was applied (not undone, not past its end) is no longer in effect in the directory, and no later operation of the ledger touched what it changed: it was reverted around the pipeline.");
     internal static readonly ComplianceCheck LedgerIntegrity = new("AUD201", "LedgerIntegrity", "Ledger", ComplianceSeverity.Critical,
         "The ledger does not verify (Test-GovernanceAuditLog names the first bad entry).");
     internal static readonly ComplianceCheck LedgerUnsealed = new("AUD202", "LedgerUnsealed", "Ledger", ComplianceSeverity.Medium,
@@ -65,12 +67,20 @@ public sealed class ComplianceCheck
     internal static readonly ComplianceCheck HardDenyRemoved = new("AUD303", "HardDenyRemoved", "Policy", ComplianceSeverity.High,
         "The policy no longer blocks AG001 outright at Critical (HardDeny).");
 
+    internal static readonly ComplianceCheck ChangedAroundPipeline = new("AUD401", "ChangedAroundPipeline", "Reconciliation", ComplianceSeverity.High,
+        "An access-changing event of Entra's audit log (member, owner, role, app role assignment, consent, group visibility) matches no apply or revert operation of the ledger by target and time: it was made around the pipeline.");
+    internal static readonly ComplianceCheck OwnIdentityAroundPipeline = new("AUD402", "OwnIdentityAroundPipeline", "Reconciliation", ComplianceSeverity.Critical,
+        "An access-changing event made by this module's own app identity (-OwnAppId) matches no operation of the ledger: someone used the module's credentials outside it, or its ledger lost entries.");
+    internal static readonly ComplianceCheck ReconciliationIncomplete = new("AUD403", "ReconciliationIncomplete", "Reconciliation", ComplianceSeverity.Medium,
+        "Part of the window since the last audit is older than the audit log's retention (7 days without Entra ID P1/P2, 30 with): changes made then cannot be reconciled.");
+
     /// <summary>Every check, in id order.</summary>
     public static IReadOnlyList<ComplianceCheck> All { get; } = new[]
     {
         TenantWideAudience, AnonymousLink, GuestAccess, AgentAccess, PersonalDataBreadth, PrivilegedRoleHolder, NoOwner, OwnerNotAccountable,
-        AccessPastEnd, ApprovalsExpired, ApplyUnfinished, RequestTampered,
+        AccessPastEnd, ApprovalsExpired, ApplyUnfinished, RequestTampered, AppliedChangeUndone,
         LedgerIntegrity, LedgerUnsealed, SignersNotPinned,
         RuleDisabled, SingleApproverForHigh, HardDenyRemoved,
+        ChangedAroundPipeline, OwnIdentityAroundPipeline, ReconciliationIncomplete,
     }.OrderBy(c => c.Id, System.StringComparer.Ordinal).ToArray();
 }

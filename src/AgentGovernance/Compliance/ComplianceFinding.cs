@@ -91,5 +91,17 @@ public sealed class ComplianceFinding
     /// <summary>How to use the remediation, or what to run instead when there is none.</summary>
     public string? RemediationHint { get; }
 
+    /// <summary>The exception approvals recorded for this finding, checked now (null when none were recorded); Status is Accepted when they meet the quorum.</summary>
+    public ComplianceExceptionStatus? Acceptance { get; internal set; }
+
+    /// <summary>Who accepted the finding (Accepted only).</summary>
+    public IReadOnlyList<string>? AcceptedBy => Status == FindingStatus.Accepted ? Acceptance?.AcceptedBy : null;
+
+    /// <summary>Why, in each approver's words (Accepted only).</summary>
+    public string? AcceptedReason => Status == FindingStatus.Accepted ? Acceptance?.Reason : null;
+
+    /// <summary>Until when the exception holds (Accepted only).</summary>
+    public DateTimeOffset? AcceptedUntil => Status == FindingStatus.Accepted ? Acceptance?.AcceptedUntil : null;
+
     public override string ToString() => $"{Id} {Severity} {Message}";
 }

@@ -137,6 +137,12 @@ internal static class ComplianceOutput
                 }
 
                 sb.Append("<dt>evidenceHash</dt><dd><code>").Append(H(f.EvidenceHash)).Append("</code></dd></dl>");
+                if (f.Status == FindingStatus.Accepted && f.Acceptance is { } accepted)
+                {
+                    sb.Append("<p class=\"accepted\"><b>Accepted</b> until ").Append(H(GovernanceClock.Format(accepted.AcceptedUntil!.Value))).Append(" by ")
+                        .Append(H(string.Join(", ", accepted.AcceptedBy))).Append(": ").Append(H(accepted.Reason)).Append("</p>");
+                }
+
                 if (f.Remediation is { } change)
                 {
                     sb.Append("<p><b>Remediation</b> <code>").Append(H(change.Id)).Append("</code></p><ul>");
@@ -174,6 +180,29 @@ internal static class ComplianceOutput
             .Append(report.Count(ComplianceSeverity.Critical)).Append(" Critical, ").Append(report.Count(ComplianceSeverity.High)).Append(" High, ")
             .Append(report.Count(ComplianceSeverity.Medium)).Append(" Medium, ").Append(report.Count(ComplianceSeverity.Low)).Append(" Low; ")
             .Append(report.Count(FindingStatus.New)).Append(" new, ").Append(report.Count(FindingStatus.Resolved)).Append(" resolved</li>\n</ol></section>\n");
+        if (report.Reconciliation is { } rec)
+        {
+            // The reconciliation timeline: every access-changing event of the window, oldest first, with its class.
+            sb.Append("<section id=\"reconciliation\"><h2>Reconciliation with the audit log</h2><p>")
+                .Append(H(GovernanceClock.Format(rec.From))).Append(" to ").Append(H(GovernanceClock.Format(rec.Until))).Append(" · ")
+                .Append(rec.Count(ReconciliationClass.Governed)).Append(" governed, ").Append(rec.Count(ReconciliationClass.AroundPipeline)).Append(" around the pipeline, ")
+                .Append(rec.Count(ReconciliationClass.OwnIdentity)).Append(" by the module's own identity · ").Append(rec.Read).Append(" read, ").Append(rec.Duplicates).Append(" duplicate(s)</p>");
+            if (rec.Gap is { } gap)
+            {
+                sb.Append("<p class=\"gap\">").Append(H(gap)).Append("</p>");
+            }
+
+            sb.Append("<table class=\"reconciliation\"><thead><tr><th>Time</th><th>Class</th><th>Activity</th><th>By</th><th>Targets</th><th>Ledger</th></tr></thead><tbody>\n");
+            foreach (var (e, c, seq) in rec.Events)
+            {
+                sb.Append("<tr class=\"rec-").Append(c).Append("\"><td><time>").Append(H(GovernanceClock.Format(e.Time))).Append("</time></td><td>").Append(c)
+                    .Append("</td><td>").Append(H(e.Activity)).Append("</td><td>").Append(H(e.InitiatedBy)).Append("</td><td>")
+                    .Append(H(string.Join(", ", e.TargetNames.Take(ComplianceAudit.SampleSize)))).Append("</td><td>").Append(seq is { } n ? "#" + n : "—").Append("</td></tr>\n");
+            }
+
+            sb.Append("</tbody></table></section>\n");
+        }
+
         sb.Append("<script>\n").Append(Script).Append("</script>\n</body></html>\n");
         return sb.ToString();
     }
@@ -210,7 +239,8 @@ internal static class ComplianceOutput
             // A check without findings is one passing test case; a check with findings, one failing case per finding.
             var tests = ComplianceCheck.All.Sum(c => Math.Max(1, counted.Count(f => f.CheckId == c.Id)));
             w.WriteAttributeString("tests", tests.ToString(CultureInfo.InvariantCulture));
-            w.WriteAttributeString("failures", counted.Count.ToString(CultureInfo.InvariantCulture));
+            w.WriteAttributeString("failures", counted.Count(f => f.Status != FindingStatus.Accepted).ToString(CultureInfo.InvariantCulture));
+            w.WriteAttributeString("skipped", counted.Count(f => f.Status == FindingStatus.Accepted).ToString(CultureInfo.InvariantCulture));
             w.WriteAttributeString("timestamp", GovernanceClock.Format(report.AuditedAt));
             foreach (var category in ComplianceCheck.All.GroupBy(c => c.Category))
             {
@@ -218,7 +248,8 @@ internal static class ComplianceOutput
                 w.WriteStartElement("testsuite");
                 w.WriteAttributeString("name", category.Key);
                 w.WriteAttributeString("tests", category.Sum(c => Math.Max(1, inCategory.Count(f => f.CheckId == c.Id))).ToString(CultureInfo.InvariantCulture));
-                w.WriteAttributeString("failures", inCategory.Count.ToString(CultureInfo.InvariantCulture));
+                w.WriteAttributeString("failures", inCategory.Count(f => f.Status != FindingStatus.Accepted).ToString(CultureInfo.InvariantCulture));
+                w.WriteAttributeString("skipped", inCategory.Count(f => f.Status == FindingStatus.Accepted).ToString(CultureInfo.InvariantCulture));
                 foreach (var check in category)
                 {
                     var mine = inCategory.Where(f => f.CheckId == check.Id).ToList();
@@ -236,7 +267,7 @@ internal static class ComplianceOutput
                         w.WriteStartElement("testcase");
                         w.WriteAttributeString("classname", $"{check.Category}.{check.Id} {check.Name}");
                         w.WriteAttributeString("name", T($"{f.Id} ({f.TargetName})"));
-                        w.WriteStartElement("failure");
+                        w.WriteStartElement(f.Status == FindingStatus.Accepted ? "skipped" : "failure");
                         w.WriteAttributeString("type", f.Severity.ToString());
                         w.WriteAttributeString("message", T($"{f.Severity} {f.Status}: {f.Message}"));
                         w.WriteString(T(string.Join("\n", f.Evidence.Select(e => $"{e.Key} = {Value(e.Value)}"))

@@ -15,9 +15,13 @@ public sealed class ComplianceReport
 {
     public const string Schema = "agentgovernance/compliance-report@1";
 
+    /// <summary>The store's document slot of the reports: <c>compliance/&lt;hex of the report hash&gt;</c>.</summary>
+    internal const string Slot = "compliance";
+
     internal ComplianceReport(DateTimeOffset auditedAt, string tenantId, string? tenantName, string directory, string policy, string policyFingerprint,
-        string store, string storeId, IReadOnlyList<ComplianceFinding> findings, ComplianceRun? previous)
+        string store, string storeId, IReadOnlyList<ComplianceFinding> findings, ComplianceRun? previous, ReconciliationResult? reconciliation = null)
     {
+        Reconciliation = reconciliation;
         AuditedAt = auditedAt;
         TenantId = tenantId;
         TenantName = tenantName;
@@ -55,6 +59,9 @@ public sealed class ComplianceReport
     public ComplianceRun? Previous { get; }
 
     public string ReportHash { get; }
+
+    /// <summary>What the reconciliation with Entra's audit log read and found; null when it did not run.</summary>
+    public ReconciliationResult? Reconciliation { get; }
 
     /// <summary>The findings that count (not Resolved), by severity.</summary>
     public int Count(ComplianceSeverity severity) => Findings.Count(f => f.Status != FindingStatus.Resolved && f.Severity == severity);
@@ -94,6 +101,28 @@ public sealed class ComplianceReport
             ["id"] = c.Id, ["name"] = c.Name, ["category"] = c.Category, ["severity"] = c.Severity.ToString(), ["description"] = c.Description,
         }).ToList(),
         ["findings"] = Findings.Select(f => (object?)FindingDocument(f)).ToList(),
+        ["reconciliation"] = Reconciliation is not { } r ? null : new Dictionary<string, object?>
+        {
+            ["source"] = r.Source,
+            ["from"] = GovernanceClock.Format(r.From),
+            ["until"] = GovernanceClock.Format(r.Until),
+            ["read"] = r.Read,
+            ["duplicates"] = r.Duplicates,
+            ["gap"] = r.Gap,
+            ["governed"] = r.Count(Compliance.ReconciliationClass.Governed),
+            ["aroundPipeline"] = r.Count(Compliance.ReconciliationClass.AroundPipeline),
+            ["ownIdentity"] = r.Count(Compliance.ReconciliationClass.OwnIdentity),
+            ["events"] = r.Events.Select(e => (object?)new Dictionary<string, object?>
+            {
+                ["id"] = e.Event.Id,
+                ["time"] = GovernanceClock.Format(e.Event.Time),
+                ["activity"] = e.Event.Activity,
+                ["initiatedBy"] = e.Event.InitiatedBy,
+                ["targets"] = e.Event.Targets.Select(t => (object?)t).ToList(),
+                ["class"] = e.Class.ToString(),
+                ["ledgerSequence"] = e.Sequence,
+            }).ToList(),
+        },
     };
 
     private static Dictionary<string, object?> FindingDocument(ComplianceFinding f) => new()
@@ -112,7 +141,24 @@ public sealed class ComplianceReport
         ["remediation"] = f.Remediation is null ? null : JsonDocument.Parse(Changes.ChangeWriter.ToJson(f.Remediation, indented: false)).RootElement.Clone(),
         ["remediationChangeId"] = f.Remediation?.Id,
         ["remediationHint"] = f.RemediationHint,
+        ["acceptance"] = f.Acceptance is not { } a ? null : new Dictionary<string, object?>
+        {
+            ["accepted"] = f.Status == FindingStatus.Accepted,
+            ["quorum"] = a.Quorum,
+            ["until"] = a.AcceptedUntil is { } until ? GovernanceClock.Format(until) : null,
+            ["approvals"] = a.Approvals.Select(x => (object?)new Dictionary<string, object?>
+            {
+                ["approver"] = x.Approver, ["reason"] = x.Reason, ["time"] = GovernanceClock.Format(x.Time), ["expiresAt"] = GovernanceClock.Format(x.ExpiresAt), ["keyId"] = x.KeyId,
+            }).ToList(),
+            ["ignored"] = a.Ignored.Select(x => (object?)x).ToList(),
+        },
     };
+
+    /// <summary>The report's canonical JSON (UTF-8): what the store keeps, and what <see cref="ReportHash"/> is the SHA-256 of.</summary>
+    internal byte[] CanonicalBytes() => System.Text.Encoding.UTF8.GetBytes(Json.CanonicalJson.Serialize(Document));
+
+    /// <summary>The id of the stored report in <see cref="Slot"/>: the hex of its hash.</summary>
+    internal static string DocumentId(string reportHash) => reportHash.StartsWith("sha256:", StringComparison.Ordinal) ? reportHash.Substring(7) : reportHash;
 
     /// <summary>The report as indented JSON (its canonical form is what <see cref="ReportHash"/> hashes). &lt;, &gt; and &amp; are escaped, so it can sit inside HTML.</summary>
     public string ToJson()
@@ -134,9 +180,11 @@ public sealed class ComplianceReport
             $"{Count(ComplianceSeverity.Low)} Low, {Count(ComplianceSeverity.Info)} Info; {Count(FindingStatus.New)} new, {Count(FindingStatus.Resolved)} resolved",
         ["tenantId"] = TenantId,
         ["reportHash"] = ReportHash,
+        ["reportDocument"] = Slot + "/" + DocumentId(ReportHash),
         ["policyFingerprint"] = PolicyFingerprint,
         ["auditedAt"] = GovernanceClock.Format(AuditedAt),
         ["previousSequence"] = Previous?.Sequence,
+        ["reconciledThrough"] = Reconciliation is null ? Previous?.ReconciledThrough is { } through ? GovernanceClock.Format(through) : null : GovernanceClock.Format(Reconciliation.Until),
         ["findings"] = Findings.Where(f => f.Status != FindingStatus.Resolved).Select(f => (object?)new Dictionary<string, object?>
         {
             ["id"] = f.Id,

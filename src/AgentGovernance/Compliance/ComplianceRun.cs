@@ -68,6 +68,9 @@ public sealed class ComplianceRun
 
     public string Summary { get; }
 
+    /// <summary>The reconciliation cursor: the audit log was read up to this time (the next audit reads on from it, less the overlap); null when it never ran.</summary>
+    public DateTimeOffset? ReconciledThrough { get; private set; }
+
     public int Critical => Findings.Count(f => f.Severity == ComplianceSeverity.Critical);
 
     public int High => Findings.Count(f => f.Severity == ComplianceSeverity.High);
@@ -106,7 +109,10 @@ public sealed class ComplianceRun
         }
 
         var resolved = (d["resolved"] as IEnumerable ?? Array.Empty<object>()).OfType<string>().ToList();
-        return new ComplianceRun(entry, tenant, hash, time, findings, resolved);
+        return new ComplianceRun(entry, tenant, hash, time, findings, resolved)
+        {
+            ReconciledThrough = GovernanceClock.TryParse(d["reconciledThrough"] as string, out var through) ? through : null,
+        };
     }
 
     /// <summary>
@@ -126,7 +132,9 @@ public sealed class ComplianceRun
         var now = new HashSet<string>(current.Select(f => f.Id), StringComparer.Ordinal);
         foreach (var gone in Findings.Where(f => !now.Contains(f.Id)))
         {
-            if (ComplianceCheck.All.FirstOrDefault(c => c.Id == gone.CheckId) is { } check)
+            // An event of the audit log is reported by the audits whose window holds it; one that is out of the
+            // window now is not resolved (the stored report of its run keeps it), so it is not called so.
+            if (ComplianceCheck.All.FirstOrDefault(c => c.Id == gone.CheckId) is { } check && check.Category != "Reconciliation")
             {
                 result.Add(new ComplianceFinding(check, gone.Severity, gone.Id.Substring(check.Id.Length + 1), null,
                     $"Resolved since the audit of {GovernanceClock.Format(AuditedAt)}: {gone.Message}",

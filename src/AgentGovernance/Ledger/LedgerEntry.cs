@@ -46,12 +46,15 @@ public static class LedgerEvents
     /// <summary>A compliance audit ran (Invoke-ComplianceAudit): its report's hash, its counts, and each finding's id, severity, status and evidence hash.</summary>
     public const string ComplianceAudited = "ComplianceAudited";
 
+    /// <summary>An approver accepted a compliance finding (Approve-ComplianceException): the signed exception document, the finding, its evidence hash, the end.</summary>
+    public const string ComplianceExceptionApproved = "ComplianceExceptionApproved";
+
     public static IReadOnlyList<string> All { get; } = new[]
     {
         ChangeProposed, RiskAssessed, ApprovalRequested, BreakGlassRequested, Approved, Denied, ApprovalRefused, Expired,
         ApplyStarted, OperationApplied, ApplyCompleted, ApplyFailed, OperationReverted, ApplyRolledBack, ApplyRecovered, ApplyRefused,
         EmergencyRevocation, UndoStarted, UndoCompleted, NotificationSent, AgentToolCalled,
-        ComplianceAudited,
+        ComplianceAudited, ComplianceExceptionApproved,
     };
 }
 

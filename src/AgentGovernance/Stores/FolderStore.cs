@@ -207,6 +207,15 @@ public sealed class FolderStore : IGovernanceStore
         WriteOnce(Path.Combine(folder, SafeName(decisionId) + ".json"), document, "DecisionExists", $"A decision with id '{decisionId}' already exists.");
     }
 
+    public void CreateDocument(string slot, string id, byte[] document)
+    {
+        var folder = Path.Combine(Location, SafeName(slot));
+        System.IO.Directory.CreateDirectory(folder);
+        WriteOnce(Path.Combine(folder, SafeName(id) + ".json"), document, "DocumentExists", $"A {slot} document with id '{id}' already exists.");
+    }
+
+    public byte[]? ReadDocument(string slot, string id) => ReadIfExists(Path.Combine(Location, SafeName(slot), SafeName(id) + ".json"));
+
     public IReadOnlyList<byte[]> ReadDecisions(string requestId)
     {
         var folder = Path.Combine(Location, "decisions", SafeName(requestId));

@@ -51,6 +51,15 @@ public interface IGovernanceStore : IDisposable
 
     IReadOnlyList<byte[]> ReadDecisions(string requestId);
 
+    /// <summary>
+    /// Writes a document into a named slot (<c>compliance</c>: a compliance report, by its hash), once;
+    /// DocumentExists if the slot has one with that id. What it means (its hash in the ledger) is decided above.
+    /// </summary>
+    void CreateDocument(string slot, string id, byte[] document);
+
+    /// <summary>A document of a slot as stored, or null.</summary>
+    byte[]? ReadDocument(string slot, string id);
+
     /// <summary>The last complete ledger line, or null for an empty ledger. Call under <see cref="Lock"/>.</summary>
     byte[]? ReadLedgerHead();
 

@@ -255,6 +255,34 @@ public sealed class ComplianceAuditTests : ApplyTestBase
         Assert.Equal(before, File.ReadAllBytes(ledger));
     }
 
+    [Fact]
+    public void TheFullReportIsKeptInTheStoreAndFullReadsItBackCheckedAgainstTheLedgersHash()
+    {
+        ConnectExposed();
+        var findings = RunClean("Invoke-ComplianceAudit -OutputPath report.json").Objects<ComplianceFinding>().ToList();
+        var entry = Log("-Event ComplianceAudited").Last();
+        var hash = (string)entry.Details["reportHash"]!;
+        var stored = Path.Combine(StorePath, "compliance", hash.Substring(7) + ".json");
+        Assert.Equal(hash, "sha256:" + Json.Hashing.Sha256Hex(File.ReadAllBytes(stored)));
+        Assert.Equal("compliance/" + hash.Substring(7), entry.Details["reportDocument"]);
+
+        var full = RunClean("Get-ComplianceAuditResult -Last 1 -Full").Single<StoredComplianceReport>();
+        Assert.Equal((hash, entry.Sequence, findings.Count), (full.ReportHash, full.Sequence, full.Findings));
+        Assert.Equal(Json.CanonicalJson.Canonicalize(File.ReadAllText(Temp["report.json"])), Json.CanonicalJson.Canonicalize(full.Json));
+        var report = RunClean("(Get-ComplianceAuditResult -Last 1 -Full).Report.findings | Where-Object checkId -eq AUD003 | ForEach-Object { $_.evidence.principals[0] }");
+        Assert.Equal("u-joe", Assert.Single(report.Output).BaseObject);
+
+        // Edited in the store: not the report of that audit.
+        File.WriteAllText(stored, File.ReadAllText(stored).Replace("u-joe", "u-bob"));
+        var edited = Run("Get-ComplianceAuditResult -Last 1 -Full");
+        Assert.Empty(edited.Output);
+        Assert.Contains(hash, SingleError(edited, "ReportTampered", "GetComplianceAuditResultCommand", ErrorCategory.SecurityError).Exception.Message);
+
+        File.Delete(stored);
+        SingleError(Run("Get-ComplianceAuditResult -Last 1 -Full"), "ReportNotStored", "GetComplianceAuditResultCommand", ErrorCategory.ObjectNotFound);
+        Assert.Single(RunClean("Get-ComplianceAuditResult -Last 1").Objects<ComplianceRun>()); // without -Full, the ledger's record alone
+    }
+
     /// <summary>Directory text an attacker controls: a script end, an HTML event handler, a markdown link, a bidi override and a control character.</summary>
     private const string Hostile = "Team </script><img src=x onerror=alert(1)> [click](javascript:alert(2)) \u202Egnp.exe\u0007";
 

@@ -64,6 +64,21 @@ public sealed class TableStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_document_of_a_slot_is_written_once_and_read_back_as_written()
+    {
+        var report = Encoding.UTF8.GetBytes("{\"schema\":\"agentgovernance/compliance-report@1\",\"findings\":[]}");
+        Assert.Null(_store.ReadDocument("compliance", "ab12"));
+
+        _store.CreateDocument("compliance", "ab12", report);
+
+        Assert.Equal(report, _store.ReadDocument("compliance", "ab12"));
+        Assert.Null(_store.ReadDocument("other", "ab12"));
+        Assert.Equal("DocumentExists", Assert.Throws<GovernanceException>(() => _store.CreateDocument("compliance", "ab12", new byte[] { 1 })).ErrorId);
+        Assert.Equal("InvalidId", Assert.Throws<GovernanceException>(() => _store.CreateDocument("compliance", "../x", report)).ErrorId);
+        Assert.Equal(report, _store.ReadDocument("compliance", "ab12"));
+    }
+
+    [Fact]
     public void The_store_runs_in_the_modules_own_load_context_beside_another_Azure_Core()
     {
         // The tests' own Azure.Data.Tables 12.11.0 brings an older Azure.Core into the default context first.

@@ -40,6 +40,12 @@ public interface IGraphDirectory : IDirectoryProvider
     /// </summary>
     IDisposable BeginCommand();
 
+    /// <summary>
+    /// Entra's audit log between two times (GET auditLogs/directoryAudits, $filter on activityDateTime, every page):
+    /// the directoryAudit objects as one JSON array. Needs AuditLog.Read.All.
+    /// </summary>
+    string ReadDirectoryAudits(DateTimeOffset from, DateTimeOffset until);
+
     /// <summary>The state of one resource: its grants and whoever reaches it (for Get-EffectiveAccess).</summary>
     AccessSnapshot ReadResource(string resourceId);
 

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Globalization;
+using AgentGovernance.Compliance;
+using AgentGovernance.Directory;
+using AgentGovernance.Exposure;
+using AgentGovernance.Policy;
+
+namespace AgentGovernanceBench;
+
+/// <summary>
+/// The compliance audit's exposure pass against one effective-access pass over every sensitive resource
+/// (and directory role) of the same tenant, each in a fresh process so its peak working set is its own:
+/// <c>dotnet run -c Release --project bench/AgentGovernance.Bench -- audit --snapshot &lt;file&gt; [--rounds 3]</c>.
+/// Each child loads the snapshot, then times its pass; "load" is the load alone (the floor of both peaks).
+/// </summary>
+internal static class AuditBench
+{
+    public static int Run(string[] args)
+    {
+        string? snapshot = null;
+        var rounds = 3;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--snapshot": snapshot = args[++i]; break;
+                case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--child": return Child(args[++i], args[++i]);
+                default: Console.Error.WriteLine("audit: unknown option " + args[i]); return 2;
+            }
+        }
+
+        if (snapshot is null || !File.Exists(snapshot))
+        {
+            Console.Error.WriteLine("audit: --snapshot <file> (bench/TenantGen makes one)");
+            return 2;
+        }
+
+        Console.WriteLine($"snapshot {snapshot} ({new FileInfo(snapshot).Length / (1024 * 1024)} MiB); {rounds} round(s), each child a fresh process; load {File.ReadAllText("/proc/loadavg").Trim()}");
+        var results = new Dictionary<string, List<(double Ms, long Peak, string Extra)>>();
+        for (var r = 0; r < rounds; r++)
+        {
+            foreach (var what in new[] { "load", "access", "audit" })
+            {
+                var line = Spawn(what, snapshot);
+                var parts = line.Split(' ').Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+                (results.TryGetValue(what, out var list) ? list : results[what] = new()).Add(
+                    (double.Parse(parts["ms"], CultureInfo.InvariantCulture), long.Parse(parts["peak"], CultureInfo.InvariantCulture), parts.GetValueOrDefault("extra", "")));
+                Console.WriteLine($"  round {r + 1} {what,-6} {line}");
+            }
+        }
+
+        double Median(IEnumerable<double> xs) { var s = xs.OrderBy(x => x).ToList(); return s[s.Count / 2]; }
+        var access = Median(results["access"].Select(x => x.Ms));
+        var audit = Median(results["audit"].Select(x => x.Ms));
+        var peakAccess = results["access"].Max(x => x.Peak) / (1024.0 * 1024);
+        var peakAudit = results["audit"].Max(x => x.Peak) / (1024.0 * 1024);
+        var peakLoad = results["load"].Max(x => x.Peak) / (1024.0 * 1024);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"median pass: access {access:0} ms, audit {audit:0} ms: audit/access {audit / access:0.00}x (goal <= 2x). peak working set: load {peakLoad:0} MiB, access {peakAccess:0} MiB, audit {peakAudit:0} MiB ({peakAudit / peakAccess:0.00}x); load after {File.ReadAllText("/proc/loadavg").Trim()}"));
+        return 0;
+    }
+
+    private static string Spawn(string what, string snapshot)
+    {
+        var self = typeof(AuditBench).Assembly.Location;
+        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
+        foreach (var a in new[] { self, "audit", "--child", what, snapshot })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(info)!;
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return output.Split('\n').FirstOrDefault(l => l.StartsWith("CHILD", StringComparison.Ordinal))?.Trim() ?? throw new InvalidOperationException($"child {what} wrote no result (exit {p.ExitCode})");
+    }
+
+    private static int Child(string what, string path)
+    {
+        var snapshot = SnapshotReader.ReadFile(path);
+        var policy = GovernancePolicy.Default;
+        var watch = Stopwatch.StartNew();
+        string extra;
+        switch (what)
+        {
+            case "load":
+                extra = $"resources:{snapshot.ResourceCount}";
+                break;
+            case "access":
+                // One effective-access pass over what the audit looks at: every sensitive resource and every directory role.
+                var state = new GraphState(snapshot);
+                long entries = 0, audited = 0;
+                for (var r = 0; r < snapshot.ResourceCount; r++)
+                {
+                    if (policy.IsSensitive(snapshot.ResourceSensitivity[r]) || string.Equals(snapshot.ResourceTypes[r], "directoryRole", StringComparison.OrdinalIgnoreCase))
+                    {
+                        entries += EffectiveAccess.ForResource(state, r).Count;
+                        audited++;
+                    }
+                }
+
+                extra = $"resources:{audited},entries:{entries}";
+                break;
+            case "audit":
+                var findings = ComplianceAudit.Run(new AuditInputs(snapshot, policy));
+                extra = $"findings:{findings.Count}";
+                break;
+            default:
+                Console.Error.WriteLine("unknown child " + what);
+                return 2;
+        }
+
+        var ms = watch.Elapsed.TotalMilliseconds;
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        GC.KeepAlive(snapshot);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CHILD ms={ms:0} peak={self.PeakWorkingSet64} extra={extra}"));
+        return 0;
+    }
+}

@@ -1,0 +1,1 @@
+. $PSScriptRoot/approval.ps1
