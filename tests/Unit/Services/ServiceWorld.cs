@@ -261,6 +261,10 @@ internal sealed class LeasedStore : IGovernanceStore
 
     public IReadOnlyList<string> ReadSigners() => _inner.ReadSigners();
 
+    public void CreateDocument(string slot, string id, byte[] document) => _inner.CreateDocument(slot, id, document);
+
+    public byte[]? ReadDocument(string slot, string id) => _inner.ReadDocument(slot, id);
+
     public void Dispose() => _inner.Dispose();
 
     internal sealed class Lease : IRequestLock
