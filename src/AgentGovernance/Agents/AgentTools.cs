@@ -188,8 +188,9 @@ internal sealed class AgentTools : IAgentToolHost
         approvals.Ledger.Append(approvals.Stamp(e));
     }
 
+    /// <summary>The store through the one handle the cmdlets use too (signer, this machine's witness, policy).</summary>
     private ApprovalService Open() =>
-        new(FolderStore.Open(_config.StorePath), LedgerSigner.OpenOrCreate(_config.LedgerSignerPath), _config.Policy, _config.Snapshot);
+        GovernanceHandle.Open(FolderStore.Open(_config.StorePath), _config.LedgerSignerPath, _config.Policy, _config.Snapshot, writes: true).Approvals;
 
     private static string? Text(JsonElement args, string name, int max)
     {

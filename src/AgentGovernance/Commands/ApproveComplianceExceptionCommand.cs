@@ -154,32 +154,6 @@ public sealed class ApproveComplianceExceptionCommand : GovernanceCmdlet
         }
     }
 
-    private SigningKey LoadKey()
-    {
-        if (ParameterSetName is IdKeyFile or ObjectKeyFile)
-        {
-            if (FileSystemPath(KeyPath) is not { } file)
-            {
-                throw new GovernanceException("KeyFileNotFound", GovernanceErrorKind.ObjectNotFound, $"'{KeyPath}' is not a key file path.", KeyPath);
-            }
-
-            var secret = ApproverKeys.Utf8(Passphrase);
-            try
-            {
-                return ApproverKeyFile.Open(file, secret);
-            }
-            finally
-            {
-                Array.Clear(secret, 0, secret.Length);
-            }
-        }
-
-        if (FileSystemPath(CertificatePath) is not { } pfx)
-        {
-            throw new GovernanceException("CertificateNotFound", GovernanceErrorKind.ObjectNotFound, $"'{CertificatePath}' is not a certificate file path.", CertificatePath);
-        }
-
-        using var certificate = ApproverKeys.FromFile(pfx, CertificatePassword);
-        return SigningKey.FromCertificate(certificate);
-    }
+    private SigningKey LoadKey() =>
+        ParameterSetName is IdKeyFile or ObjectKeyFile ? OpenKeyFile(KeyPath, Passphrase) : OpenCertificateFile(CertificatePath, CertificatePassword);
 }

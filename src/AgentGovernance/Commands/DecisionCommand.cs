@@ -103,31 +103,10 @@ public abstract class DecisionCommand : GovernanceCmdlet
         switch (ParameterSetName)
         {
             case KeyFileSet:
-                if (FileSystemPath(KeyPath) is not { } file)
-                {
-                    throw new GovernanceException("KeyFileNotFound", GovernanceErrorKind.ObjectNotFound, $"'{KeyPath}' is not a key file path.", KeyPath);
-                }
-
-                var secret = ApproverKeys.Utf8(Passphrase);
-                try
-                {
-                    return ApproverKeyFile.Open(file, secret);
-                }
-                finally
-                {
-                    Array.Clear(secret, 0, secret.Length);
-                }
+                return OpenKeyFile(KeyPath, Passphrase);
 
             case CertificateFileSet:
-                if (FileSystemPath(CertificatePath) is not { } pfx)
-                {
-                    throw new GovernanceException("CertificateNotFound", GovernanceErrorKind.ObjectNotFound, $"'{CertificatePath}' is not a certificate file path.", CertificatePath);
-                }
-
-                using (var certificate = ApproverKeys.FromFile(pfx, CertificatePassword))
-                {
-                    return Approval.SigningKey.FromCertificate(certificate);
-                }
+                return OpenCertificateFile(CertificatePath, CertificatePassword);
 
             default:
                 using (var certificate = ApproverKeys.FromStore(CertificateThumbprint, CertificateStoreLocation))

@@ -421,6 +421,37 @@ public abstract class GovernanceCmdlet : PSCmdlet, IDisposable
         return result;
     }
 
+    /// <summary>An approver's signing key from a key file (-KeyPath, -Passphrase); the passphrase's bytes are cleared after use.</summary>
+    internal SigningKey OpenKeyFile(string keyPath, System.Security.SecureString passphrase)
+    {
+        if (FileSystemPath(keyPath) is not { } file)
+        {
+            throw new GovernanceException("KeyFileNotFound", GovernanceErrorKind.ObjectNotFound, $"'{keyPath}' is not a key file path.", keyPath);
+        }
+
+        var secret = ApproverKeys.Utf8(passphrase);
+        try
+        {
+            return ApproverKeyFile.Open(file, secret);
+        }
+        finally
+        {
+            Array.Clear(secret, 0, secret.Length);
+        }
+    }
+
+    /// <summary>An approver's signing key from a certificate file (-CertificatePath, -CertificatePassword).</summary>
+    internal SigningKey OpenCertificateFile(string certificatePath, System.Security.SecureString? password)
+    {
+        if (FileSystemPath(certificatePath) is not { } pfx)
+        {
+            throw new GovernanceException("CertificateNotFound", GovernanceErrorKind.ObjectNotFound, $"'{certificatePath}' is not a certificate file path.", certificatePath);
+        }
+
+        using var certificate = ApproverKeys.FromFile(pfx, password);
+        return SigningKey.FromCertificate(certificate);
+    }
+
     /// <summary>
     /// A path to write to (or read literally): relative to PowerShell's current location, not the
     /// process's. Writes PathNotFileSystem and returns null for a path of another provider (Env:, HKLM:...).
