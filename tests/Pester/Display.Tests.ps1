@@ -133,7 +133,7 @@ Describe 'Text from documents and the directory is shown neutrally' {
         @{ Surface = 'Render' }
     ) {
         $request = Get-ApprovalRequest -RequestId $script:Request.RequestId
-        $text = [AgentGovernance.Approval.ApprovalService].GetMethod('Render', [System.Reflection.BindingFlags]'NonPublic, Static').Invoke($null, @($request.psobject.BaseObject, 'carol@contoso.com'))
+        $text = [AgentGovernance.Approval.ApprovalRequest].Assembly.GetType('AgentGovernance.Approval.ApprovalService', $true).GetMethod('Render', [System.Reflection.BindingFlags]'NonPublic, Static').Invoke($null, @($request.psobject.BaseObject, 'carol@contoso.com'))
         Assert-Neutral $text 'the prompt'
     }
 
