@@ -12,8 +12,9 @@ namespace AgentGovernance.Commands;
 /// <summary>What Copy-GovernanceStore copied, and that the ledger verified on both sides.</summary>
 public sealed class GovernanceStoreCopy
 {
-    internal GovernanceStoreCopy(string source, string destination, string storeId, long entries, int requests, int decisions, int checkpoints, bool sourceValid, bool destinationValid)
+    internal GovernanceStoreCopy(string source, string destination, string storeId, long entries, int requests, int decisions, int checkpoints, int reports, bool sourceValid, bool destinationValid)
     {
+        Reports = reports;
         Source = source;
         Destination = destination;
         StoreId = storeId;
@@ -39,13 +40,16 @@ public sealed class GovernanceStoreCopy
 
     public int Checkpoints { get; }
 
+    /// <summary>The full compliance reports copied: each one a ComplianceAudited entry of the ledger names (compliance/&lt;hash&gt;).</summary>
+    public int Reports { get; }
+
     public bool SourceVerified { get; }
 
     public bool DestinationVerified { get; }
 }
 
 /// <summary>
-/// Copies a store whole (requests, decisions, signers, ledger, checkpoints) between a folder and the
+/// Copies a store whole (requests, decisions, signers, compliance reports, ledger, checkpoints) between a folder and the
 /// session's table store, keeping its id (the ledger's first entry is chained to it). The source's
 /// chain is verified before anything is written and the destination's after; the destination must be new.
 /// </summary>
@@ -167,7 +171,7 @@ public sealed class CopyGovernanceStoreCommand : GovernanceCmdlet
                     $"'{destination.Location}' already holds a ledger or requests: Copy-GovernanceStore copies into a new store only.", destination.Location);
             }
 
-            // Signers and documents first, the ledger that vouches for them after, the checkpoints that seal it last.
+            // Signers and documents (requests, decisions, compliance reports) first, the ledger that vouches for them after, the checkpoints that seal it last.
             var signers = source.ReadSigners();
             foreach (var key in signers)
             {
@@ -189,6 +193,25 @@ public sealed class CopyGovernanceStoreCommand : GovernanceCmdlet
                 {
                     destination.AddDecision(id, DecisionId(doc, id), doc);
                     decisions++;
+                }
+            }
+
+            // The full compliance reports the ledger names (ComplianceAudited entries: compliance/<hash>).
+            var reports = 0;
+            foreach (var run in sourceHandle.Approvals.Ledger.ReadVerified().Entries.Select(Compliance.ComplianceRun.From).OfType<Compliance.ComplianceRun>())
+            {
+                var id = Compliance.ComplianceReport.DocumentId(run.ReportHash);
+                if (source.ReadDocument(Compliance.ComplianceReport.Slot, id) is { } report)
+                {
+                    try
+                    {
+                        destination.CreateDocument(Compliance.ComplianceReport.Slot, id, report);
+                        reports++;
+                    }
+                    catch (GovernanceException e) when (e.ErrorId == "DocumentExists")
+                    {
+                        // Two audits with the same report hash name one document.
+                    }
                 }
             }
 
@@ -229,7 +252,7 @@ public sealed class CopyGovernanceStoreCommand : GovernanceCmdlet
                     $"The copy in '{destination.Location}' does not verify: {after.Message}", destination.Location);
             }
 
-            return new GovernanceStoreCopy(source.Location, destination.Location, source.StoreId, entries, requests.Count, decisions, checkpoints.Count, true, after.IsValid);
+            return new GovernanceStoreCopy(source.Location, destination.Location, source.StoreId, entries, requests.Count, decisions, checkpoints.Count, reports, true, after.IsValid);
         }
     }
 

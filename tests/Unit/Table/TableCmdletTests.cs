@@ -1,4 +1,5 @@
 using AgentGovernance.Approval;
+using AgentGovernance.Compliance;
 using AgentGovernance.Commands;
 using AgentGovernance.Ledger;
 using AgentGovernance.Tests.Cmdlets;
@@ -114,6 +115,9 @@ public sealed class TableCmdletTests : ApplyTestBase
         ConnectForApply();
         var request = Approved();
         Assert.True(Invoke(request.RequestId).Errors.Count == 0);
+        // And a compliance audit, whose full report the store keeps beside its ledger entry.
+        Assert.Empty(Run("Invoke-ComplianceAudit -WarningAction SilentlyContinue").Errors);
+        var report = RunClean("Get-ComplianceAuditResult -Last 1 -Full").Single<StoredComplianceReport>();
         var folderLog = Log();
 
         var table = _azurite.NewTable("copy");
@@ -123,17 +127,22 @@ public sealed class TableCmdletTests : ApplyTestBase
         Assert.Equal(folderLog.Count, there.Entries);
         Assert.Equal(1, there.Requests);
         Assert.Equal(2, there.Decisions);
+        Assert.Equal(1, there.Reports);
 
         // The copy is a store of its own: the session on it sees the same request and the same ledger.
         RunClean("Connect-AgentGovernance -StoreConnectionString ([System.Net.NetworkCredential]::new('', $args[0]).SecurePassword) -StoreTable $args[1]", _azurite.ConnectionString, table);
         Assert.Equal(ApprovalStatus.Applied, Get(request.RequestId).Status);
         Assert.Equal(folderLog.Select(e => e.Hash), Log().Select(e => e.Hash));
         Assert.True(RunClean("Test-GovernanceAuditLog").Single<LedgerVerification>().IsValid);
+        Assert.Equal(report.ReportHash, RunClean("Get-ComplianceAuditResult -Last 1 -Full").Single<StoredComplianceReport>().ReportHash);
 
         // And back into a new folder.
         var back = RunClean("Copy-GovernanceStore -DestinationPath back").Single<GovernanceStoreCopy>();
         Assert.True(back.DestinationVerified);
         Assert.Equal(File.ReadAllBytes(Path.Combine(StorePath, "ledger.jsonl")), File.ReadAllBytes(Temp["back/ledger.jsonl"]));
+        Assert.Equal(1, back.Reports);
+        var stored = "compliance/" + report.ReportHash.Substring("sha256:".Length) + ".json";
+        Assert.Equal(File.ReadAllBytes(Path.Combine(StorePath, stored)), File.ReadAllBytes(Temp["back/" + stored]));
 
         // Never into a store that has a history already.
         var again = Run("Copy-GovernanceStore -SourcePath store -DestinationTable $args[0]", table);
