@@ -77,12 +77,14 @@ internal sealed class GovernanceHandle : IDisposable
     /// <summary>
     /// The whole ledger verified: chain, every entry's signature against the policy's LedgerSigners,
     /// checkpoints, this machine's witness, and the anchors given (kept outside the store).
+    /// <paramref name="onEntry"/> is given each entry as it verifies, in order.
     /// </summary>
-    public LedgerVerification Verify(IReadOnlyList<byte[]>? anchors = null) => LedgerVerifier.Verify(Store, new LedgerVerifyOptions
+    public LedgerVerification Verify(IReadOnlyList<byte[]>? anchors = null, Action<Ledger.LedgerEntry>? onEntry = null) => LedgerVerifier.Verify(Store, new LedgerVerifyOptions
     {
         Pinned = Policy.LedgerSigners,
         WitnessPath = WitnessPath,
         Anchors = anchors,
+        OnEntry = onEntry,
     });
 
     /// <summary>Disposes the signer and the store, once (both the handle and its approval service may be disposed).</summary>

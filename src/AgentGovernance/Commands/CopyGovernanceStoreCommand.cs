@@ -111,9 +111,9 @@ public sealed class CopyGovernanceStoreCommand : GovernanceCmdlet
                     return;
                 }
 
-                VerifySource(source);
+                var reports = VerifySource(source);
                 using var destination = OpenGovernance(writes: false, store: TableStoreLoader.Open(options, MyInvocation.MyCommand.Module?.ModuleBase));
-                WriteObject(Copy(source, destination));
+                WriteObject(Copy(source, destination, reports));
             }
             else
             {
@@ -133,9 +133,9 @@ public sealed class CopyGovernanceStoreCommand : GovernanceCmdlet
                     return;
                 }
 
-                VerifySource(source);
+                var reports = VerifySource(source);
                 using var destination = OpenGovernance(writes: false, store: FolderStore.Open(folder, source.Store.StoreId));
-                WriteObject(Copy(source, destination));
+                WriteObject(Copy(source, destination, reports));
             }
         }
         catch (GovernanceException e)
@@ -144,17 +144,27 @@ public sealed class CopyGovernanceStoreCommand : GovernanceCmdlet
         }
     }
 
-    private static void VerifySource(GovernanceHandle source)
+    /// <summary>Verifies the source's ledger in full, and returns the ids of the compliance reports its entries name (compliance/&lt;hash&gt;).</summary>
+    private static List<string> VerifySource(GovernanceHandle source)
     {
-        var result = source.Verify();
+        var reports = new List<string>();
+        var result = source.Verify(onEntry: e =>
+        {
+            if (Compliance.ComplianceRun.From(e) is { } run)
+            {
+                reports.Add(Compliance.ComplianceReport.DocumentId(run.ReportHash));
+            }
+        });
         if (!result.IsValid)
         {
             throw new GovernanceException("LedgerInvalid", GovernanceErrorKind.SecurityError,
                 $"The ledger of '{source.Store.Location}' does not verify, so it was not copied: {result.Message}", source.Store.Location);
         }
+
+        return reports;
     }
 
-    private GovernanceStoreCopy Copy(GovernanceHandle sourceHandle, GovernanceHandle destinationHandle)
+    private GovernanceStoreCopy Copy(GovernanceHandle sourceHandle, GovernanceHandle destinationHandle, IReadOnlyList<string> reportIds)
     {
         var (source, destination) = (sourceHandle.Store, destinationHandle.Store);
         if (destination.StoreId != source.StoreId)
@@ -196,11 +206,10 @@ public sealed class CopyGovernanceStoreCommand : GovernanceCmdlet
                 }
             }
 
-            // The full compliance reports the ledger names (ComplianceAudited entries: compliance/<hash>).
+            // The full compliance reports the verified ledger names (ComplianceAudited entries: compliance/<hash>).
             var reports = 0;
-            foreach (var run in sourceHandle.Approvals.Ledger.ReadVerified().Entries.Select(Compliance.ComplianceRun.From).OfType<Compliance.ComplianceRun>())
+            foreach (var id in reportIds)
             {
-                var id = Compliance.ComplianceReport.DocumentId(run.ReportHash);
                 if (source.ReadDocument(Compliance.ComplianceReport.Slot, id) is { } report)
                 {
                     try
