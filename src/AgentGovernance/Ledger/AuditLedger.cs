@@ -329,42 +329,13 @@ internal sealed class AuditLedger
     {
         var warnings = new List<string>();
         var trusted = LedgerVerifier.Trusted(_store, _pinned, _signer!.PublicKey, warnings);
-        var count = prefix.Sequence - 1;
-        string? prev = null;
-        var hashes = new Dictionary<long, string>();
-        foreach (var line in StoreReading.ReadLedgerFrom(_store, prefix.Sequence - 1))
-        {
-            count++;
-            var entry = codec.Decode(line, out var matches, out _, verifyOnly: true);
-            if (entry is null || !matches || entry.Sequence != count)
-            {
-                return null;
-            }
-
-            if (prev is null)
-            {
-                if (entry.Hash != prefix.Hash)
-                {
-                    return null;
-                }
-            }
-            else
-            {
-                var key = entry.Signer is null ? null : trusted.Find(k => k.KeyId == entry.Signer);
-                if (entry.PreviousHash != prev || key is null || !entry.SignedBy(key))
-                {
-                    return null;
-                }
-            }
-
-            prev = entry.Hash;
-            hashes[count] = entry.Hash;
-        }
-
-        if (prev is null)
+        var lines = StoreReading.ReadLedgerFrom(_store, prefix.Sequence - 1).Select((line, i) => (prefix.Sequence + i, line));
+        if (FollowChain(codec, prefix, lines, id => trusted.Find(k => k.KeyId == id)) is not { } chain)
         {
             return null;
         }
+
+        var (count, prev, hashes) = chain;
 
         // Only the checkpoints not read by an earlier tail check (or written by this writer): those before were
         // checked then, or by the full verification.
@@ -403,47 +374,12 @@ internal sealed class AuditLedger
     private (long Sequence, string Hash)? VerifiedTableTail(ILedgerTailStore store, LedgerCodec codec, (long Sequence, string Hash) prefix)
     {
         var tail = store.ReadLedgerTail(prefix.Sequence);
-        var count = prefix.Sequence - 1;
-        string? prev = null;
-        var hashes = new Dictionary<long, string>();
-        foreach (var (place, line) in tail.Entries)
-        {
-            count++;
-            if (place != count)
-            {
-                return null;
-            }
-
-            var entry = codec.Decode(new ArraySegment<byte>(line), out var matches, out _, verifyOnly: true);
-            if (entry is null || !matches || entry.Sequence != count)
-            {
-                return null;
-            }
-
-            if (prev is null)
-            {
-                if (entry.Hash != prefix.Hash)
-                {
-                    return null;
-                }
-            }
-            else
-            {
-                var key = entry.Signer is null ? null : TrustedKey(entry.Signer);
-                if (entry.PreviousHash != prev || key is null || !entry.SignedBy(key))
-                {
-                    return null;
-                }
-            }
-
-            prev = entry.Hash;
-            hashes[count] = entry.Hash;
-        }
-
-        if (prev is null)
+        if (FollowChain(codec, prefix, tail.Entries.Select(e => (e.Sequence, new ArraySegment<byte>(e.Line))), TrustedKey) is not { } chain)
         {
             return null;
         }
+
+        var (count, prev, hashes) = chain;
 
         var atHead = new List<byte[]>();
         foreach (var (place, line) in tail.Checkpoints)
@@ -468,6 +404,55 @@ internal sealed class AuditLedger
 
         _checkedAtHead = atHead;
         return (count, prev);
+    }
+
+    /// <summary>
+    /// Follows the chain from the verified prefix through <paramref name="lines"/>, each with the place it is stored
+    /// at: the first must be the entry verified there (same sequence, same hash); each later one must sit at its own
+    /// place, follow the one before it and be signed by a key <paramref name="trustedKey"/> knows. The head and the
+    /// hash of each entry by sequence; null at the first line that does not hold, or when there is none.
+    /// </summary>
+    private static (long Head, string Hash, Dictionary<long, string> Hashes)? FollowChain(LedgerCodec codec, (long Sequence, string Hash) prefix,
+        IEnumerable<(long Place, ArraySegment<byte> Line)> lines, Func<string, PublicKey?> trustedKey)
+    {
+        var count = prefix.Sequence - 1;
+        string? prev = null;
+        var hashes = new Dictionary<long, string>();
+        foreach (var (place, line) in lines)
+        {
+            count++;
+            if (place != count)
+            {
+                return null;
+            }
+
+            var entry = codec.Decode(line, out var matches, out _, verifyOnly: true);
+            if (entry is null || !matches || entry.Sequence != count)
+            {
+                return null;
+            }
+
+            if (prev is null)
+            {
+                if (entry.Hash != prefix.Hash)
+                {
+                    return null;
+                }
+            }
+            else
+            {
+                var key = entry.Signer is null ? null : trustedKey(entry.Signer);
+                if (entry.PreviousHash != prev || key is null || !entry.SignedBy(key))
+                {
+                    return null;
+                }
+            }
+
+            prev = entry.Hash;
+            hashes[count] = entry.Hash;
+        }
+
+        return prev is null ? null : (count, prev, hashes);
     }
 
     /// <summary>The trusted key with that id, reading the store's registered signers again (once) when it is not known yet and nothing is pinned.</summary>
