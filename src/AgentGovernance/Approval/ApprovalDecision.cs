@@ -73,18 +73,14 @@ public sealed class ApprovalDecision
 
     internal byte[] Document { get; }
 
-    internal static ApprovalDecision Sign(SigningKey key, ApprovalRequest request, DecisionKind decision, string approver, DateTimeOffset time, string? comment)
+    internal static ApprovalDecision Sign(SigningKey key, ApprovalRequest request, DecisionKind decision, string approver, DateTimeOffset time, string? comment) =>
+        Sign(key, request.RequestId, request.RequestHash, request.ChangeId, request.ReportHash, decision, approver, time, comment);
+
+    internal static ApprovalDecision Sign(SigningKey key, string requestId, string requestHash, string changeId, string reportHash, DecisionKind decision,
+        string approver, DateTimeOffset time, string? comment)
     {
-        var statement = Statement(request.RequestId, request.RequestHash, request.ChangeId, request.ReportHash, decision, approver, time, comment);
-        var signature = key.Sign(SignedBytes(statement));
-        var document = Encoding.UTF8.GetBytes(CanonicalJson.Serialize(new Dictionary<string, object?>
-        {
-            ["schema"] = Schema,
-            ["statement"] = statement,
-            ["keyId"] = key.PublicKey.KeyId,
-            ["algorithm"] = key.PublicKey.Algorithm,
-            ["signature"] = Convert.ToBase64String(signature),
-        }));
+        var statement = Statement(requestId, requestHash, changeId, reportHash, decision, approver, time, comment);
+        var document = Encoding.UTF8.GetBytes(SignedEnvelope.Seal(Schema, Domain, key, statement));
         return Parse(document);
     }
 
@@ -94,13 +90,7 @@ public sealed class ApprovalDecision
         try
         {
             using var doc = JsonDocument.Parse(document);
-            var root = doc.RootElement;
-            if (root.GetProperty("schema").GetString() != Schema)
-            {
-                throw new FormatException("not an approval decision");
-            }
-
-            var s = root.GetProperty("statement");
+            var (s, keyId, algorithm, signature) = SignedEnvelope.Open(doc.RootElement, Schema, "not an approval decision");
             var decision = s.GetProperty("decision").GetString() switch
             {
                 "approve" => DecisionKind.Approve,
@@ -115,9 +105,7 @@ public sealed class ApprovalDecision
             return new ApprovalDecision(
                 s.GetProperty("requestId").GetString()!, s.GetProperty("requestHash").GetString()!, s.GetProperty("changeId").GetString()!,
                 s.GetProperty("reportHash").GetString()!, decision, s.GetProperty("approver").GetString()!, time,
-                s.TryGetProperty("comment", out var c) ? c.GetString() : null,
-                root.GetProperty("keyId").GetString()!, root.GetProperty("algorithm").GetString()!,
-                Convert.FromBase64String(root.GetProperty("signature").GetString()!), document);
+                s.TryGetProperty("comment", out var c) ? c.GetString() : null, keyId, algorithm, signature, document);
         }
         catch (Exception e) when (e is JsonException || e is KeyNotFoundException || e is InvalidOperationException)
         {
@@ -127,8 +115,7 @@ public sealed class ApprovalDecision
 
     /// <summary>Whether the signature is <paramref name="key"/>'s over this decision's own statement.</summary>
     internal bool VerifiedBy(PublicKey key) =>
-        key.KeyId == KeyId && key.Algorithm == Algorithm
-        && key.Verify(SignedBytes(Statement(RequestId, RequestHash, ChangeId, ReportHash, Decision, Approver, Time, Comment)), Signature);
+        SignedEnvelope.Verifies(key, KeyId, Algorithm, Domain, Statement(RequestId, RequestHash, ChangeId, ReportHash, Decision, Approver, Time, Comment), Signature);
 
     private static Dictionary<string, object?> Statement(string requestId, string requestHash, string changeId, string reportHash, DecisionKind decision,
         string approver, DateTimeOffset time, string? comment)
@@ -150,9 +137,6 @@ public sealed class ApprovalDecision
 
         return statement;
     }
-
-    private static byte[] SignedBytes(Dictionary<string, object?> statement) =>
-        PublicKey.Concat(Domain, Encoding.UTF8.GetBytes(CanonicalJson.Serialize(statement)));
 
     public override string ToString() => $"{Decision} by {Approver} at {GovernanceClock.Format(Time)}";
 }

@@ -73,15 +73,7 @@ public sealed class ComplianceExceptionApproval
         string reason, string approver, DateTimeOffset time, DateTimeOffset expiresAt)
     {
         var statement = Statement(tenantId, findingId, evidenceHash, severity, reason, approver, time, expiresAt);
-        var signature = key.Sign(SignedBytes(statement));
-        var document = CanonicalJson.Serialize(new Dictionary<string, object?>
-        {
-            ["schema"] = Schema,
-            ["statement"] = statement,
-            ["keyId"] = key.PublicKey.KeyId,
-            ["algorithm"] = key.PublicKey.Algorithm,
-            ["signature"] = Convert.ToBase64String(signature),
-        });
+        var document = SignedEnvelope.Seal(Schema, Domain, key, statement);
         return Parse(document);
     }
 
@@ -91,13 +83,7 @@ public sealed class ComplianceExceptionApproval
         try
         {
             using var doc = JsonDocument.Parse(document);
-            var root = doc.RootElement;
-            if (root.GetProperty("schema").GetString() != Schema)
-            {
-                throw new FormatException("not a compliance exception");
-            }
-
-            var s = root.GetProperty("statement");
+            var (s, keyId, algorithm, signature) = SignedEnvelope.Open(doc.RootElement, Schema, "not a compliance exception");
             if (!GovernanceClock.TryParse(s.GetProperty("time").GetString(), out var time) || !GovernanceClock.TryParse(s.GetProperty("expiresAt").GetString(), out var end))
             {
                 throw new FormatException("a time is not an ISO 8601 UTC time");
@@ -110,9 +96,7 @@ public sealed class ComplianceExceptionApproval
 
             return new ComplianceExceptionApproval(
                 s.GetProperty("tenantId").GetString()!, s.GetProperty("findingId").GetString()!, s.GetProperty("evidenceHash").GetString()!, severity,
-                s.GetProperty("reason").GetString()!, s.GetProperty("approver").GetString()!, time, end,
-                root.GetProperty("keyId").GetString()!, root.GetProperty("algorithm").GetString()!,
-                Convert.FromBase64String(root.GetProperty("signature").GetString()!), document);
+                s.GetProperty("reason").GetString()!, s.GetProperty("approver").GetString()!, time, end, keyId, algorithm, signature, document);
         }
         catch (Exception e) when (e is JsonException || e is KeyNotFoundException || e is InvalidOperationException || e is ArgumentNullException)
         {
@@ -122,8 +106,7 @@ public sealed class ComplianceExceptionApproval
 
     /// <summary>Whether the signature is <paramref name="key"/>'s over this document's own statement.</summary>
     internal bool VerifiedBy(PublicKey key) =>
-        key.KeyId == KeyId && key.Algorithm == Algorithm
-        && key.Verify(SignedBytes(Statement(TenantId, FindingId, EvidenceHash, Severity, Reason, Approver, Time, ExpiresAt)), Signature);
+        SignedEnvelope.Verifies(key, KeyId, Algorithm, Domain, Statement(TenantId, FindingId, EvidenceHash, Severity, Reason, Approver, Time, ExpiresAt), Signature);
 
     private static Dictionary<string, object?> Statement(string tenantId, string findingId, string evidenceHash, ComplianceSeverity severity, string reason,
         string approver, DateTimeOffset time, DateTimeOffset expiresAt) => new()
@@ -137,9 +120,6 @@ public sealed class ComplianceExceptionApproval
         ["time"] = GovernanceClock.Format(time),
         ["expiresAt"] = GovernanceClock.Format(expiresAt),
     };
-
-    private static byte[] SignedBytes(Dictionary<string, object?> statement) =>
-        PublicKey.Concat(Domain, Encoding.UTF8.GetBytes(CanonicalJson.Serialize(statement)));
 
     /// <summary>The ledger event that records this approval.</summary>
     internal LedgerEvent ToLedgerEvent(int approvals, int required) => new(LedgerEvents.ComplianceExceptionApproved, Approver, null, null, new Dictionary<string, object?>
