@@ -79,9 +79,18 @@ internal sealed class InventoryCrawl
 
     private GraphServiceClient C => _t.Client;
 
-    public async Task RunAsync(string journalPath, bool resume)
+    /// <summary>-Update: the sites sites/delta reported deleted since the last crawl (a group's site among them leaves the snapshot with its files).</summary>
+    public HashSet<string> DeletedSites { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    private CrawlJournal? _journal;
+
+    /// <summary>
+    /// Discover (or, on -Update, the sites created and deleted since, from sites/delta) and the OneDrives; run
+    /// before the group sites are written, so that a site deleted while its group lives on is left out.
+    /// </summary>
+    public async Task PrepareAsync(string journalPath, bool resume)
     {
-        using var journal = CrawlJournal.Open(journalPath, resume, _b.TenantId);
+        var journal = _journal = CrawlJournal.Open(journalPath, resume, _b.TenantId);
         if (journal.Drives is { } known)
         {
             // The drives the interrupted run settled on: new sites' and OneDrives included, removed sites' left out.
@@ -95,6 +104,7 @@ internal sealed class InventoryCrawl
 
             _b.CoverageGaps.AddRange(journal.Gaps);
             _sitesLink = journal.SitesLink;
+            DeletedSites.UnionWith(journal.DeletedSites);
             journal.Replay(_drives);
         }
         else
@@ -110,9 +120,14 @@ internal sealed class InventoryCrawl
             }
 
             await OneDrivesAsync().ConfigureAwait(false);
-            journal.WriteDrives(_drives.Values, _b.CoverageGaps, _sitesLink);
+            journal.WriteDrives(_drives.Values, _b.CoverageGaps, _sitesLink, DeletedSites);
         }
+    }
 
+    /// <summary>Crawl every drive, read the permissions it needs, and add the items to the snapshot (after <see cref="PrepareAsync"/>).</summary>
+    public async Task RunAsync()
+    {
+        using var journal = _journal ?? throw new InvalidOperationException("PrepareAsync first.");
         if (_sitesLink is not null) _b.DeltaLinks["sites"] = _sitesLink;
         await CrawlAsync(journal).ConfigureAwait(false);
         await PermissionsAsync(journal).ConfigureAwait(false);
@@ -247,7 +262,11 @@ internal sealed class InventoryCrawl
         {
             _sitesLink = r.DeltaLink;
             added = r.Sites.Where(x => !x.Has("deleted") && x.Str("id") is { } id && !known.Contains(id)).Select(x => x.Str("id")!).Distinct(StringComparer.Ordinal).OrderBy(x => x, StringComparer.Ordinal).ToList();
-            removed = r.Sites.Where(x => x.Has("deleted") && x.Str("id") is { } id && known.Contains(id)).Select(x => x.Str("id")!).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            // site-delta.md: deleted sites come "with the deleted facet". A group's site deleted while the group
+            // lives on is among them; the caller leaves it out of the snapshot too.
+            var deleted = r.Sites.Where(x => x.Has("deleted") && x.Str("id") is not null).Select(x => x.Str("id")!).ToList();
+            DeletedSites.UnionWith(deleted);
+            removed = deleted.Where(known.Contains).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         }
         else
         {
@@ -256,6 +275,7 @@ internal sealed class InventoryCrawl
             var all = (await AllSitesAsync().ConfigureAwait(false)).ToHashSet(StringComparer.OrdinalIgnoreCase);
             added = all.Where(x => !known.Contains(x)).OrderBy(x => x, StringComparer.Ordinal).ToList();
             removed = known.Where(x => !all.Contains(x)).ToList();
+            DeletedSites.UnionWith(removed);
         }
 
         foreach (var site in removed.OrderBy(x => x, StringComparer.Ordinal))
@@ -389,7 +409,7 @@ internal sealed class InventoryCrawl
     private (string, char, string?, string?)? Take(DriveState drive, JsonElement item)
     {
         if (item.Str("id") is not { } id || item.Has("root")) return null;
-        if (item.Has("deleted"))
+        if (item.Has("deleted") || item.Has("@removed"))
         {
             return drive.Items.Remove(id) ? (id, 'd', null, null) : null;
         }
@@ -588,6 +608,8 @@ internal sealed class InventoryCrawl
 
         public string? SitesLink { get; private set; }
 
+        public List<string> DeletedSites { get; } = new();
+
         public static CrawlJournal Open(string path, bool resume, string tenant)
         {
             var journal = new CrawlJournal(Json.OpenJournal(path, resume, Schema, tenant, "an inventory crawl", out var lines));
@@ -598,6 +620,7 @@ internal sealed class InventoryCrawl
                     journal.Drives = line.Arr("drives").Select(d => (d.Str("id")!, d.Str("site")!, d.Str("link"))).ToList();
                     journal.Gaps.AddRange(line.Arr("gaps").Select(g => g.GetString()!));
                     journal.SitesLink = line.Str("sitesLink");
+                    journal.DeletedSites.AddRange(line.Arr("deletedSites").Select(g => g.GetString()!));
                 }
                 else
                 {
@@ -650,10 +673,13 @@ internal sealed class InventoryCrawl
             }
         }
 
-        public void WriteDrives(IEnumerable<DriveState> drives, IEnumerable<string> gaps, string? sitesLink) => Line(w =>
+        public void WriteDrives(IEnumerable<DriveState> drives, IEnumerable<string> gaps, string? sitesLink, IEnumerable<string> deletedSites) => Line(w =>
         {
             w.WriteStartArray("gaps");
             foreach (var g in gaps) w.WriteStringValue(g);
+            w.WriteEndArray();
+            w.WriteStartArray("deletedSites");
+            foreach (var d in deletedSites.OrderBy(x => x, StringComparer.Ordinal)) w.WriteStringValue(d);
             w.WriteEndArray();
             if (sitesLink is not null) w.WriteString("sitesLink", sitesLink);
             w.WriteStartArray("drives");

@@ -523,12 +523,13 @@ public sealed partial class FakeGraph : IDisposable
         }
 
         // ---- directory roles -----------------------------------------------------------------
+        if (s[0] == "directoryRoles" && s.Length == 2 && s[1] == "delta" && method == "GET") return Delta("directoryRoles", query, url);
         if (route.StartsWith("/roleManagement/directory/", StringComparison.Ordinal))
         {
             var kind = s[2];
             if (kind == "roleDefinitions")
             {
-                if (s.Length == 3) return Page(T.RoleDefinitions.Select(d => (JsonNode)new JsonObject { ["id"] = d.Id, ["displayName"] = d.Name }).ToList(), query, url);
+                if (s.Length == 3) return Page(T.RoleDefinitions.Select(d => (JsonNode)new JsonObject { ["id"] = d.Id, ["displayName"] = d.Name, ["isBuiltIn"] = d.BuiltIn, ["templateId"] = d.Id }).ToList(), query, url);
                 var d = T.RoleDefinitions.FirstOrDefault(x => x.Id == s[3]);
                 return d is null ? Error(404, "Request_ResourceNotFound", "No such role.") : Ok(new JsonObject { ["id"] = d.Id, ["displayName"] = d.Name });
             }
@@ -699,6 +700,15 @@ public sealed partial class FakeGraph : IDisposable
             case "servicePrincipals":
                 items.AddRange(T.ServicePrincipals.Values.OrderBy(x => x.Id).Select(x => x.Json()));
                 break;
+            case "directoryRoles":
+                foreach (var (id, (props, members, _)) in Capture(kind, select).Objects.OrderBy(o => o.Key, StringComparer.Ordinal))
+                {
+                    var o = (JsonObject)JsonNode.Parse(props)!;
+                    o["members@delta"] = References(members, null);
+                    items.Add(o);
+                }
+
+                break;
             default:
                 foreach (var g in T.Groups.Values.OrderBy(x => x.Id))
                 {
@@ -724,7 +734,7 @@ public sealed partial class FakeGraph : IDisposable
 
         foreach (var id in T.DeletedDuringSync)
         {
-            var known = kind switch { "users" => T.Users.ContainsKey(id), "groups" => T.Groups.ContainsKey(id), _ => T.ServicePrincipals.ContainsKey(id) };
+            var known = kind switch { "users" => T.Users.ContainsKey(id), "groups" => T.Groups.ContainsKey(id), "directoryRoles" => false, _ => T.ServicePrincipals.ContainsKey(id) };
             if (known) items.Add(new JsonObject { ["id"] = id, ["@removed"] = new JsonObject { ["reason"] = "changed" } });
         }
 
@@ -742,12 +752,27 @@ public sealed partial class FakeGraph : IDisposable
 
     private Answer Delta(string kind, Dictionary<string, string> query, string url)
     {
-        if ((query.ContainsKey("$skiptoken") && query.Keys.Any(k => k != "$skiptoken")) || (query.ContainsKey("$deltatoken") && query.Keys.Any(k => k != "$deltatoken")))
+        var latest = query.GetValueOrDefault("$deltatoken") == "latest";
+        if ((query.ContainsKey("$skiptoken") && query.Keys.Any(k => k != "$skiptoken")) || (!latest && query.ContainsKey("$deltatoken") && query.Keys.Any(k => k != "$deltatoken")))
         {
             return Error(400, "BadRequest", "Query parameters go in the first delta request only; they are encoded into the token.");
         }
 
         DirectoryDelta.Enqueue(query.TryGetValue("$deltatoken", out var asked) ? $"{kind} {asked}" : query.ContainsKey("$skiptoken") ? $"{kind} page" : $"{kind} full");
+        if (latest)
+        {
+            // delta-query-overview: "Append $deltaToken=latest to the delta function and the response will contain a
+            // @odata.deltaLink and no resource data" (the query parameters given with it are kept in the link).
+            var now = "D" + (++_directoryTokenIds).ToString(CultureInfo.InvariantCulture);
+            _directoryTokens[now] = Capture(kind, query.GetValueOrDefault("$select"));
+            return Ok(new JsonObject
+            {
+                ["@odata.context"] = $"{BaseUrl}/$metadata#{kind}",
+                ["value"] = new JsonArray(),
+                ["@odata.deltaLink"] = $"http://127.0.0.1:{Port}{url.Split('?')[0]}?$deltatoken={now}",
+            });
+        }
+
         var offset = query.TryGetValue("$skiptoken", out var skip) ? int.Parse(skip.Substring(1), CultureInfo.InvariantCulture) : 0;
         // A round's items are fixed when it starts (as Graph's tokens are), so later pages of a large tenant cost nothing to build.
         if (offset == 0 || !_rounds.TryGetValue(kind, out var items))
@@ -828,6 +853,17 @@ public sealed partial class FakeGraph : IDisposable
             case "servicePrincipals":
                 foreach (var x in T.ServicePrincipals.Values) objects[x.Id] = (x.Json().ToJsonString(), none, none);
                 break;
+            case "directoryRoles":
+                // directoryrole-delta.md: each activated built-in role, its members@delta the principals assigned it
+                // tenant-wide (a scoped assignment is not a member). This fake activates every built-in role.
+                foreach (var d in T.RoleDefinitions.Where(d => d.BuiltIn))
+                {
+                    var props = new JsonObject { ["@odata.type"] = "#microsoft.graph.directoryRole", ["id"] = "dr-" + d.Id, ["displayName"] = d.Name, ["roleTemplateId"] = d.Id };
+                    var members = T.RoleAssignments.Where(a => a.RoleDefinitionId == d.Id && a.DirectoryScopeId == "/").Select(a => a.PrincipalId).ToHashSet(StringComparer.OrdinalIgnoreCase);
+                    objects["dr-" + d.Id] = (props.ToJsonString(), members, none);
+                }
+
+                break;
             default:
                 foreach (var g in T.Groups.Values)
                 {
@@ -847,12 +883,13 @@ public sealed partial class FakeGraph : IDisposable
     {
         var now = Capture(kind, prior.Select);
         var items = new List<JsonObject>();
-        var type = kind switch { "users" => "user", "groups" => "group", _ => "servicePrincipal" };
+        var type = kind switch { "users" => "user", "groups" => "group", "directoryRoles" => "directoryRole", _ => "servicePrincipal" };
         foreach (var (id, (props, members, owners)) in now.Objects.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
             var had = prior.Objects.TryGetValue(id, out var before);
             if (had && before.Props == props && before.Members.SetEquals(members) && before.Owners.SetEquals(owners)) continue;
             var o = (JsonObject)JsonNode.Parse(props)!;
+            if (kind == "directoryRoles") o["members@delta"] = References(members, had ? before.Members : null);
             if (kind == "groups")
             {
                 o["members@delta"] = References(members, had ? before.Members : null);

@@ -319,7 +319,8 @@ public sealed class FakeServicePrincipal
     }
 }
 
-public sealed record FakeRoleDefinition(string Id, string Name);
+/// <summary>A role definition; a custom one (BuiltIn false) has no directoryRole.</summary>
+public sealed record FakeRoleDefinition(string Id, string Name, bool BuiltIn = true);
 
 public sealed record FakeRoleAssignment(string Id, string RoleDefinitionId, string PrincipalId, string DirectoryScopeId = "/");
 
