@@ -158,7 +158,7 @@ internal sealed class TenantExport
             var onedrives = Previous?.Inventory.Select(d => d.Site).Where(x => x.StartsWith("users/", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
             var withoutDrive = onedrives is null ? 0 : _users.Count(u => _previousUsers.Contains(u.Key) && !onedrives.Contains(InventoryCrawl.OneDriveSite(u.Key))
                 && !string.Equals(u.Value.Str("userType"), "Guest", StringComparison.OrdinalIgnoreCase) && u.Value.Bool("accountEnabled") != false);
-            crawl = new InventoryCrawl(_t, b, index, _siteInfo, _options.Previous, _progress, _notes, _cancel) { OneDriveOwners = owners, UsersWithoutOneDrive = withoutDrive };
+            crawl = new InventoryCrawl(_t, b, index, _siteInfo, _options.Previous, _progress, _notes, _cancel) { OneDriveOwners = owners, UsersWithoutOneDrive = withoutDrive, LabelNames = LabelNamesAsync };
             await crawl.PrepareAsync(_options.JournalPath + ".drives", _options.Resume).ConfigureAwait(false);
         }
 
@@ -694,6 +694,41 @@ internal sealed class TenantExport
         {
             _notes.Add($"{unknown} site application permissions name an application with no service principal in the tenant; they are not in the snapshot.");
         }
+    }
+
+    /// <summary>
+    /// The names of the sensitivity labels files carry: the tenant's labels (GET /security/dataSecurityAndGovernance/sensitivityLabels,
+    /// sensitivitylabel-list, v1.0, application SensitivityLabel.Read), read once when a file has a label; the labels the
+    /// groups carry ({labelId, displayName}, group.md) when the list cannot be read.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, string>> LabelNamesAsync()
+    {
+        var names = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var g in _groups.Values)
+        {
+            foreach (var l in g.Arr("assignedLabels"))
+            {
+                if (l.Str("labelId") is { } id && l.Str("displayName") is { } name) names[id] = name;
+            }
+        }
+
+        var list = (await ManyAsync("sensitivity labels", new List<GraphRequest>
+        {
+            new(_t.Get(_t.Client.RequestAdapter.BaseUrl + "/security/dataSecurityAndGovernance/sensitivityLabels"), "the tenant's sensitivity labels", "SensitivityLabel.Read"),
+        }).ConfigureAwait(false))[0];
+        if (!list.Ok)
+        {
+            Note(list);
+            return names;
+        }
+
+        foreach (var l in list.Items)
+        {
+            // The label's name; its displayName may be empty.
+            if (l.Str("id") is { } id && (l.Str("name") ?? l.Str("displayName")) is { } name) names[id] = name;
+        }
+
+        return names;
     }
 
     /// <summary>

@@ -559,11 +559,19 @@ public sealed partial class FakeGraph : IDisposable
             }
         }
 
+        // ---- sensitivity labels ------------------------------------------------------------------
+        if (route == "/security/dataSecurityAndGovernance/sensitivityLabels" && method == "GET")
+        {
+            // sensitivitylabel-list (v1.0, application SensitivityLabel.Read): the tenant's labels; name is the label's name.
+            if (T.LabelsDenied) return Error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+            return Page(T.SensitivityLabels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => (JsonNode)new JsonObject { ["id"] = l.Key, ["name"] = l.Value, ["displayName"] = null, ["hasProtection"] = false }).ToList(), query, url);
+        }
+
         // ---- sites and drive items ------------------------------------------------------------
         if (s[0] == "sites" && s.Length == 2 && s[1] is "getAllSites" or "getAllSites()" && method == "GET")
         {
             // sites: getAllSites (application only): every site of the organization, paged (site-getallsites.md).
-            return Page(T.GroupSites.Values.OrderBy(x => x.Id, StringComparer.Ordinal).Select(x => (JsonNode)SiteJson(x)).ToList(), query, url);
+            return Page(AllSites().OrderBy(x => x.Id, StringComparer.Ordinal).Select(x => (JsonNode)SiteJson(x)).ToList(), query, url);
         }
 
         if (s[0] == "sites" && s.Length == 2 && s[1] is "delta" or "delta()" && method == "GET")
@@ -606,6 +614,17 @@ public sealed partial class FakeGraph : IDisposable
             if (s.Length == 4) return Ok(new JsonObject { ["id"] = item.Id, ["name"] = item.Name, ["webUrl"] = "https://fabrikam.example/" + item.Name });
             switch (s[4])
             {
+                case "extractSensitivityLabels" when s.Length == 5 && method == "POST":
+                {
+                    // driveitem-extractsensitivitylabels.md (v1.0): 200 with the extractSensitivityLabelsResult wrapped in
+                    // "value" as the doc's example shows; 423 with a code when the file cannot be opened.
+                    if (item.LabelError is { } code) return Error(423, code, "The file is locked for sensitivity label extraction.");
+                    if (item.Folder) return Error(400, "invalidRequest", "Sensitivity labels are extracted from files only.");
+                    var labels = new JsonArray();
+                    if (item.LabelId is { } label) labels.Add(new JsonObject { ["sensitivityLabelId"] = label, ["assignmentMethod"] = "standard", ["tenantId"] = T.Id });
+                    return Ok(new JsonObject { ["value"] = new JsonObject { ["@odata.type"] = "microsoft.graph.extractSensitivityLabelsResult", ["labels"] = labels } });
+                }
+
                 case "permissions" when s.Length == 5:
                     return Page(item.Permissions.Select(p => (JsonNode)p.Json()).ToList(), query, url);
                 case "permissions" when s.Length == 6 && method == "DELETE":
@@ -658,14 +677,15 @@ public sealed partial class FakeGraph : IDisposable
     private JsonObject DriveJson(string driveId)
     {
         var owner = Tenant.Drives[driveId];
-        var who = Tenant.Groups.TryGetValue(owner, out var g)
+        var who = owner.StartsWith("site:", StringComparison.Ordinal) ? new JsonObject { ["user"] = new JsonObject { ["displayName"] = "System Account" } }
+            : Tenant.Groups.TryGetValue(owner, out var g)
             ? new JsonObject { ["group"] = new JsonObject { ["id"] = g.Id, ["displayName"] = g.Name } }
             : new JsonObject { ["user"] = new JsonObject { ["id"] = owner, ["displayName"] = Tenant.Users.TryGetValue(owner, out var u) ? u.Name : owner } };
         return new JsonObject
         {
             ["id"] = driveId,
-            ["driveType"] = Tenant.Groups.ContainsKey(owner) ? "documentLibrary" : "business",
-            ["name"] = Tenant.Groups.ContainsKey(owner) ? "Documents" : "OneDrive",
+            ["driveType"] = Tenant.Groups.ContainsKey(owner) || owner.StartsWith("site:", StringComparison.Ordinal) ? "documentLibrary" : "business",
+            ["name"] = Tenant.Groups.ContainsKey(owner) || owner.StartsWith("site:", StringComparison.Ordinal) ? "Documents" : "OneDrive",
             ["owner"] = who,
         };
     }
@@ -675,13 +695,16 @@ public sealed partial class FakeGraph : IDisposable
     private FakeSite? SiteById(string id)
     {
         // Rebuilt when the count changed or the id is not in it: a site added as another was removed keeps the count.
-        if (_sitesById is null || _sitesById.Count != Tenant.GroupSites.Count || !_sitesById.ContainsKey(id))
+        if (_sitesById is null || _sitesById.Count != Tenant.GroupSites.Count + Tenant.CommunicationSites.Count || !_sitesById.ContainsKey(id))
         {
-            _sitesById = Tenant.GroupSites.Values.ToDictionary(x => x.Id, StringComparer.OrdinalIgnoreCase);
+            _sitesById = AllSites().ToDictionary(x => x.Id, StringComparer.OrdinalIgnoreCase);
         }
 
         return _sitesById.GetValueOrDefault(id);
     }
+
+    /// <summary>Every site: the groups' and the communication sites.</summary>
+    private IEnumerable<FakeSite> AllSites() => Tenant.GroupSites.Values.Concat(Tenant.CommunicationSites);
 
     private static JsonObject SiteJson(FakeSite site) => new() { ["id"] = site.Id, ["displayName"] = site.Name, ["webUrl"] = "https://fabrikam.example/sites/" + site.Name };
 
@@ -939,7 +962,7 @@ public sealed partial class FakeGraph : IDisposable
 
     private Answer SitesDelta(Dictionary<string, string> query, string url)
     {
-        var now = Tenant.GroupSites.Values.ToDictionary(x => x.Id, x => SiteJson(x).ToJsonString(), StringComparer.OrdinalIgnoreCase);
+        var now = AllSites().ToDictionary(x => x.Id, x => SiteJson(x).ToJsonString(), StringComparer.OrdinalIgnoreCase);
         var path = url.Split('?')[0];
         query.TryGetValue("token", out var token);
         SiteDelta.Enqueue(token ?? "full");
