@@ -8,6 +8,7 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using AgentGovernance.Directory;
+using AgentGovernance.Display;
 using AgentGovernance.Providers.Graph;
 using Microsoft.Graph;
 
@@ -656,13 +657,13 @@ internal sealed class InventoryCrawl
 
         if (unknownLabels.Count > 0)
         {
-            _notes.Add($"{unknownLabels.Count} sensitivity labels on files are not in the tenant's label list ({string.Join(", ", unknownLabels.Take(5))}); those files count their site's label.");
+            _notes.Add($"{unknownLabels.Count} sensitivity labels on files are not in the tenant's label list ({string.Join(", ", unknownLabels.Take(5).Select(SafeText.Show))}); those files count their site's label.");
             _b.CoverageGaps.Add($"the sensitivity labels of files labelled {unknownLabels.Count} labels whose names could not be read");
         }
 
         if (unreadLabels > 0)
         {
-            _notes.Add($"Graph could not extract the sensitivity labels of {unreadLabels} shared files ({string.Join(", ", _labelFailures.Select(f => $"{f.Value} {f.Key}"))}); they count their site's label.");
+            _notes.Add($"Graph could not extract the sensitivity labels of {unreadLabels} shared files ({string.Join(", ", _labelFailures.Select(f => $"{f.Value} {SafeText.Show(f.Key)}"))}); they count their site's label.");
             _b.CoverageGaps.Add($"the sensitivity labels of {unreadLabels} shared files that Graph could not extract");
         }
 

@@ -8,6 +8,7 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using AgentGovernance.Directory;
+using AgentGovernance.Display;
 using AgentGovernance.Providers.Graph;
 using Microsoft.Graph;
 
@@ -597,7 +598,7 @@ internal sealed class TenantExport
                 if (deleted?.Contains(id) == true)
                 {
                     // sites/delta said the site was deleted; its group lives on (a Microsoft 365 group keeps its site otherwise).
-                    _notes.Add($"The site {id} of group {g} was deleted since the last crawl; it left the snapshot with its files and their grants.");
+                    _notes.Add($"The site {SafeText.Show(id)} of group {SafeText.Show(g)} was deleted since the last crawl; it left the snapshot with its files and their grants.");
                     continue;
                 }
 
