@@ -84,6 +84,33 @@ public sealed class GraphInventoryLabelTests : GraphTestBase
     }
 
     [Fact]
+    public void UpdateKeepsAFilesOwnLabelWithoutReadingItAndReadsItAgainWhenItsSitesLabelChanged()
+    {
+        _plan.LabelId = "label-Confidential"; // below Data Ops' Highly Confidential: not told apart from the site's in the snapshot
+        ConnectClean();
+        var path = Temp["site-label.json"];
+        Clean(Export(path));
+        Assert.Equal(Sensitivity.HighlyConfidential, Of(SnapshotReader.ReadFile(path), _teamDrive, _deck));
+
+        // Nothing changed: the deck keeps its own Highly Confidential (above Team's none) and no label is read.
+        var before = Extracts().Count;
+        Clean(Export(path, update: true));
+        Assert.Equal(before, Extracts().Count);
+        Assert.Equal(Sensitivity.HighlyConfidential, Of(SnapshotReader.ReadFile(path), _teamDrive, _deck));
+
+        // Data Ops loses its label (a group change, so its site is read again): the plan's own Confidential shows now.
+        Tenant.Groups[Fabrikam.Data].Label = null;
+        int Reads(FakeItem item) => Extracts().Count(r => r.Contains($"/items/{item.Id}/", StringComparison.Ordinal));
+        var (plan, deck) = (Reads(_plan), Reads(_deck));
+        Clean(Export(path, update: true));
+        Assert.Equal(plan + 1, Reads(_plan));
+        Assert.Equal(deck, Reads(_deck));
+        var s = SnapshotReader.ReadFile(path);
+        Assert.Equal(Sensitivity.Confidential, Of(s, _dataDrive, _plan));
+        Assert.Equal(Sensitivity.HighlyConfidential, Of(s, _teamDrive, _deck));
+    }
+
+    [Fact]
     public void ALabelGraphCannotExtractOrNameIsACoverageGapAndTheFileKeepsItsSitesLabel()
     {
         _deck.LabelError = "fileDoubleKeyEncrypted";
