@@ -100,7 +100,8 @@ internal static class InventoryBench
             var minimum = graph.DeltaPages("users") + graph.DeltaPages("groups") + graph.DeltaPages("servicePrincipals")
                 + 1 + Batches(t.RoleDefinitions.Count) + Batches(t.ServicePrincipals.Values.Count(s => s.AppRoles.Count > 0)) + 2 * Batches(t.GroupSites.Count)
                 + (n + 998) / 999 + Batches(n) + drivePages * Batches(n) + Batches(shared)
-                + 1 + Batches(t.Users.Count); // the sites' delta link (token=latest) and each user's OneDrive (none here: 404 each)
+                + Batches(shared) // the shared files' own labels (extractSensitivityLabels), read for the files kept
+                + 1 + 1 + Batches(t.Users.Count); // the sites' and the directory roles' delta links (latest) and each user's OneDrive (none here: 404 each)
 
             // -Update after k sharing changes spread over k drives.
             var changes = Math.Max(1, n / 100);
@@ -113,11 +114,12 @@ internal static class InventoryBench
             before = graph.RequestCount;
             live.Export(new GraphExportOptions(journal) { Previous = snapshot }, null, CancellationToken.None);
             var update = graph.RequestCount - before;
-            // Users and groups from their delta links (one page each: nothing changed there); what has no delta again;
-            // no group's site (no group changed); the sites' delta round.
-            var directory = 1 + 1 + graph.DeltaPages("servicePrincipals")
-                + 1 + Batches(t.RoleDefinitions.Count) + Batches(t.ServicePrincipals.Values.Count(s => s.AppRoles.Count > 0)) + Batches(t.GroupSites.Count) + 1;
-            var updateMinimum = directory + Batches(n) + Batches(changes); // one delta page per drive, the changed items' permissions
+            // Users, groups, service principals and directory roles from their delta links (one page each: nothing changed
+            // there); what has no delta again (the role definitions, custom roles' assignments, app-role assignments, the
+            // sites' application permissions); no group's site (no group changed); the sites' delta round.
+            var directory = 1 + 1 + 1 + 1
+                + 1 + Batches(t.RoleDefinitions.Count(d => !d.BuiltIn)) + Batches(t.ServicePrincipals.Values.Count(s => s.AppRoles.Count > 0)) + Batches(t.GroupSites.Count) + 1;
+            var updateMinimum = directory + Batches(n) + 2 * Batches(changes); // one delta page per drive, the changed items' permissions and labels
             File.Delete(journal);
             File.Delete(journal + ".drives");
 

@@ -7,9 +7,10 @@ using AgentGovernance.Providers.Graph;
 /// <summary>
 /// -Update's requests against what changed: a tenant of U users, G groups and S group sites is exported
 /// with its inventory, then refreshed after no change, one changed user, one membership added, one site
-/// created, each against the full export of the same tenant. Requests are HTTP requests on the wire
-/// ($batch counts one). The part with no delta query (roles, app roles, service principals, the sites'
-/// application permissions) is the same in every row, and shown apart.
+/// created, a service principal created, a directory role assigned, each against the full export of the
+/// same tenant. Requests are HTTP requests on the wire ($batch counts one). The part Graph has no delta
+/// query for (role definitions and custom roles' assignments, app-role assignments, the sites' application
+/// permissions) is shown apart; on a full export it also counts every role's assignments and every service principal.
 /// </summary>
 internal static class UpdateBench
 {
@@ -80,14 +81,20 @@ internal static class UpdateBench
         t.GroupSites[newGroup] = new FakeSite("fabrikam.example,team-new,1", "New team");
         t.SiteDrive(t.GroupSites[newGroup]);
         rows.Add(("-Update, 1 team (group and site) created", Update()));
+        t.AddServicePrincipal(FakeTenant.NewId(7_200_000), "New App", "app-new");
+        rows.Add(("-Update, 1 service principal created", Update()));
+        t.RoleAssignments.Add(new FakeRoleAssignment(t.NextId(), t.RoleDefinitions[0].Id, ids[3]));
+        rows.Add(("-Update, 1 directory role assigned", Update()));
 
-        var noDelta = graph.DeltaPages("servicePrincipals") + 1 + Batches(t.RoleDefinitions.Count) + Batches(t.ServicePrincipals.Values.Count(s => s.AppRoles.Count > 0)) + Batches(t.GroupSites.Count);
+        var apps = Batches(t.ServicePrincipals.Values.Count(s => s.AppRoles.Count > 0));
+        var fullNoDelta = graph.DeltaPages("servicePrincipals") + 1 + Batches(t.RoleDefinitions.Count) + apps + Batches(t.GroupSites.Count);
+        var noDelta = 1 + Batches(t.RoleDefinitions.Count(d => !d.BuiltIn)) + apps + Batches(t.GroupSites.Count);
         var lines = new List<string>
         {
             $"| {t.Users.Count:N0} users, {t.Groups.Count:N0} groups, {t.GroupSites.Count:N0} sites with a drive each | requests | of which without a delta query |",
             "|---|---:|---:|",
         };
-        lines.AddRange(rows.Select(r => $"| {r.What} | {r.Requests:N0} | {noDelta:N0} |"));
+        lines.AddRange(rows.Select((r, i) => $"| {r.What} | {r.Requests:N0} | {(i == 0 ? fullNoDelta : noDelta):N0} |"));
         foreach (var line in lines) Console.WriteLine(line);
         if (markdown is not null) File.WriteAllLines(markdown, lines);
         Console.Error.WriteLine(live.Statistics);

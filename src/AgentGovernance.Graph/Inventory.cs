@@ -8,6 +8,7 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using AgentGovernance.Directory;
+using AgentGovernance.Display;
 using AgentGovernance.Providers.Graph;
 using Microsoft.Graph;
 
@@ -79,9 +80,18 @@ internal sealed class InventoryCrawl
 
     private GraphServiceClient C => _t.Client;
 
-    public async Task RunAsync(string journalPath, bool resume)
+    /// <summary>-Update: the sites sites/delta reported deleted since the last crawl (a group's site among them leaves the snapshot with its files).</summary>
+    public HashSet<string> DeletedSites { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    private CrawlJournal? _journal;
+
+    /// <summary>
+    /// Discover (or, on -Update, the sites created and deleted since, from sites/delta) and the OneDrives; run
+    /// before the group sites are written, so that a site deleted while its group lives on is left out.
+    /// </summary>
+    public async Task PrepareAsync(string journalPath, bool resume)
     {
-        using var journal = CrawlJournal.Open(journalPath, resume, _b.TenantId);
+        var journal = _journal = CrawlJournal.Open(journalPath, resume, _b.TenantId);
         if (journal.Drives is { } known)
         {
             // The drives the interrupted run settled on: new sites' and OneDrives included, removed sites' left out.
@@ -95,6 +105,7 @@ internal sealed class InventoryCrawl
 
             _b.CoverageGaps.AddRange(journal.Gaps);
             _sitesLink = journal.SitesLink;
+            DeletedSites.UnionWith(journal.DeletedSites);
             journal.Replay(_drives);
         }
         else
@@ -110,12 +121,20 @@ internal sealed class InventoryCrawl
             }
 
             await OneDrivesAsync().ConfigureAwait(false);
-            journal.WriteDrives(_drives.Values, _b.CoverageGaps, _sitesLink);
+            journal.WriteDrives(_drives.Values, _b.CoverageGaps, _sitesLink, DeletedSites);
         }
+    }
 
+    /// <summary>Crawl every drive, read the permissions it needs, and add the items to the snapshot (after <see cref="PrepareAsync"/>).</summary>
+    public async Task RunAsync()
+    {
+        using var journal = _journal ?? throw new InvalidOperationException("PrepareAsync first.");
         if (_sitesLink is not null) _b.DeltaLinks["sites"] = _sitesLink;
         await CrawlAsync(journal).ConfigureAwait(false);
         await PermissionsAsync(journal).ConfigureAwait(false);
+        await LabelsAsync(journal).ConfigureAwait(false);
+        var labelled = _drives.Values.Any(d => d.Items.Values.Any(i => i.Grants is { Count: > 0 } && i.Labels?.Any(l => l != UnreadLabel) == true));
+        _labelNames = labelled && LabelNames is not null ? await LabelNames().ConfigureAwait(false) : new Dictionary<string, string>();
         if (UsersWithoutOneDrive > 0)
         {
             // -Update looks for the OneDrives of new users only: one provisioned since for a user who had none is not looked for.
@@ -147,11 +166,24 @@ internal sealed class InventoryCrawl
             list.Add((p.PrincipalId(p.GrantPrincipal[g]), p.RoleNames[p.GrantRoleName[g]]));
         }
 
+        var siteSensitivity = new Dictionary<string, Sensitivity>(StringComparer.OrdinalIgnoreCase);
+        for (var r = 0; r < p.ResourceCount; r++)
+        {
+            if (p.ResourceTypes[r] == "site" && p.ResourceIds[r].StartsWith("sites/", StringComparison.Ordinal)) siteSensitivity[p.ResourceIds[r].Substring(6)] = p.ResourceSensitivity[r];
+        }
+
         for (var r = 0; r < p.ResourceCount; r++)
         {
             var parts = p.ResourceIds[r].Split('/');
             if (parts.Length != 4 || parts[0] != "drives" || parts[2] != "items" || !_drives.TryGetValue(parts[1], out var drive)) continue;
-            drive.Items[parts[3]] = new ItemState(p.ResourceNames[r], p.ResourceUrls[r]) { Grants = byResource.GetValueOrDefault(r) ?? new List<(string, string)>() };
+            // A sensitivity above the site's came from the file's own label; one at or below it is not told apart from the site's.
+            var site = siteSensitivity.TryGetValue(drive.Site, out var had) ? had : Sensitivity.General;
+            drive.PreviousSiteSensitivity = site;
+            drive.Items[parts[3]] = new ItemState(p.ResourceNames[r], p.ResourceUrls[r])
+            {
+                Grants = byResource.GetValueOrDefault(r) ?? new List<(string, string)>(),
+                Floor = p.ResourceSensitivity[r] > site ? p.ResourceSensitivity[r] : Sensitivity.General,
+            };
         }
     }
 
@@ -247,7 +279,11 @@ internal sealed class InventoryCrawl
         {
             _sitesLink = r.DeltaLink;
             added = r.Sites.Where(x => !x.Has("deleted") && x.Str("id") is { } id && !known.Contains(id)).Select(x => x.Str("id")!).Distinct(StringComparer.Ordinal).OrderBy(x => x, StringComparer.Ordinal).ToList();
-            removed = r.Sites.Where(x => x.Has("deleted") && x.Str("id") is { } id && known.Contains(id)).Select(x => x.Str("id")!).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            // site-delta.md: deleted sites come "with the deleted facet". A group's site deleted while the group
+            // lives on is among them; the caller leaves it out of the snapshot too.
+            var deleted = r.Sites.Where(x => x.Has("deleted") && x.Str("id") is not null).Select(x => x.Str("id")!).ToList();
+            DeletedSites.UnionWith(deleted);
+            removed = deleted.Where(known.Contains).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         }
         else
         {
@@ -256,6 +292,7 @@ internal sealed class InventoryCrawl
             var all = (await AllSitesAsync().ConfigureAwait(false)).ToHashSet(StringComparer.OrdinalIgnoreCase);
             added = all.Where(x => !known.Contains(x)).OrderBy(x => x, StringComparer.Ordinal).ToList();
             removed = known.Where(x => !all.Contains(x)).ToList();
+            DeletedSites.UnionWith(removed);
         }
 
         foreach (var site in removed.OrderBy(x => x, StringComparer.Ordinal))
@@ -389,7 +426,7 @@ internal sealed class InventoryCrawl
     private (string, char, string?, string?)? Take(DriveState drive, JsonElement item)
     {
         if (item.Str("id") is not { } id || item.Has("root")) return null;
-        if (item.Has("deleted"))
+        if (item.Has("deleted") || item.Has("@removed"))
         {
             return drive.Items.Remove(id) ? (id, 'd', null, null) : null;
         }
@@ -398,10 +435,11 @@ internal sealed class InventoryCrawl
         var shared = item.Obj("shared");
         var sharedWithSomeone = shared is { } s && s.ValueKind == JsonValueKind.Object && s.EnumerateObject().Any();
         var known = drive.Items.TryGetValue(id, out var state);
+        var file = item.Has("file");
         if (changed || (sharedWithSomeone && !known))
         {
-            drive.Items[id] = new ItemState(item.Str("name"), item.Str("webUrl"));
-            return (id, 'r', item.Str("name"), item.Str("webUrl"));
+            drive.Items[id] = new ItemState(item.Str("name"), item.Str("webUrl")) { File = file };
+            return (id, file ? 'r' : 'f', item.Str("name"), item.Str("webUrl"));
         }
 
         if (known && shared is not null && !sharedWithSomeone)
@@ -410,10 +448,11 @@ internal sealed class InventoryCrawl
             return (id, 'd', null, null);
         }
 
-        if (known && item.Str("name") is { } name && name != state!.Name)
+        if (known && ((item.Str("name") is { } name && name != state!.Name) || file))
         {
-            drive.Items[id] = state with { Name = name, Url = item.Str("webUrl") ?? state.Url };
-            return (id, 'n', name, item.Str("webUrl"));
+            // A file that changed may have been labelled since: its label is read again (the delta page says only that it changed).
+            drive.Items[id] = state! with { Name = item.Str("name") ?? state.Name, Url = item.Str("webUrl") ?? state.Url, File = file || state.File, Labels = file ? null : state.Labels, Floor = file ? Sensitivity.General : state.Floor };
+            return (id, file ? 'l' : 'n', item.Str("name") ?? state.Name, item.Str("webUrl"));
         }
 
         return null;
@@ -452,6 +491,80 @@ internal sealed class InventoryCrawl
             }
         }
     }
+
+    /// <summary>Label id to its name (the label list, or the groups' assignedLabels); set by the caller before <see cref="RunAsync"/>.</summary>
+    public Func<Task<IReadOnlyDictionary<string, string>>>? LabelNames { get; init; }
+
+    private readonly SortedDictionary<string, int> _labelFailures = new(StringComparer.Ordinal);
+    private IReadOnlyDictionary<string, string>? _labelNames;
+
+    /// <summary>
+    /// The files' own sensitivity labels, POST /drives/{id}/items/{id}/extractSensitivityLabels (driveitem-extractsensitivitylabels.md,
+    /// v1.0, Files.Read.All), 20 per $batch, for the files the inventory keeps whose label is not known: new or re-shared ones,
+    /// changed ones, and on -Update those of a site whose label changed. Folders carry no file label.
+    /// </summary>
+    private async Task LabelsAsync(CrawlJournal journal)
+    {
+        var todo = _drives.Values.SelectMany(d => d.Items.Where(i => i.Value.Labels is null && i.Value.Grants is { Count: > 0 }
+            && (i.Value.File || (d.PreviousSiteSensitivity is { } was && was != (_sites.GetValueOrDefault(d.Site)?.Sensitivity ?? Sensitivity.General))))
+            .Select(i => (Drive: d, Item: i.Key))).ToList();
+        const int Round = 400;
+        for (var start = 0; start < todo.Count; start += Round)
+        {
+            Report($"sensitivity labels: {start:N0} of {todo.Count:N0} files read", start * 100 / todo.Count);
+            var part = todo.Skip(start).Take(Round).ToList();
+            var answers = await _t.BatchAsync(part.Select(x => new GraphRequest(C.Drives[x.Drive.Id].Items[x.Item].ExtractSensitivityLabels.ToPostRequestInformation(),
+                $"the sensitivity labels of {LiveResource.DriveItem(x.Drive.Id, x.Item)}", "Files.Read.All")).ToList(), _cancel).ConfigureAwait(false);
+            for (var i = 0; i < part.Count; i++)
+            {
+                var (drive, id) = part[i];
+                var labels = new List<string>();
+                if (answers[i].Ok)
+                {
+                    // The documented answer wraps the extractSensitivityLabelsResult in "value"; take it bare too.
+                    var body = answers[i].Body!.Value;
+                    var result = body.Obj("value") is { } v && v.ValueKind == JsonValueKind.Object ? v : body;
+                    labels.AddRange(result.Arr("labels").Select(l => l.Str("sensitivityLabelId")).Where(l => l is not null).Select(l => l!));
+                }
+                else if (answers[i].Status is not (400 or 404))
+                {
+                    // 423 fileDoubleKeyEncrypted, fileDecryptionNotSupported, fileDecryptionDeferred; or a denial.
+                    var reason = $"HTTP {answers[i].Status} {answers[i].ErrorCode}".TrimEnd();
+                    _labelFailures[reason] = _labelFailures.GetValueOrDefault(reason) + 1;
+                    labels.Add(UnreadLabel);
+                }
+
+                drive.Items[id] = drive.Items[id] with { Labels = labels, Floor = Sensitivity.General };
+                journal.WriteLabels(drive.Id, id, labels);
+            }
+        }
+    }
+
+    /// <summary>Stands for a label Graph could not extract (kept in the journal like a label id).</summary>
+    private const string UnreadLabel = "?";
+
+    /// <summary>The highest of the file's own labels, or null when there are none; unknown ones are counted.</summary>
+    private Sensitivity? FileSensitivity(ItemState state, SortedSet<string> unknown)
+    {
+        Sensitivity? best = state.Floor == Sensitivity.General ? null : state.Floor;
+        foreach (var id in state.Labels ?? new List<string>())
+        {
+            if (id == UnreadLabel) continue;
+            if (_labelNames!.TryGetValue(id, out var name) && Json.FromLabel(name) is { } level)
+            {
+                if (best is null || level > best) best = level;
+            }
+            else
+            {
+                unknown.Add(id);
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Coverage gaps this crawl writes afresh each time (an -Update drops the earlier ones of these kinds).</summary>
+    internal static readonly string[] RecomputedGaps = { "the sensitivity labels of ", "the sensitivity label of " };
 
     /// <summary>
     /// A drive item's permissions as grants, as the live read takes them: links by their scope, people
@@ -501,15 +614,26 @@ internal sealed class InventoryCrawl
             [Audiences.Anyone] = 2,
         };
         var items = 0;
+        var unknownLabels = new SortedSet<string>(StringComparer.Ordinal);
+        var unlabelledSites = new SortedSet<string>(StringComparer.Ordinal);
+        var unreadLabels = 0;
         foreach (var drive in _drives.Values)
         {
             if (drive.DeltaLink is null) continue;
-            _b.Drives.Add(new InventoryDrive(drive.Id, drive.Site.StartsWith("users/", StringComparison.Ordinal) ? drive.Site : LiveResource.Site(drive.Site), drive.DeltaLink, drive.CrawledAt ?? string.Empty));
+            var oneDrive = drive.Site.StartsWith("users/", StringComparison.Ordinal);
+            _b.Drives.Add(new InventoryDrive(drive.Id, oneDrive ? drive.Site : LiveResource.Site(drive.Site), drive.DeltaLink, drive.CrawledAt ?? string.Empty));
             var site = _sites.GetValueOrDefault(drive.Site);
             foreach (var (id, state) in drive.Items.OrderBy(i => i.Key, StringComparer.Ordinal))
             {
                 if (state.Grants is not { Count: > 0 } grants) continue;
-                var r = _b.AddResource(LiveResource.DriveItem(drive.Id, id), "driveItem", state.Name, site?.Sensitivity ?? Sensitivity.General, false, site?.Group ?? -1, state.Url);
+                // The item's sensitivity is the higher of its site's label (its Microsoft 365 group's) and its own.
+                var own = FileSensitivity(state, unknownLabels);
+                if (state.Labels?.Contains(UnreadLabel) == true) unreadLabels++;
+                var sensitivity = site?.Sensitivity ?? Sensitivity.General;
+                if (own is { } o && o > sensitivity) sensitivity = o;
+                // A site with no Microsoft 365 group (a communication site): Graph v1.0 gives no label of its own (site.md).
+                if (site is null && !oneDrive) unlabelledSites.Add(drive.Site);
+                var r = _b.AddResource(LiveResource.DriveItem(drive.Id, id), "driveItem", state.Name, sensitivity, false, site?.Group ?? -1, state.Url);
                 if (r < 0) continue;
                 items++;
                 foreach (var (principal, role) in grants.Distinct())
@@ -523,6 +647,24 @@ internal sealed class InventoryCrawl
         if (_unknownPrincipals > 0)
         {
             _notes.Add($"{_unknownPrincipals} file permissions name someone who is not in the directory read (an application, or an object deleted since); they are not in the inventory.");
+        }
+
+        _b.CoverageGaps.RemoveAll(g => RecomputedGaps.Any(k => g.StartsWith(k, StringComparison.Ordinal)));
+        if (unlabelledSites.Count > 0)
+        {
+            _b.CoverageGaps.Add($"the sensitivity label of {unlabelledSites.Count} sites with no Microsoft 365 group (communication sites) that hold shared files: Graph v1.0 gives a site no label of its own, so their files count only their own labels");
+        }
+
+        if (unknownLabels.Count > 0)
+        {
+            _notes.Add($"{unknownLabels.Count} sensitivity labels on files are not in the tenant's label list ({string.Join(", ", unknownLabels.Take(5).Select(SafeText.Show))}); those files count their site's label.");
+            _b.CoverageGaps.Add($"the sensitivity labels of files labelled {unknownLabels.Count} labels whose names could not be read");
+        }
+
+        if (unreadLabels > 0)
+        {
+            _notes.Add($"Graph could not extract the sensitivity labels of {unreadLabels} shared files ({string.Join(", ", _labelFailures.Select(f => $"{f.Value} {SafeText.Show(f.Key)}"))}); they count their site's label.");
+            _b.CoverageGaps.Add($"the sensitivity labels of {unreadLabels} shared files that Graph could not extract");
         }
 
         if (_siteGroupGrants > 0)
@@ -560,6 +702,9 @@ internal sealed class InventoryCrawl
 
         public int Resyncs { get; set; }
 
+        /// <summary>-Update: the site's sensitivity in the earlier snapshot (its items' file labels are read again when it changed).</summary>
+        public Sensitivity? PreviousSiteSensitivity { get; set; }
+
         /// <summary>Items with permissions of their own (or whose permissions are still to be read: Grants null).</summary>
         public Dictionary<string, ItemState> Items { get; } = new(StringComparer.Ordinal);
     }
@@ -567,6 +712,15 @@ internal sealed class InventoryCrawl
     internal sealed record ItemState(string? Name, string? Url)
     {
         public List<(string Principal, string Role)>? Grants { get; init; }
+
+        /// <summary>A file (not a folder): it may carry sensitivity labels of its own.</summary>
+        public bool File { get; init; }
+
+        /// <summary>The file's own label ids (extractSensitivityLabels); null while not read.</summary>
+        public List<string>? Labels { get; init; }
+
+        /// <summary>-Update, for an item not read again: its file label as the earlier snapshot implied it (its sensitivity above its site's).</summary>
+        public Sensitivity Floor { get; init; }
     }
 
     /// <summary>
@@ -588,6 +742,8 @@ internal sealed class InventoryCrawl
 
         public string? SitesLink { get; private set; }
 
+        public List<string> DeletedSites { get; } = new();
+
         public static CrawlJournal Open(string path, bool resume, string tenant)
         {
             var journal = new CrawlJournal(Json.OpenJournal(path, resume, Schema, tenant, "an inventory crawl", out var lines));
@@ -598,6 +754,7 @@ internal sealed class InventoryCrawl
                     journal.Drives = line.Arr("drives").Select(d => (d.Str("id")!, d.Str("site")!, d.Str("link"))).ToList();
                     journal.Gaps.AddRange(line.Arr("gaps").Select(g => g.GetString()!));
                     journal.SitesLink = line.Str("sitesLink");
+                    journal.DeletedSites.AddRange(line.Arr("deletedSites").Select(g => g.GetString()!));
                 }
                 else
                 {
@@ -621,6 +778,12 @@ internal sealed class InventoryCrawl
                     continue;
                 }
 
+                if (line.Has("labels"))
+                {
+                    if (drive.Items.TryGetValue(line.Str("item")!, out var labelled)) drive.Items[line.Str("item")!] = labelled with { Labels = line.Arr("labels").Select(l => l.GetString()!).ToList() };
+                    continue;
+                }
+
                 if (line.Has("grants") || line.Bool("gone") == true)
                 {
                     var item = line.Str("item")!;
@@ -639,8 +802,9 @@ internal sealed class InventoryCrawl
                     switch (c.Str("op"))
                     {
                         case "d": drive.Items.Remove(item); break;
-                        case "r": drive.Items[item] = new ItemState(c.Str("name"), c.Str("url")); break;
+                        case "r" or "f": drive.Items[item] = new ItemState(c.Str("name"), c.Str("url")) { File = c.Str("op") == "r" }; break;
                         case "n" when drive.Items.TryGetValue(item, out var state): drive.Items[item] = state with { Name = c.Str("name"), Url = c.Str("url") ?? state.Url }; break;
+                        case "l" when drive.Items.TryGetValue(item, out var state): drive.Items[item] = state with { Name = c.Str("name"), Url = c.Str("url") ?? state.Url, File = true, Labels = null, Floor = Sensitivity.General }; break;
                     }
                 }
 
@@ -650,10 +814,13 @@ internal sealed class InventoryCrawl
             }
         }
 
-        public void WriteDrives(IEnumerable<DriveState> drives, IEnumerable<string> gaps, string? sitesLink) => Line(w =>
+        public void WriteDrives(IEnumerable<DriveState> drives, IEnumerable<string> gaps, string? sitesLink, IEnumerable<string> deletedSites) => Line(w =>
         {
             w.WriteStartArray("gaps");
             foreach (var g in gaps) w.WriteStringValue(g);
+            w.WriteEndArray();
+            w.WriteStartArray("deletedSites");
+            foreach (var d in deletedSites.OrderBy(x => x, StringComparer.Ordinal)) w.WriteStringValue(d);
             w.WriteEndArray();
             if (sitesLink is not null) w.WriteString("sitesLink", sitesLink);
             w.WriteStartArray("drives");
@@ -719,6 +886,15 @@ internal sealed class InventoryCrawl
                 w.WriteEndArray();
             }
 
+            w.WriteEndArray();
+        });
+
+        public void WriteLabels(string drive, string item, List<string> labels) => Line(w =>
+        {
+            w.WriteString("drive", drive);
+            w.WriteString("item", item);
+            w.WriteStartArray("labels");
+            foreach (var l in labels) w.WriteStringValue(l);
             w.WriteEndArray();
         });
 

@@ -203,7 +203,7 @@ internal sealed class LiveRead
         await ResourcesAsync(reread, named: false).ConfigureAwait(false);
         if (membership.Count > 0 && _inventory is { } used)
         {
-            // Graph gives a file no label of its own here; the inventory has its site's group label.
+            // Graph gives a file no label of its own here; the inventory has the higher of its site's group label and its own.
             foreach (var r in inventoried)
             {
                 if (_resources.TryGetValue(r.Id, out var state) && used.FindResource(r.Id) is { } known && known.Sensitivity > state.Sensitivity)

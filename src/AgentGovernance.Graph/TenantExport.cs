@@ -8,6 +8,7 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using AgentGovernance.Directory;
+using AgentGovernance.Display;
 using AgentGovernance.Providers.Graph;
 using Microsoft.Graph;
 
@@ -49,6 +50,14 @@ internal sealed class TenantExport
     private readonly HashSet<string> _previousUsers = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, (string Id, string? Name, string? Url)> _previousSites = new(StringComparer.OrdinalIgnoreCase);
 
+    // -Update: service principals that were applications (had app roles) in the earlier snapshot, whose app roles
+    // it does not hold; and who held each built-in directory role, by role template id, as directoryRoles/delta changes it.
+    private readonly HashSet<string> _previousApps = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, SortedSet<string>> _roleHolders = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Reads of what Graph has no delta query for, made again in full on -Update (kind, reads).</summary>
+    private readonly List<(string What, int Reads)> _fullReads = new();
+
     public TenantExport(Transport t, string tenant, string? tenantName, GraphExportOptions options, Action<GraphExportProgress>? progress, CancellationToken cancel)
     {
         _t = t;
@@ -80,7 +89,24 @@ internal sealed class TenantExport
                     _owners.Clear();
                     _seeded.Remove("groups");
                 }).ConfigureAwait(false);
-            await DeltaAsync(journal, "servicePrincipals", "service principals", () => C.ServicePrincipals.Delta.ToGetRequestInformation(rc => rc.QueryParameters.Select = SpSelect), "Application.Read.All", ServicePrincipals, null).ConfigureAwait(false);
+            await DeltaAsync(journal, "servicePrincipals", "service principals", () => C.ServicePrincipals.Delta.ToGetRequestInformation(rc => rc.QueryParameters.Select = SpSelect), "Application.Read.All", ServicePrincipals, () =>
+                {
+                    _sps.Clear();
+                    _previousApps.Clear();
+                    _seeded.Remove("servicePrincipals");
+                }).ConfigureAwait(false);
+            if (_options.Inventory || Previous is not null)
+            {
+                // directoryrole-delta.md: members@delta of the built-in roles. A full export takes only the latest link
+                // (delta-query-overview: "$deltaToken=latest ... contain a @odata.deltaLink and no resource data"),
+                // since it reads the holders from roleManagement; -Update continues from it.
+                await DeltaAsync(journal, "directoryRoles", "directory roles", () => _t.Get(_t.Client.RequestAdapter.BaseUrl + "/directoryRoles/delta?$select=displayName,roleTemplateId,members&$deltatoken=latest"),
+                    "RoleManagement.Read.Directory", DirectoryRoles, () =>
+                    {
+                        _roleHolders.Clear();
+                        _seeded.Remove("directoryRoles");
+                    }).ConfigureAwait(false);
+            }
         }
 
         var b = new SnapshotBuilder(_tenant, _users.Count + _groups.Count + _sps.Count, 256)
@@ -91,8 +117,7 @@ internal sealed class TenantExport
         b.CapturedAtText = b.CapturedAt.Value.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         if (_options.Inventory || Previous is not null)
         {
-            // Service principals are read in full each time (their app roles and appIds are not in the snapshot to continue from).
-            foreach (var (kind, link) in _links.Where(l => l.Key is "users" or "groups")) b.DeltaLinks[kind] = link;
+            foreach (var (kind, link) in _links) b.DeltaLinks[kind] = link;
         }
 
         var index = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
@@ -124,7 +149,7 @@ internal sealed class TenantExport
 
         await RolesAsync(b, index).ConfigureAwait(false);
         await AppsAsync(b, index).ConfigureAwait(false);
-        await SitesAsync(b, index).ConfigureAwait(false);
+        InventoryCrawl? crawl = null;
         if (_options.Inventory || _options.Previous is not null)
         {
             // OneDrive: every user's on a full crawl; on -Update those of the users who are new since.
@@ -134,8 +159,18 @@ internal sealed class TenantExport
             var onedrives = Previous?.Inventory.Select(d => d.Site).Where(x => x.StartsWith("users/", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
             var withoutDrive = onedrives is null ? 0 : _users.Count(u => _previousUsers.Contains(u.Key) && !onedrives.Contains(InventoryCrawl.OneDriveSite(u.Key))
                 && !string.Equals(u.Value.Str("userType"), "Guest", StringComparison.OrdinalIgnoreCase) && u.Value.Bool("accountEnabled") != false);
-            await new InventoryCrawl(_t, b, index, _siteInfo, _options.Previous, _progress, _notes, _cancel) { OneDriveOwners = owners, UsersWithoutOneDrive = withoutDrive }
-                .RunAsync(_options.JournalPath + ".drives", _options.Resume).ConfigureAwait(false);
+            crawl = new InventoryCrawl(_t, b, index, _siteInfo, _options.Previous, _progress, _notes, _cancel) { OneDriveOwners = owners, UsersWithoutOneDrive = withoutDrive, LabelNames = LabelNamesAsync };
+            await crawl.PrepareAsync(_options.JournalPath + ".drives", _options.Resume).ConfigureAwait(false);
+        }
+
+        await SitesAsync(b, index, crawl?.DeletedSites).ConfigureAwait(false);
+        if (crawl is not null) await crawl.RunAsync().ConfigureAwait(false);
+
+        if (Previous is not null && _fullReads.Count > 0)
+        {
+            var reads = _fullReads.Sum(r => r.Reads);
+            _notes.Add($"Read in full again, as Graph v1.0 has no delta query for them: {string.Join(", ", _fullReads.Select(r => $"{r.What} ({r.Reads:N0})"))}; "
+                + $"{reads:N0} reads in {_fullReads.Sum(r => (r.Reads + Transport.BatchLimit - 1) / Transport.BatchLimit):N0} $batch requests of {Transport.BatchLimit}.");
         }
 
         if (_skippedMembers > 0)
@@ -171,6 +206,19 @@ internal sealed class TenantExport
         if (id is null) return;
         if (sp.Has("@removed")) _sps.Remove(id);
         else _sps[id] = Merge(_sps, id, sp);
+    }
+
+    /// <summary>A built-in directory role's holders changed (members@delta), keyed by its template id: the role definition's id.</summary>
+    private void DirectoryRoles(JsonElement role)
+    {
+        if (role.Has("@removed") || role.Str("roleTemplateId") is not { } template) return; // a deactivated role: its assignments go with it, and roleManagement shows none
+        if (!_roleHolders.TryGetValue(template, out var holders)) _roleHolders[template] = holders = new SortedSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var m in role.Arr("members@delta"))
+        {
+            if (m.Str("id") is not { } id) continue;
+            if (m.Has("@removed")) holders.Remove(id);
+            else holders.Add(id);
+        }
     }
 
     /// <summary>A group may come on several pages (its members in parts); its properties come once, its members@delta each time.</summary>
@@ -332,6 +380,39 @@ internal sealed class TenantExport
             }
         }
 
+        if (links.ContainsKey("servicePrincipals"))
+        {
+            _seeded.Add("servicePrincipals");
+            for (var i = AccessSnapshot.FirstPrincipal; i < p.PrincipalSlots; i++)
+            {
+                if (p.PrincipalTypeOf(i) != PrincipalType.ServicePrincipal) continue;
+                _sps[p.PrincipalId(i)] = Element(w =>
+                {
+                    w.WriteString("id", p.PrincipalId(i));
+                    if (p.HasDisplayName(i)) w.WriteString("displayName", p.PrincipalName(i));
+                    w.WriteBoolean("accountEnabled", p.IsEnabled(i));
+                });
+            }
+
+            for (var r = 0; r < p.ResourceCount; r++)
+            {
+                if (p.ResourceTypes[r] == "application" && p.ResourceIds[r].StartsWith("servicePrincipals/", StringComparison.Ordinal)) _previousApps.Add(p.ResourceIds[r].Substring("servicePrincipals/".Length));
+            }
+        }
+
+        if (links.ContainsKey("directoryRoles"))
+        {
+            _seeded.Add("directoryRoles");
+            for (var g = 0; g < p.GrantCount; g++)
+            {
+                var id = p.ResourceIds[p.GrantResource[g]];
+                if (p.ResourceTypes[p.GrantResource[g]] != "directoryRole" || !id.StartsWith("roleDefinitions/", StringComparison.Ordinal)) continue;
+                var template = id.Substring("roleDefinitions/".Length);
+                if (!_roleHolders.TryGetValue(template, out var holders)) _roleHolders[template] = holders = new SortedSet<string>(StringComparer.OrdinalIgnoreCase);
+                holders.Add(p.PrincipalId(p.GrantPrincipal[g]));
+            }
+        }
+
         if (links.ContainsKey("groups"))
         {
             _seeded.Add("groups");
@@ -401,7 +482,7 @@ internal sealed class TenantExport
     {
         var defs = (await ManyAsync("directory roles", new List<GraphRequest>
         {
-            new(C.RoleManagement.Directory.RoleDefinitions.ToGetRequestInformation(rc => rc.QueryParameters.Select = new[] { "id", "displayName" }), "the directory role definitions", "RoleManagement.Read.Directory"),
+            new(C.RoleManagement.Directory.RoleDefinitions.ToGetRequestInformation(rc => rc.QueryParameters.Select = new[] { "id", "displayName", "isBuiltIn" }), "the directory role definitions", "RoleManagement.Read.Directory"),
         }).ConfigureAwait(false))[0];
         if (!defs.Ok)
         {
@@ -410,22 +491,41 @@ internal sealed class TenantExport
         }
 
         var roles = defs.Items.Where(d => d.Str("id") is not null).OrderBy(d => d.Str("id"), StringComparer.Ordinal).ToList();
-        var requests = roles.Select(d => new GraphRequest(C.RoleManagement.Directory.RoleAssignments.ToGetRequestInformation(rc =>
+        // -Update: a built-in role's holders are the earlier snapshot's as directoryRoles/delta changed them (a built-in
+        // role definition's id is its template id). Custom roles have no directoryRole, and unifiedRoleAssignment
+        // has no delta function (unifiedroleassignment.md lists none): theirs are read again.
+        var incremental = _seeded.Contains("directoryRoles");
+        var read = roles.Where(d => !incremental || d.Bool("isBuiltIn") == false).ToList();
+        if (incremental) _fullReads.Add(("the assignments of custom directory roles", read.Count + 1));
+        var requests = read.Select(d => new GraphRequest(C.RoleManagement.Directory.RoleAssignments.ToGetRequestInformation(rc =>
         {
             rc.QueryParameters.Filter = $"roleDefinitionId eq '{d.Str("id")}'";
             rc.QueryParameters.Select = new[] { "id", "principalId", "roleDefinitionId", "directoryScopeId" };
         }), $"who holds the directory role {d.Str("displayName")}", "RoleManagement.Read.Directory")).ToList();
         var pages = await ManyAsync("directory role assignments", requests).ConfigureAwait(false);
-        for (var i = 0; i < roles.Count; i++)
+        var pageOf = new Dictionary<string, PagedResult>(StringComparer.Ordinal);
+        for (var i = 0; i < read.Count; i++) pageOf[read[i].Str("id")!] = pages[i];
+        foreach (var role in roles)
         {
-            var r = b.AddResource(LiveResource.Role(roles[i].Str("id")!), "directoryRole", roles[i].Str("displayName"), Sensitivity.HighlyConfidential);
-            if (!pages[i].Ok)
+            var id = role.Str("id")!;
+            var r = b.AddResource(LiveResource.Role(id), "directoryRole", role.Str("displayName"), Sensitivity.HighlyConfidential);
+            if (!pageOf.TryGetValue(id, out var page))
             {
-                Note(pages[i]);
+                foreach (var p in _roleHolders.GetValueOrDefault(id) ?? new SortedSet<string>())
+                {
+                    if (index.TryGetValue(p, out var pi)) b.AddGrant(r, pi, "member");
+                }
+
                 continue;
             }
 
-            foreach (var a in pages[i].Items)
+            if (!page.Ok)
+            {
+                Note(page);
+                continue;
+            }
+
+            foreach (var a in page.Items)
             {
                 if ((a.Str("directoryScopeId") ?? "/") == "/" && a.Str("principalId") is { } p && index.TryGetValue(p, out var pi))
                 {
@@ -438,7 +538,12 @@ internal sealed class TenantExport
     /// <summary>Applications with app roles (or that require assignment): who holds which role.</summary>
     private async Task AppsAsync(SnapshotBuilder b, Dictionary<string, int> index)
     {
-        var apps = _sps.Where(s => s.Value.Arr("appRoles").Any() || s.Value.Bool("appRoleAssignmentRequired") == true).Select(s => s.Key).ToList();
+        // A service principal the delta round did not mention keeps what the earlier snapshot said (an application or not).
+        var apps = _sps.Where(s => s.Value.Has("appRoles") || s.Value.Has("appRoleAssignmentRequired")
+            ? s.Value.Arr("appRoles").Any() || s.Value.Bool("appRoleAssignmentRequired") == true
+            : _previousApps.Contains(s.Key)).Select(s => s.Key).ToList();
+        // appRoleAssignment has no delta function (delta-query-overview's list has none): every application's are read again.
+        if (Previous is not null) _fullReads.Add(("the app-role assignments of applications", apps.Count));
         var pages = await ManyAsync("app role assignments", apps.Select(a => new GraphRequest(
             C.ServicePrincipals[a].AppRoleAssignedTo.ToGetRequestInformation(rc => rc.QueryParameters.Top = 999), $"who holds app roles of {a}", "Application.Read.All")).ToList()).ConfigureAwait(false);
         for (var i = 0; i < apps.Count; i++)
@@ -464,7 +569,7 @@ internal sealed class TenantExport
     /// Every Microsoft 365 group's site: connected to the group (members write, owners own), with the
     /// group's sensitivity label, and the site's application permissions (Sites.Selected), as the live preview reads them.
     /// </summary>
-    private async Task SitesAsync(SnapshotBuilder b, Dictionary<string, int> index)
+    private async Task SitesAsync(SnapshotBuilder b, Dictionary<string, int> index, HashSet<string>? deleted)
     {
         var siteIds = new List<(string Site, int Resource)>();
         // -Update: a group its delta round did not mention keeps the site the earlier snapshot found for it;
@@ -490,6 +595,13 @@ internal sealed class TenantExport
             foreach (var (g, (id, name, url)) in _previousSites.OrderBy(x => x.Key, StringComparer.Ordinal))
             {
                 if (_touchedGroups.Contains(g) || !_groups.ContainsKey(g)) continue;
+                if (deleted?.Contains(id) == true)
+                {
+                    // sites/delta said the site was deleted; its group lives on (a Microsoft 365 group keeps its site otherwise).
+                    _notes.Add($"The site {SafeText.Show(id)} of group {SafeText.Show(g)} was deleted since the last crawl; it left the snapshot with its files and their grants.");
+                    continue;
+                }
+
                 found.Add((g, Element(w =>
                 {
                     w.WriteString("id", id);
@@ -545,8 +657,11 @@ internal sealed class TenantExport
             if (sp.Str("appId") is { } appId) byAppId[appId] = id;
         }
 
+        // Site permissions have no delta query (site-list-permissions.md; delta-query-overview lists none): every site's are read again.
+        if (Previous is not null) _fullReads.Add(("the application permissions of sites", sites.Count));
         var pages = await ManyAsync("site application permissions", sites.Select(x => new GraphRequest(C.Sites[x.Site].Permissions.ToGetRequestInformation(),
             $"the application permissions of site {x.Site}", "Sites.FullControl.All")).ToList()).ConfigureAwait(false);
+        await AppIdsAsync(byAppId, pages.Where(p => p.Ok).SelectMany(p => p.Items)).ConfigureAwait(false);
         var unknown = 0;
         for (var i = 0; i < sites.Count; i++)
         {
@@ -579,6 +694,58 @@ internal sealed class TenantExport
         if (unknown > 0)
         {
             _notes.Add($"{unknown} site application permissions name an application with no service principal in the tenant; they are not in the snapshot.");
+        }
+    }
+
+    /// <summary>
+    /// The names of the sensitivity labels files carry: the tenant's labels (GET /security/dataSecurityAndGovernance/sensitivityLabels,
+    /// sensitivitylabel-list, v1.0, application SensitivityLabel.Read), read once when a file has a label; the labels the
+    /// groups carry ({labelId, displayName}, group.md) when the list cannot be read.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, string>> LabelNamesAsync()
+    {
+        var names = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var g in _groups.Values)
+        {
+            foreach (var l in g.Arr("assignedLabels"))
+            {
+                if (l.Str("labelId") is { } id && l.Str("displayName") is { } name) names[id] = name;
+            }
+        }
+
+        var list = (await ManyAsync("sensitivity labels", new List<GraphRequest>
+        {
+            new(_t.Get(_t.Client.RequestAdapter.BaseUrl + "/security/dataSecurityAndGovernance/sensitivityLabels"), "the tenant's sensitivity labels", "SensitivityLabel.Read"),
+        }).ConfigureAwait(false))[0];
+        if (!list.Ok)
+        {
+            Note(list);
+            return names;
+        }
+
+        foreach (var l in list.Items)
+        {
+            // The label's name; its displayName may be empty.
+            if (l.Str("id") is { } id && (l.Str("name") ?? l.Str("displayName")) is { } name) names[id] = name;
+        }
+
+        return names;
+    }
+
+    /// <summary>
+    /// -Update: the service principals the earlier snapshot kept carry no appId. Those a site permission names
+    /// are looked up, GET /servicePrincipals(appId='{appId}') (serviceprincipal-get.md), 20 per $batch.
+    /// </summary>
+    private async Task AppIdsAsync(Dictionary<string, string> byAppId, IEnumerable<JsonElement> permissions)
+    {
+        var wanted = permissions.SelectMany(p => p.Arr("grantedToIdentitiesV2")).Select(i => i.Obj("application")?.Str("id"))
+            .Where(a => a is not null && !byAppId.ContainsKey(a)).Select(a => a!).Distinct(StringComparer.OrdinalIgnoreCase).OrderBy(a => a, StringComparer.Ordinal).ToList();
+        if (wanted.Count == 0) return;
+        var pages = await ManyAsync("applications named by site permissions", wanted.Select(a => new GraphRequest(
+            _t.Get($"{_t.Client.RequestAdapter.BaseUrl}/servicePrincipals(appId='{Uri.EscapeDataString(a)}')?$select=id"), $"the service principal of application {a}", "Application.Read.All")).ToList()).ConfigureAwait(false);
+        for (var i = 0; i < wanted.Count; i++)
+        {
+            if (pages[i].Ok && pages[i].Single?.Str("id") is { } id) byAppId[wanted[i]] = id;
         }
     }
 

@@ -523,12 +523,13 @@ public sealed partial class FakeGraph : IDisposable
         }
 
         // ---- directory roles -----------------------------------------------------------------
+        if (s[0] == "directoryRoles" && s.Length == 2 && s[1] == "delta" && method == "GET") return Delta("directoryRoles", query, url);
         if (route.StartsWith("/roleManagement/directory/", StringComparison.Ordinal))
         {
             var kind = s[2];
             if (kind == "roleDefinitions")
             {
-                if (s.Length == 3) return Page(T.RoleDefinitions.Select(d => (JsonNode)new JsonObject { ["id"] = d.Id, ["displayName"] = d.Name }).ToList(), query, url);
+                if (s.Length == 3) return Page(T.RoleDefinitions.Select(d => (JsonNode)new JsonObject { ["id"] = d.Id, ["displayName"] = d.Name, ["isBuiltIn"] = d.BuiltIn, ["templateId"] = d.Id }).ToList(), query, url);
                 var d = T.RoleDefinitions.FirstOrDefault(x => x.Id == s[3]);
                 return d is null ? Error(404, "Request_ResourceNotFound", "No such role.") : Ok(new JsonObject { ["id"] = d.Id, ["displayName"] = d.Name });
             }
@@ -558,11 +559,19 @@ public sealed partial class FakeGraph : IDisposable
             }
         }
 
+        // ---- sensitivity labels ------------------------------------------------------------------
+        if (route == "/security/dataSecurityAndGovernance/sensitivityLabels" && method == "GET")
+        {
+            // sensitivitylabel-list (v1.0, application SensitivityLabel.Read): the tenant's labels; name is the label's name.
+            if (T.LabelsDenied) return Error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+            return Page(T.SensitivityLabels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => (JsonNode)new JsonObject { ["id"] = l.Key, ["name"] = l.Value, ["displayName"] = null, ["hasProtection"] = false }).ToList(), query, url);
+        }
+
         // ---- sites and drive items ------------------------------------------------------------
         if (s[0] == "sites" && s.Length == 2 && s[1] is "getAllSites" or "getAllSites()" && method == "GET")
         {
             // sites: getAllSites (application only): every site of the organization, paged (site-getallsites.md).
-            return Page(T.GroupSites.Values.OrderBy(x => x.Id, StringComparer.Ordinal).Select(x => (JsonNode)SiteJson(x)).ToList(), query, url);
+            return Page(AllSites().OrderBy(x => x.Id, StringComparer.Ordinal).Select(x => (JsonNode)SiteJson(x)).ToList(), query, url);
         }
 
         if (s[0] == "sites" && s.Length == 2 && s[1] is "delta" or "delta()" && method == "GET")
@@ -605,6 +614,17 @@ public sealed partial class FakeGraph : IDisposable
             if (s.Length == 4) return Ok(new JsonObject { ["id"] = item.Id, ["name"] = item.Name, ["webUrl"] = "https://fabrikam.example/" + item.Name });
             switch (s[4])
             {
+                case "extractSensitivityLabels" when s.Length == 5 && method == "POST":
+                {
+                    // driveitem-extractsensitivitylabels.md (v1.0): 200 with the extractSensitivityLabelsResult wrapped in
+                    // "value" as the doc's example shows; 423 with a code when the file cannot be opened.
+                    if (item.LabelError is { } code) return Error(423, code, "The file is locked for sensitivity label extraction.");
+                    if (item.Folder) return Error(400, "invalidRequest", "Sensitivity labels are extracted from files only.");
+                    var labels = new JsonArray();
+                    if (item.LabelId is { } label) labels.Add(new JsonObject { ["sensitivityLabelId"] = label, ["assignmentMethod"] = "standard", ["tenantId"] = T.Id });
+                    return Ok(new JsonObject { ["value"] = new JsonObject { ["@odata.type"] = "microsoft.graph.extractSensitivityLabelsResult", ["labels"] = labels } });
+                }
+
                 case "permissions" when s.Length == 5:
                     return Page(item.Permissions.Select(p => (JsonNode)p.Json()).ToList(), query, url);
                 case "permissions" when s.Length == 6 && method == "DELETE":
@@ -657,14 +677,15 @@ public sealed partial class FakeGraph : IDisposable
     private JsonObject DriveJson(string driveId)
     {
         var owner = Tenant.Drives[driveId];
-        var who = Tenant.Groups.TryGetValue(owner, out var g)
+        var who = owner.StartsWith("site:", StringComparison.Ordinal) ? new JsonObject { ["user"] = new JsonObject { ["displayName"] = "System Account" } }
+            : Tenant.Groups.TryGetValue(owner, out var g)
             ? new JsonObject { ["group"] = new JsonObject { ["id"] = g.Id, ["displayName"] = g.Name } }
             : new JsonObject { ["user"] = new JsonObject { ["id"] = owner, ["displayName"] = Tenant.Users.TryGetValue(owner, out var u) ? u.Name : owner } };
         return new JsonObject
         {
             ["id"] = driveId,
-            ["driveType"] = Tenant.Groups.ContainsKey(owner) ? "documentLibrary" : "business",
-            ["name"] = Tenant.Groups.ContainsKey(owner) ? "Documents" : "OneDrive",
+            ["driveType"] = Tenant.Groups.ContainsKey(owner) || owner.StartsWith("site:", StringComparison.Ordinal) ? "documentLibrary" : "business",
+            ["name"] = Tenant.Groups.ContainsKey(owner) || owner.StartsWith("site:", StringComparison.Ordinal) ? "Documents" : "OneDrive",
             ["owner"] = who,
         };
     }
@@ -674,13 +695,16 @@ public sealed partial class FakeGraph : IDisposable
     private FakeSite? SiteById(string id)
     {
         // Rebuilt when the count changed or the id is not in it: a site added as another was removed keeps the count.
-        if (_sitesById is null || _sitesById.Count != Tenant.GroupSites.Count || !_sitesById.ContainsKey(id))
+        if (_sitesById is null || _sitesById.Count != Tenant.GroupSites.Count + Tenant.CommunicationSites.Count || !_sitesById.ContainsKey(id))
         {
-            _sitesById = Tenant.GroupSites.Values.ToDictionary(x => x.Id, StringComparer.OrdinalIgnoreCase);
+            _sitesById = AllSites().ToDictionary(x => x.Id, StringComparer.OrdinalIgnoreCase);
         }
 
         return _sitesById.GetValueOrDefault(id);
     }
+
+    /// <summary>Every site: the groups' and the communication sites.</summary>
+    private IEnumerable<FakeSite> AllSites() => Tenant.GroupSites.Values.Concat(Tenant.CommunicationSites);
 
     private static JsonObject SiteJson(FakeSite site) => new() { ["id"] = site.Id, ["displayName"] = site.Name, ["webUrl"] = "https://fabrikam.example/sites/" + site.Name };
 
@@ -698,6 +722,15 @@ public sealed partial class FakeGraph : IDisposable
                 break;
             case "servicePrincipals":
                 items.AddRange(T.ServicePrincipals.Values.OrderBy(x => x.Id).Select(x => x.Json()));
+                break;
+            case "directoryRoles":
+                foreach (var (id, (props, members, _)) in Capture(kind, select).Objects.OrderBy(o => o.Key, StringComparer.Ordinal))
+                {
+                    var o = (JsonObject)JsonNode.Parse(props)!;
+                    o["members@delta"] = References(members, null);
+                    items.Add(o);
+                }
+
                 break;
             default:
                 foreach (var g in T.Groups.Values.OrderBy(x => x.Id))
@@ -724,7 +757,7 @@ public sealed partial class FakeGraph : IDisposable
 
         foreach (var id in T.DeletedDuringSync)
         {
-            var known = kind switch { "users" => T.Users.ContainsKey(id), "groups" => T.Groups.ContainsKey(id), _ => T.ServicePrincipals.ContainsKey(id) };
+            var known = kind switch { "users" => T.Users.ContainsKey(id), "groups" => T.Groups.ContainsKey(id), "directoryRoles" => false, _ => T.ServicePrincipals.ContainsKey(id) };
             if (known) items.Add(new JsonObject { ["id"] = id, ["@removed"] = new JsonObject { ["reason"] = "changed" } });
         }
 
@@ -742,12 +775,27 @@ public sealed partial class FakeGraph : IDisposable
 
     private Answer Delta(string kind, Dictionary<string, string> query, string url)
     {
-        if ((query.ContainsKey("$skiptoken") && query.Keys.Any(k => k != "$skiptoken")) || (query.ContainsKey("$deltatoken") && query.Keys.Any(k => k != "$deltatoken")))
+        var latest = query.GetValueOrDefault("$deltatoken") == "latest";
+        if ((query.ContainsKey("$skiptoken") && query.Keys.Any(k => k != "$skiptoken")) || (!latest && query.ContainsKey("$deltatoken") && query.Keys.Any(k => k != "$deltatoken")))
         {
             return Error(400, "BadRequest", "Query parameters go in the first delta request only; they are encoded into the token.");
         }
 
         DirectoryDelta.Enqueue(query.TryGetValue("$deltatoken", out var asked) ? $"{kind} {asked}" : query.ContainsKey("$skiptoken") ? $"{kind} page" : $"{kind} full");
+        if (latest)
+        {
+            // delta-query-overview: "Append $deltaToken=latest to the delta function and the response will contain a
+            // @odata.deltaLink and no resource data" (the query parameters given with it are kept in the link).
+            var now = "D" + (++_directoryTokenIds).ToString(CultureInfo.InvariantCulture);
+            _directoryTokens[now] = Capture(kind, query.GetValueOrDefault("$select"));
+            return Ok(new JsonObject
+            {
+                ["@odata.context"] = $"{BaseUrl}/$metadata#{kind}",
+                ["value"] = new JsonArray(),
+                ["@odata.deltaLink"] = $"http://127.0.0.1:{Port}{url.Split('?')[0]}?$deltatoken={now}",
+            });
+        }
+
         var offset = query.TryGetValue("$skiptoken", out var skip) ? int.Parse(skip.Substring(1), CultureInfo.InvariantCulture) : 0;
         // A round's items are fixed when it starts (as Graph's tokens are), so later pages of a large tenant cost nothing to build.
         if (offset == 0 || !_rounds.TryGetValue(kind, out var items))
@@ -828,6 +876,17 @@ public sealed partial class FakeGraph : IDisposable
             case "servicePrincipals":
                 foreach (var x in T.ServicePrincipals.Values) objects[x.Id] = (x.Json().ToJsonString(), none, none);
                 break;
+            case "directoryRoles":
+                // directoryrole-delta.md: each activated built-in role, its members@delta the principals assigned it
+                // tenant-wide (a scoped assignment is not a member). This fake activates every built-in role.
+                foreach (var d in T.RoleDefinitions.Where(d => d.BuiltIn))
+                {
+                    var props = new JsonObject { ["@odata.type"] = "#microsoft.graph.directoryRole", ["id"] = "dr-" + d.Id, ["displayName"] = d.Name, ["roleTemplateId"] = d.Id };
+                    var members = T.RoleAssignments.Where(a => a.RoleDefinitionId == d.Id && a.DirectoryScopeId == "/").Select(a => a.PrincipalId).ToHashSet(StringComparer.OrdinalIgnoreCase);
+                    objects["dr-" + d.Id] = (props.ToJsonString(), members, none);
+                }
+
+                break;
             default:
                 foreach (var g in T.Groups.Values)
                 {
@@ -847,12 +906,13 @@ public sealed partial class FakeGraph : IDisposable
     {
         var now = Capture(kind, prior.Select);
         var items = new List<JsonObject>();
-        var type = kind switch { "users" => "user", "groups" => "group", _ => "servicePrincipal" };
+        var type = kind switch { "users" => "user", "groups" => "group", "directoryRoles" => "directoryRole", _ => "servicePrincipal" };
         foreach (var (id, (props, members, owners)) in now.Objects.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
             var had = prior.Objects.TryGetValue(id, out var before);
             if (had && before.Props == props && before.Members.SetEquals(members) && before.Owners.SetEquals(owners)) continue;
             var o = (JsonObject)JsonNode.Parse(props)!;
+            if (kind == "directoryRoles") o["members@delta"] = References(members, had ? before.Members : null);
             if (kind == "groups")
             {
                 o["members@delta"] = References(members, had ? before.Members : null);
@@ -902,7 +962,7 @@ public sealed partial class FakeGraph : IDisposable
 
     private Answer SitesDelta(Dictionary<string, string> query, string url)
     {
-        var now = Tenant.GroupSites.Values.ToDictionary(x => x.Id, x => SiteJson(x).ToJsonString(), StringComparer.OrdinalIgnoreCase);
+        var now = AllSites().ToDictionary(x => x.Id, x => SiteJson(x).ToJsonString(), StringComparer.OrdinalIgnoreCase);
         var path = url.Split('?')[0];
         query.TryGetValue("token", out var token);
         SiteDelta.Enqueue(token ?? "full");

@@ -38,7 +38,7 @@ public sealed class FakeTenant
         var id = site.DriveId ?? "b!" + site.Id.Replace(",", "-", StringComparison.Ordinal);
         if (!Drives.ContainsKey(id))
         {
-            Drives[id] = GroupSites.First(kv => ReferenceEquals(kv.Value, site)).Key;
+            Drives[id] = CommunicationSites.Contains(site) ? "site:" + site.Id : GroupSites.First(kv => ReferenceEquals(kv.Value, site)).Key;
         }
 
         return id;
@@ -58,6 +58,25 @@ public sealed class FakeTenant
 
     /// <summary>The drive change clock: every item change and sharing change takes the next value; delta tokens are values of it.</summary>
     public long Seq { get; set; }
+
+    /// <summary>The tenant's sensitivity labels, id to name (the groups' labels are "label-" + their name).</summary>
+    public Dictionary<string, string> SensitivityLabels { get; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["label-Public"] = "Public", ["label-General"] = "General", ["label-Confidential"] = "Confidential", ["label-Highly Confidential"] = "Highly Confidential",
+    };
+
+    /// <summary>The label list cannot be read (the app lacks SensitivityLabel.Read): 403.</summary>
+    public bool LabelsDenied { get; set; }
+
+    /// <summary>Sites with no Microsoft 365 group (communication sites).</summary>
+    public List<FakeSite> CommunicationSites { get; } = new();
+
+    /// <summary>Labels a file: a content change, so the file comes again in its drive's delta.</summary>
+    public void Label(FakeItem item, string? labelId)
+    {
+        item.LabelId = labelId;
+        item.Changed = ++Seq;
+    }
 
     /// <summary>Drives whose delta tokens below the value have expired (or were reset): such a token is answered 410.</summary>
     public Dictionary<string, long> TokenFloor { get; } = new(StringComparer.OrdinalIgnoreCase);
@@ -319,7 +338,8 @@ public sealed class FakeServicePrincipal
     }
 }
 
-public sealed record FakeRoleDefinition(string Id, string Name);
+/// <summary>A role definition; a custom one (BuiltIn false) has no directoryRole.</summary>
+public sealed record FakeRoleDefinition(string Id, string Name, bool BuiltIn = true);
 
 public sealed record FakeRoleAssignment(string Id, string RoleDefinitionId, string PrincipalId, string DirectoryScopeId = "/");
 
@@ -371,6 +391,12 @@ public sealed class FakeItem
 
     /// <summary>Sharing was taken away: the item has unique permissions with no one on them (hierarchicalsharing shows an empty shared facet).</summary>
     public bool Unshared { get; set; }
+
+    /// <summary>The file's own sensitivity label id (extractSensitivityLabels), if any.</summary>
+    public string? LabelId { get; set; }
+
+    /// <summary>extractSensitivityLabels is answered 423 with this code (fileDoubleKeyEncrypted, ...).</summary>
+    public string? LabelError { get; set; }
 
     /// <summary>Has permissions of its own (not only inherited ones).</summary>
     public bool Unique => Unshared || Permissions.Any(p => !p.Inherited);

@@ -308,9 +308,9 @@ public static class SnapshotReader
                     {
                         var keyAt = r.TokenStartIndex;
                         var key = r.GetString()!;
-                        if (key is not ("users" or "groups" or "sites"))
+                        if (key is not ("users" or "groups" or "sites" or "servicePrincipals" or "directoryRoles"))
                         {
-                            Unknown(ref r, "inventory.deltaLinks", "users, groups, sites");
+                            Unknown(ref r, "inventory.deltaLinks", "users, groups, sites, servicePrincipals, directoryRoles");
                             continue;
                         }
 

@@ -98,12 +98,15 @@ public sealed class GraphInventoryPropertyTests : GraphTestBase
         }
 
         var n = 0;
+        var labels = new Random(seed); // its own sequence, so the tenants' shapes stay those of earlier runs
         foreach (var site in t.GroupSites.Values.ToList())
         {
             var drive = t.SiteDrive(site);
             for (var f = 0; f < 4; f++)
             {
                 var item = t.AddItem(drive, $"01F{seed}X{n++}", $"file {f}.docx");
+                // A file's own label (extractSensitivityLabels), above, equal to or below its site's.
+                item.LabelId = labels.Next(3) switch { 0 => null, 1 => "label-Confidential", _ => labels.Next(2) == 0 ? "label-Highly Confidential" : "label-Public" };
                 switch (rng.Next(5))
                 {
                     case 0: break; // shared with no one
@@ -121,10 +124,10 @@ public sealed class GraphInventoryPropertyTests : GraphTestBase
         return t;
     }
 
-    /// <summary>The same tenant as snapshot@1, by formats.md: a group's site is connected to it (members write, owners owner), its files are connected to the group and carry its label.</summary>
+    /// <summary>The same tenant as snapshot@1, by formats.md: a group's site is connected to it (members write, owners owner), its files are connected to the group and carry the higher of its label and their own.</summary>
     private static string OfflineSnapshot(FakeTenant t)
     {
-        static string Label(string? label) => label switch { "Confidential" => "Confidential", "Highly Confidential" => "HighlyConfidential", _ => "General" };
+        static string Label(string? label) => label switch { "Confidential" => "Confidential", "Highly Confidential" => "HighlyConfidential", "Public" => "Public", _ => "General" };
         var sb = new StringBuilder();
         sb.Append("{ \"schema\": \"agentgovernance/snapshot@1\", \"tenant\": { \"id\": \"fabrikam.example\" }, \"principals\": [");
         var parts = new List<string>();
@@ -153,7 +156,10 @@ public sealed class GraphInventoryPropertyTests : GraphTestBase
             foreach (var item in t.Items.Values.Where(i => i.Drive == drive && i.Permissions.Count > 0))
             {
                 var id = $"drives/{drive}/items/{item.Id}";
-                resources.Add($"{{ \"id\": \"{id}\", \"type\": \"driveItem\", \"sensitivity\": \"{label}\", \"group\": \"{groupId}\" }}");
+                var own = Label(item.LabelId?.Substring("label-".Length));
+                var order = new[] { "Public", "General", "Confidential", "HighlyConfidential" };
+                var sensitivity = Array.IndexOf(order, own) > Array.IndexOf(order, label) ? own : label;
+                resources.Add($"{{ \"id\": \"{id}\", \"type\": \"driveItem\", \"sensitivity\": \"{sensitivity}\", \"group\": \"{groupId}\" }}");
                 foreach (var p in item.Permissions)
                 {
                     var who = p.LinkScope switch { "organization" => "everyoneExceptExternal", "anonymous" => "anyone", _ => p.User ?? p.Group! };

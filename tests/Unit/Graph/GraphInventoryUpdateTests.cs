@@ -57,7 +57,7 @@ public sealed class GraphInventoryUpdateTests : GraphTestBase
         var path = Temp["inventory.json"];
         Clean(Export(path));
         var first = SnapshotReader.ReadFile(path);
-        Assert.Equal(new[] { "groups", "sites", "users" }, first.InventoryDeltaLinks.Keys.OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal(new[] { "directoryRoles", "groups", "servicePrincipals", "sites", "users" }, first.InventoryDeltaLinks.Keys.OrderBy(k => k, StringComparer.Ordinal));
         Assert.Contains("\"deltaLinks\"", File.ReadAllText(path), StringComparison.Ordinal);
 
         // A user joins, one leaves the tenant, a member is added to a nested group and one removed, a group is renamed.
@@ -160,6 +160,101 @@ public sealed class GraphInventoryUpdateTests : GraphTestBase
         Assert.Equal(Facts(s), Facts(FreshExport()));
     }
 
+    private int Reads(string part) => Graph.Requests.Concat(Graph.Steps).Count(r => r.Contains(part, StringComparison.Ordinal));
+
+    [Fact]
+    public void UpdateContinuesServicePrincipalsAndDirectoryRolesFromTheirDeltaLinks()
+    {
+        const string Reader = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b", Custom = "c0ffee00-0000-0000-0000-000000000001";
+        Tenant.RoleDefinitions.Add(new FakeRoleDefinition(Reader, "Directory Readers"));
+        Tenant.RoleDefinitions.Add(new FakeRoleDefinition(Custom, "Label Auditors", BuiltIn: false));
+        Tenant.RoleAssignments.Add(new FakeRoleAssignment("ra-bob", Reader, Fabrikam.Bob));
+        Tenant.RoleAssignments.Add(new FakeRoleAssignment("ra-joe", Custom, Fabrikam.Joe));
+        Tenant.GroupSites[Fabrikam.Data].AppPermissions.Add(("app-pipeline", "write"));
+        ConnectClean();
+        var path = Temp["roles.json"];
+        Clean(Export(path));
+        Assert.Contains("directoryRoles latest", Graph.DirectoryDelta); // the full export reads the holders from roleManagement and takes the latest link
+
+        // Erin becomes Global Administrator, Bob is no longer a Directory Reader, Alice joins the custom role (scoped
+        // assignments are no members), a new application with an app role arrives, and Pipeline App keeps its site permission.
+        Tenant.RoleAssignments.Add(new FakeRoleAssignment("ra-erin", Fabrikam.GlobalAdmin, Fabrikam.Erin));
+        Tenant.RoleAssignments.Add(new FakeRoleAssignment("ra-alice-au", Fabrikam.GlobalAdmin, Fabrikam.Alice, "/administrativeUnits/au1"));
+        Tenant.RoleAssignments.RemoveAll(a => a.Id == "ra-bob");
+        Tenant.RoleAssignments.Add(new FakeRoleAssignment("ra-alice", Custom, Fabrikam.Alice));
+        var survey = FakeTenant.NewId(23);
+        Tenant.AddServicePrincipal(survey, "Survey App", "app-survey", "bbbbbbbb-0000-0000-0000-000000000002");
+        Tenant.AppRoleAssignments.Add(new FakeAppRoleAssignment("ara-alice", survey, Fabrikam.Alice, "bbbbbbbb-0000-0000-0000-000000000002"));
+        Graph.DirectoryDelta.Clear();
+        var assignments = Reads("roleAssignments");
+        var result = Export(path, update: true);
+        Clean(result);
+        Assert.Contains(Graph.DirectoryDelta, d => d.StartsWith("servicePrincipals D", StringComparison.Ordinal));
+        Assert.Contains(Graph.DirectoryDelta, d => d.StartsWith("directoryRoles D", StringComparison.Ordinal));
+        Assert.DoesNotContain(Graph.DirectoryDelta, d => d is "servicePrincipals full" or "directoryRoles full");
+        Assert.Equal(assignments + 1, Reads("roleAssignments")); // the custom role's only: unifiedRoleAssignment has no delta
+        Assert.Contains(result.Warnings, w => w.Contains("no delta query", StringComparison.Ordinal) && w.Contains("the application permissions of sites (2)", StringComparison.Ordinal));
+
+        var s = SnapshotReader.ReadFile(path);
+        var admin = "roleDefinitions/" + Fabrikam.GlobalAdmin;
+        Assert.Contains(s.Grants, g => g.ResourceId == admin && g.PrincipalId == Fabrikam.Erin);
+        Assert.DoesNotContain(s.Grants, g => g.ResourceId == admin && g.PrincipalId == Fabrikam.Alice);
+        Assert.DoesNotContain(s.Grants, g => g.ResourceId == "roleDefinitions/" + Reader && g.PrincipalId == Fabrikam.Bob);
+        Assert.Contains(s.Grants, g => g.ResourceId == "roleDefinitions/" + Custom && g.PrincipalId == Fabrikam.Alice);
+        Assert.Contains(s.Grants, g => g.ResourceId == "servicePrincipals/" + survey && g.PrincipalId == Fabrikam.Alice);
+        Assert.Contains(s.Grants, g => g.ResourceId == "sites/" + Tenant.GroupSites[Fabrikam.Data].Id && g.PrincipalId == Fabrikam.PipelineApp && g.Role == "write");
+        Assert.Equal(Facts(s), Facts(FreshExport()));
+
+        // Nothing changed since: the next -Update reads no service principal and no built-in role again.
+        Graph.DirectoryDelta.Clear();
+        Clean(Export(path, update: true));
+        Assert.Equal(Facts(SnapshotReader.ReadFile(path)), Facts(FreshExport()));
+    }
+
+    [Fact]
+    public void AnExpiredDirectoryRolesLinkReadsTheHoldersInFull()
+    {
+        ConnectClean();
+        var path = Temp["roles-expired.json"];
+        Clean(Export(path));
+        Tenant.RoleAssignments.Add(new FakeRoleAssignment("ra-erin", Fabrikam.GlobalAdmin, Fabrikam.Erin));
+        Graph.ExpireDirectoryTokens();
+        var assignments = Reads("roleAssignments");
+        var result = Export(path, update: true);
+        Clean(result);
+        Assert.Contains(result.Warnings, w => w.Contains("delta link of the directory roles was no longer valid", StringComparison.Ordinal));
+        Assert.Equal(assignments + Tenant.RoleDefinitions.Count, Reads("roleAssignments"));
+        Assert.Contains(SnapshotReader.ReadFile(path).Grants, g => g.ResourceId == "roleDefinitions/" + Fabrikam.GlobalAdmin && g.PrincipalId == Fabrikam.Erin);
+        Assert.Equal(Facts(SnapshotReader.ReadFile(path)), Facts(FreshExport()));
+    }
+
+    [Fact]
+    public void ASiteDeletedWhileItsGroupLivesOnLeavesTheSnapshotWithItsFilesAndGrants()
+    {
+        ConnectClean();
+        var path = Temp["site-deleted.json"];
+        Clean(Export(path));
+        var site = "sites/" + Tenant.GroupSites[Fabrikam.Data].Id;
+        var item = $"drives/{_dataDrive}/items/01PLAN";
+        var before = SnapshotReader.ReadFile(path);
+        Assert.NotNull(before.FindResource(site));
+        Assert.NotNull(before.FindResource(item));
+
+        // site-delta.md: the deleted site comes back "with the deleted facet"; Data Ops (the group) is not deleted and did not change.
+        Tenant.GroupSites.Remove(Fabrikam.Data);
+        var result = Export(path, update: true);
+        Clean(result);
+        Assert.Contains(Graph.SiteDelta, d => d.StartsWith('T'));
+        Assert.Contains(result.Warnings, w => w.Contains("was deleted since the last crawl; it left the snapshot", StringComparison.Ordinal));
+        var s = SnapshotReader.ReadFile(path);
+        Assert.NotNull(s.FindPrincipal(Fabrikam.Data));
+        Assert.Null(s.FindResource(site));
+        Assert.Null(s.FindResource(item));
+        Assert.DoesNotContain(s.Inventory, d => d.Id == _dataDrive);
+        Assert.DoesNotContain(s.Grants, g => g.ResourceId == site || g.ResourceId == item);
+        Assert.Equal(Facts(s), Facts(FreshExport()));
+    }
+
     [Fact]
     public void AnInterruptedUpdateResumesWithTheSitesAndLinksItHadFound()
     {
@@ -190,7 +285,7 @@ public sealed class GraphInventoryUpdateTests : GraphTestBase
         var s = SnapshotReader.ReadFile(path);
         Assert.Contains(s.Grants, g => g.ResourceId == $"drives/{drive}/items/01BRIEF" && g.PrincipalId == Fabrikam.Joe);
         Assert.Contains(Fabrikam.Erin, s.GetMembers(Fabrikam.Eng));
-        Assert.Equal(new[] { "groups", "sites", "users" }, s.InventoryDeltaLinks.Keys.OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal(new[] { "directoryRoles", "groups", "servicePrincipals", "sites", "users" }, s.InventoryDeltaLinks.Keys.OrderBy(k => k, StringComparer.Ordinal));
         Assert.Equal(Facts(s), Facts(FreshExport()));
     }
 
@@ -277,7 +372,7 @@ public sealed class GraphInventoryUpdateTests : GraphTestBase
         Clean(Export(path, update: true));
         Assert.Contains("users full", Graph.DirectoryDelta);
         Assert.Contains("groups full", Graph.DirectoryDelta);
-        Assert.Equal(new[] { "groups", "sites", "users" }, SnapshotReader.ReadFile(path).InventoryDeltaLinks.Keys.OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal(new[] { "directoryRoles", "groups", "servicePrincipals", "sites", "users" }, SnapshotReader.ReadFile(path).InventoryDeltaLinks.Keys.OrderBy(k => k, StringComparer.Ordinal));
     }
 
     [Theory]
