@@ -187,6 +187,15 @@ internal static class ComplianceOutput
                 .Append(H(GovernanceClock.Format(rec.From))).Append(" to ").Append(H(GovernanceClock.Format(rec.Until))).Append(" · ")
                 .Append(rec.Count(ReconciliationClass.Governed)).Append(" governed, ").Append(rec.Count(ReconciliationClass.AroundPipeline)).Append(" around the pipeline, ")
                 .Append(rec.Count(ReconciliationClass.OwnIdentity)).Append(" by the module's own identity · ").Append(rec.Read).Append(" read, ").Append(rec.Duplicates).Append(" duplicate(s)</p>");
+            sb.Append("<ul class=\"sources\">");
+            foreach (var x in rec.Sources)
+            {
+                sb.Append("<li class=\"").Append(x.Problem is null ? "read" : "unread").Append("\">").Append(H(x.Title)).Append(" · ")
+                    .Append(H(GovernanceClock.Format(x.From))).Append(" to ").Append(H(GovernanceClock.Format(x.Until))).Append(" · ")
+                    .Append(x.Problem is null ? $"read, {x.Read} record(s)" : "not read: " + H(x.Problem)).Append("</li>");
+            }
+
+            sb.Append("</ul>");
             if (rec.Gap is { } gap)
             {
                 sb.Append("<p class=\"gap\">").Append(H(gap)).Append("</p>");

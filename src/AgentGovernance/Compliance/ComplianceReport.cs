@@ -112,11 +112,21 @@ public sealed class ComplianceReport
             ["governed"] = r.Count(Compliance.ReconciliationClass.Governed),
             ["aroundPipeline"] = r.Count(Compliance.ReconciliationClass.AroundPipeline),
             ["ownIdentity"] = r.Count(Compliance.ReconciliationClass.OwnIdentity),
+            ["sources"] = r.Sources.Select(x => (object?)new Dictionary<string, object?>
+            {
+                ["name"] = x.Name,
+                ["from"] = GovernanceClock.Format(x.From),
+                ["until"] = GovernanceClock.Format(x.Until),
+                ["read"] = x.Problem is null,
+                ["records"] = x.Read,
+                ["problem"] = x.Problem,
+            }).ToList(),
             ["events"] = r.Events.Select(e => (object?)new Dictionary<string, object?>
             {
                 ["id"] = e.Event.Id,
                 ["time"] = GovernanceClock.Format(e.Event.Time),
                 ["activity"] = e.Event.Activity,
+                ["source"] = e.Event.Source,
                 ["initiatedBy"] = e.Event.InitiatedBy,
                 ["targets"] = e.Event.Targets.Select(t => (object?)t).ToList(),
                 ["class"] = e.Class.ToString(),
@@ -173,6 +183,10 @@ public sealed class ComplianceReport
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
     }
 
+    private string? Cursor(string source, DateTimeOffset? previous) =>
+        Reconciliation?.Sources.FirstOrDefault(x => x.Name == source && x.Problem is null) is { } read ? GovernanceClock.Format(read.Until)
+        : previous is { } through ? GovernanceClock.Format(through) : null;
+
     /// <summary>The ledger entry of this run: the report's hash, the counts, and each finding's id, severity, status and evidence hash.</summary>
     internal LedgerEvent ToLedgerEvent(string actor) => new(LedgerEvents.ComplianceAudited, actor, null, null, new Dictionary<string, object?>
     {
@@ -184,7 +198,9 @@ public sealed class ComplianceReport
         ["policyFingerprint"] = PolicyFingerprint,
         ["auditedAt"] = GovernanceClock.Format(AuditedAt),
         ["previousSequence"] = Previous?.Sequence,
-        ["reconciledThrough"] = Reconciliation is null ? Previous?.ReconciledThrough is { } through ? GovernanceClock.Format(through) : null : GovernanceClock.Format(Reconciliation.Until),
+        // Each source's cursor moves on only when it was read: what a failed read missed is read next time.
+        ["reconciledThrough"] = Cursor(DirectoryAuditEvent.DirectoryAudits, Previous?.ReconciledThrough),
+        ["sharingReconciledThrough"] = Cursor(DirectoryAuditEvent.AuditLogQuery, Previous?.SharingReconciledThrough),
         ["findings"] = Findings.Where(f => f.Status != FindingStatus.Resolved).Select(f => (object?)new Dictionary<string, object?>
         {
             ["id"] = f.Id,
