@@ -77,12 +77,16 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
 
         var policy = CurrentPolicy(Policy);
         var snapshot = Snapshot ?? Session.Snapshot;
+        // A live session audits over its permission inventory, the findings on its resources confirmed by live reads.
+        var overInventory = snapshot is null && Session.Provider is Providers.Graph.IGraphDirectory { Inventory: not null } g ? g : null;
+        snapshot ??= overInventory?.Inventory;
         if (snapshot is null)
         {
             ThrowGovernanceError(new GovernanceException("AuditNeedsSnapshot", GovernanceErrorKind.InvalidOperation,
                 Session.Provider is null
                     ? "There is no directory to audit: run Connect-AgentGovernance -SnapshotPath <file>, or give -Snapshot."
-                    : "The audit reads the whole directory: export it first (Export-AccessSnapshot -FromGraph -Path tenant.json) and audit that (-Snapshot (Import-AccessSnapshot tenant.json))."));
+                    : "A live session audits over its permission inventory, and this session has none: crawl one (Export-AccessSnapshot -FromGraph -Path inventory.json) " +
+                      "and connect with it (Connect-AgentGovernance -TenantId <tenant> ... -InventoryPath inventory.json), or audit a snapshot (-Snapshot (Import-AccessSnapshot inventory.json))."));
             return;
         }
 
@@ -132,6 +136,19 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
 
             var previous = history.Count == 0 ? null : history[history.Count - 1];
             var found = ComplianceAudit.Run(inputs);
+            DirectoryCoverage? coverage = null;
+            if (overInventory is not null)
+            {
+                coverage = InventoryAudit.Coverage(snapshot, policy);
+                if (coverage.Stale)
+                {
+                    WriteWarning($"The audit stands on {coverage}: resources shared since it was crawled are not audited. Refresh it (Export-AccessSnapshot -FromGraph -Update).");
+                }
+
+                found = InventoryAudit.Confirm(found, snapshot, policy, overInventory.ReadResource, coverage);
+                WriteVerbose($"Audited over {coverage}.");
+            }
+
             ReconciliationResult? reconciliation = null;
             var live = AuditLogPath is null ? Session.Provider as Providers.Graph.IGraphDirectory : null;
             if ((AuditLogPath is not null && FileSystemPath(AuditLogPath) is { } auditLog && (reconciliation = Reconcile(auditLog, previous, ledger, null, snapshot)) is not null)
@@ -148,7 +165,7 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
                 WriteWarning(Display.SafeText.Show($"Exception approvals for {f.Id} that do not count: {string.Join("; ", f.Acceptance!.Ignored.Take(5))}."));
             }
             var report = new ComplianceReport(GovernanceClock.UtcNow, snapshot.TenantId, snapshot.TenantDisplayName, inputs.DirectoryLocation ?? snapshot.Source ?? "(in memory)",
-                policy.Source ?? "(built-in defaults)", policy.Fingerprint, storeLocation, storeId, findings, previous, reconciliation);
+                policy.Source ?? "(built-in defaults)", policy.Fingerprint, storeLocation, storeId, findings, previous, reconciliation, coverage);
             Record(policy, snapshot, report);
             foreach (var (file, format) in outputs)
             {

@@ -13,15 +13,17 @@ namespace AgentGovernance.Compliance;
 /// </summary>
 public sealed class ComplianceReport
 {
-    public const string Schema = "agentgovernance/compliance-report@1";
+    public const string Schema = "agentgovernance/compliance-report@2";
 
     /// <summary>The store's document slot of the reports: <c>compliance/&lt;hex of the report hash&gt;</c>.</summary>
     internal const string Slot = "compliance";
 
     internal ComplianceReport(DateTimeOffset auditedAt, string tenantId, string? tenantName, string directory, string policy, string policyFingerprint,
-        string store, string storeId, IReadOnlyList<ComplianceFinding> findings, ComplianceRun? previous, ReconciliationResult? reconciliation = null)
+        string store, string storeId, IReadOnlyList<ComplianceFinding> findings, ComplianceRun? previous, ReconciliationResult? reconciliation = null,
+        DirectoryCoverage? coverage = null)
     {
         Reconciliation = reconciliation;
+        Coverage = coverage;
         AuditedAt = auditedAt;
         TenantId = tenantId;
         TenantName = tenantName;
@@ -43,6 +45,9 @@ public sealed class ComplianceReport
     public string? TenantName { get; }
 
     public string Directory { get; }
+
+    /// <summary>For the audit of a live session: the inventory it stood on and what was read again live; null for a snapshot.</summary>
+    public DirectoryCoverage? Coverage { get; }
 
     public string Policy { get; }
 
@@ -78,6 +83,7 @@ public sealed class ComplianceReport
         ["directory"] = Directory,
         ["policy"] = new Dictionary<string, object?> { ["source"] = Policy, ["fingerprint"] = PolicyFingerprint },
         ["store"] = new Dictionary<string, object?> { ["location"] = Store, ["id"] = StoreId },
+        ["directoryCoverage"] = Coverage?.Document(),
         ["previous"] = Previous is null ? null : new Dictionary<string, object?>
         {
             ["sequence"] = Previous.Sequence,
