@@ -32,7 +32,7 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
     [Parameter]
     public ComplianceSeverity FailOn { get; set; }
 
-    /// <summary>Report files to write, by extension: .html (one self-contained page), .json (compliance-report@1), .xml (JUnit).</summary>
+    /// <summary>Report files to write, by extension: .html (one self-contained page), .json (compliance-report@2), .xml (JUnit).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string[]? OutputPath { get; set; }

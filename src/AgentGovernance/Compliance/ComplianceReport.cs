@@ -9,7 +9,7 @@ namespace AgentGovernance.Compliance;
 /// <summary>
 /// One run of the compliance audit: what was audited, when, and every finding (those of the previous run
 /// that are gone included, as Resolved). <see cref="ReportHash"/> is the SHA-256 of its canonical JSON
-/// (<c>agentgovernance/compliance-report@1</c>) and goes into the ledger.
+/// (<c>agentgovernance/compliance-report@2</c>) and goes into the ledger.
 /// </summary>
 public sealed class ComplianceReport
 {

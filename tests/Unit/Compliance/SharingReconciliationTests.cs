@@ -81,7 +81,7 @@ public sealed class SharingReconciliationTests : GraphTestBase
         Temp.Write("payroll.json", PayrollSnapshot);
     }
 
-    private RunResult Audit(string extra = "") => Ps.Run($"Invoke-ComplianceAudit -Snapshot (Import-AccessSnapshot payroll.json) -OwnAppId {OwnApp} -OutputPath r.json {extra}");
+    private RunResult Audit(string extra = "") => Ps.Run($"Invoke-ComplianceAudit -Snapshot (Import-AccessSnapshot payroll.json) -OwnAppId {OwnApp} -OutputPath r.json, r.html {extra}");
 
     private static List<ComplianceFinding> Clean(RunResult result)
     {
@@ -118,6 +118,8 @@ public sealed class SharingReconciliationTests : GraphTestBase
         Graph.AddAuditLogRecords(Enumerable.Range(0, 105).Select(i => Record($"r-co{i:D3}", now.AddMinutes(-30 - i), "CompanyLinkCreated", $"https://fabrikam.sharepoint.com/sites/x/f{i}.docx")).ToArray());
         Graph.AddAuditLogRecords(Record("r-read", now.AddMinutes(-1), "FileAccessed", PayrollUrl)); // not sharing: the query does not ask for it
         Graph.AddAuditLogRecords(Record("r-old", now.AddDays(-8), "AnonymousLinkCreated", PayrollUrl)); // before the first window
+        // A file name and a recipient chosen by whoever shared: they land in the report page's timeline.
+        Graph.AddAuditLogRecords(Record("r-evil", now.AddMinutes(-3), "AnonymousLinkCreated", "https://fabrikam.sharepoint.com/sites/x/<img src=x onerror=alert(1)>.docx", with: "</script><script>alert(2)</script>"));
         Graph.AuditQueryRunningPolls = 2;
 
         var findings = Clean(Audit());
@@ -135,6 +137,11 @@ public sealed class SharingReconciliationTests : GraphTestBase
         Assert.Equal(ComplianceSeverity.Critical, own.Severity);
         Assert.Contains(findings, f => f.Id == "AUD401:r-around");
         Assert.Equal(105, findings.Count(f => f.Id.StartsWith("AUD401:r-co", StringComparison.Ordinal)));
+        Assert.Contains(findings, f => f.Id == "AUD401:r-evil");
+        var html = File.ReadAllText(Temp["r.html"]);
+        Assert.DoesNotContain("<img src=x", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script>alert(2)", html, StringComparison.Ordinal);
+        Assert.Contains("&lt;img src=x onerror=alert(1)&gt;.docx with &lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;", html, StringComparison.Ordinal);
         Assert.DoesNotContain(findings, f => f.Id.EndsWith(":r-governed", StringComparison.Ordinal) || f.Id.EndsWith(":r-read", StringComparison.Ordinal) || f.Id.EndsWith(":r-old", StringComparison.Ordinal));
         Assert.DoesNotContain(findings, f => f.CheckId == "AUD404");
 
@@ -147,7 +154,7 @@ public sealed class SharingReconciliationTests : GraphTestBase
         Assert.True(ev.GetProperty("ledgerSequence").GetInt64() > 0);
         var sharing = Source(rec, "security/auditLog/queries");
         Assert.True(sharing.GetProperty("read").GetBoolean());
-        Assert.Equal(109, sharing.GetProperty("records").GetInt32()); // 105 + governed twice + own + around; not r-read, not r-old
+        Assert.Equal(110, sharing.GetProperty("records").GetInt32()); // 105 + governed twice + own + around + evil; not r-read, not r-old
         Assert.True(Source(rec, "auditLogs/directoryAudits").GetProperty("read").GetBoolean());
     }
 
