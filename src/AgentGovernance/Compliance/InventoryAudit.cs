@@ -71,9 +71,7 @@ internal static class InventoryAudit
 
     public static DirectoryCoverage Coverage(AccessSnapshot inventory, GovernancePolicy policy)
     {
-        var crawled = inventory.Inventory
-            .Select(d => DateTimeOffset.TryParse(d.CrawledAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : (DateTimeOffset?)null)
-            .Where(t => t is not null).Select(t => t!.Value).DefaultIfEmpty(inventory.CapturedAt ?? DateTimeOffset.MinValue).Min();
+        var crawled = inventory.InventoryCrawledAt;
         DateTimeOffset? at = crawled == DateTimeOffset.MinValue ? null : crawled;
         return new DirectoryCoverage(inventory.Source ?? "(in memory)", at, at is { } a ? GovernanceClock.UtcNow - a : null, policy.InventoryMaxAgeTimeSpan, inventory.CoverageGaps);
     }

@@ -205,4 +205,27 @@ public sealed class SharingReconciliationTests : GraphTestBase
         Assert.True(Math.Abs((last - TimeSpan.FromMinutes(30) - start).TotalSeconds) < 2, $"from the cursor less the overlap: {start:o}");
         Assert.Contains(next, f => f.Id == "AUD401:r-late" && f.Status == FindingStatus.New);
     }
+
+    [Fact]
+    public void AnAuditLogFileMayHoldTheQuerysRecordsAndTheReportSaysWhichKindItHeld()
+    {
+        using var clock = new TestClock(DateTimeOffset.UtcNow);
+        ConnectWithStore();
+        var page = new JsonObject
+        {
+            ["@odata.context"] = "https://graph.microsoft.com/v1.0/$metadata#security/auditLog/queries('q1')/records",
+            ["value"] = new JsonArray(Record("f-link", clock.Now.AddHours(-1), "AnonymousLinkCreated", PayrollUrl)),
+        };
+        Temp.Write("records.json", page.ToJsonString());
+
+        var findings = Clean(Audit("-AuditLogPath records.json"));
+        Assert.Contains(findings, f => f.Id == "AUD401:f-link");
+        Assert.DoesNotContain(findings, f => f.CheckId == "AUD404"); // nothing was asked: the file is what there is
+        Assert.Empty(Graph.AuditQueriesCreated); // a file wins over the session
+        var rec = Reconciliation();
+        Assert.True(Source(rec, "security/auditLog/queries").GetProperty("read").GetBoolean());
+        var directory = Source(rec, "auditLogs/directoryAudits");
+        Assert.False(directory.GetProperty("read").GetBoolean());
+        Assert.Equal("the file holds no directoryAudit.", directory.GetProperty("problem").GetString());
+    }
 }
