@@ -265,8 +265,7 @@ internal sealed class LiveRead
     /// <summary>What the report says of the inventory: its age, what it found and what was read again; an old inventory is a coverage gap.</summary>
     private void InventoryNotes(AccessSnapshot inventory, List<LiveResource> reached)
     {
-        var at = inventory.Inventory.Select(d => DateTimeOffset.TryParse(d.CrawledAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : (DateTimeOffset?)null)
-            .Where(t => t is not null).Select(t => t!.Value).DefaultIfEmpty(inventory.CapturedAt ?? DateTimeOffset.MinValue).Min();
+        var at = inventory.InventoryCrawledAt;
         var age = GovernanceClock.UtcNow - at;
         var ids = reached.Select(r => r.Id).ToList();
         var shown = string.Join(", ", ids.Take(10)) + (ids.Count > 10 ? $" and {ids.Count - 10} more" : string.Empty);

@@ -9,6 +9,14 @@ namespace AgentGovernance.GraphFake;
 /// activityDisplayName, category, result, initiatedBy.user/app, targetResources[].modifiedProperties), newest
 /// first, $filter on activityDateTime with ge and le (other filters are a 400 here), pages with an absolute
 /// @odata.nextLink. What the log keeps is what the test added: retention is the test's to model.
+/// <para>
+/// Purview's audit log query API as Graph documents it (security/auditLog/queries): POST an auditLogQuery
+/// (filterStartDateTime, filterEndDateTime, operationFilters, recordTypeFilters) and get it back 201 with status
+/// notStarted; each GET of the query moves it on (running for <see cref="AuditQueryRunningPolls"/> reads, then
+/// succeeded, or <see cref="AuditQueryOutcome"/>); GET .../records pages the auditLogRecord objects that matched
+/// when the query was created (a record added later, with an old createdDateTime, is a late record: only a later
+/// query sees it). 403 when <see cref="AuditQueryDenied"/>; records before succeeded are a 400.
+/// </para>
 /// </summary>
 public sealed partial class FakeGraph
 {
@@ -27,8 +35,13 @@ public sealed partial class FakeGraph
         }
     }
 
-    private Answer? AuditLogs(string method, string route, Dictionary<string, string> query, string url)
+    private Answer? AuditLogs(string method, string route, Dictionary<string, string> query, string url, string body)
     {
+        if (route.StartsWith("/security/auditLog/queries", StringComparison.Ordinal))
+        {
+            return AuditLogQueries(method, route, query, url, body);
+        }
+
         if (route != "/auditLogs/directoryAudits")
         {
             return null;
@@ -56,5 +69,108 @@ public sealed partial class FakeGraph
         static DateTimeOffset Time(JsonObject a) => DateTimeOffset.Parse(a["activityDateTime"]!.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
         var selected = _audits.Where(a => Time(a) >= from && Time(a) <= until).OrderByDescending(Time).Cast<JsonNode>().ToList();
         return Page(selected, query, url);
+    }
+
+    private readonly List<JsonObject> _auditRecords = new();
+    private readonly Dictionary<string, (JsonObject Query, List<JsonNode> Records, int Polls)> _auditQueries = new(StringComparer.Ordinal);
+
+    /// <summary>The body of each POST to security/auditLog/queries.</summary>
+    public List<JsonObject> AuditQueriesCreated { get; } = new();
+
+    /// <summary>403 on every audit log query request: the app lacks AuditLogsQuery-SharePoint.Read.All.</summary>
+    public bool AuditQueryDenied { get; set; }
+
+    /// <summary>How many reads of a query answer running before it ends.</summary>
+    public int AuditQueryRunningPolls { get; set; } = 1;
+
+    /// <summary>How a query ends: succeeded (the default), failed or cancelled.</summary>
+    public string AuditQueryOutcome { get; set; } = "succeeded";
+
+    /// <summary>Adds auditLogRecord objects to the unified audit log.</summary>
+    public void AddAuditLogRecords(params JsonObject[] records)
+    {
+        lock (_gate)
+        {
+            _auditRecords.AddRange(records);
+        }
+    }
+
+    private Answer AuditLogQueries(string method, string route, Dictionary<string, string> query, string url, string body)
+    {
+        if (AuditQueryDenied)
+        {
+            return Error(403, "Forbidden", "Missing application permissions: AuditLogsQuery-SharePoint.Read.All.");
+        }
+
+        var s = route.Trim('/').Split('/');
+        if (s.Length == 3 && method == "POST")
+        {
+            var q = JsonNode.Parse(body) as JsonObject ?? new JsonObject();
+            AuditQueriesCreated.Add((JsonObject)q.DeepClone());
+            static DateTimeOffset? At(JsonObject o, string name) =>
+                o[name]?.GetValue<string>() is { } t ? DateTimeOffset.Parse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal) : null;
+            if (At(q, "filterStartDateTime") is not { } from || At(q, "filterEndDateTime") is not { } until)
+            {
+                return Error(400, "BadRequest", "filterStartDateTime and filterEndDateTime are required.");
+            }
+
+            static HashSet<string>? Set(JsonObject o, string name) =>
+                o[name] is JsonArray a && a.Count > 0 ? a.Select(v => v!.GetValue<string>()).ToHashSet(StringComparer.OrdinalIgnoreCase) : null;
+            var operations = Set(q, "operationFilters");
+            var types = Set(q, "recordTypeFilters");
+            static DateTimeOffset Time(JsonObject r) => DateTimeOffset.Parse(r["createdDateTime"]!.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            var matched = _auditRecords
+                .Where(r => Time(r) >= from && Time(r) <= until)
+                .Where(r => operations is null || operations.Contains(r["operation"]?.GetValue<string>() ?? string.Empty))
+                .Where(r => types is null || types.Contains(r["auditLogRecordType"]?.GetValue<string>() ?? string.Empty))
+                .OrderBy(Time).Select(r => (JsonNode)r.DeepClone()).ToList();
+            var id = Guid.NewGuid().ToString();
+            var created = new JsonObject
+            {
+                ["@odata.context"] = BaseUrl + "/$metadata#security/auditLog/queries/$entity",
+                ["@odata.type"] = "#microsoft.graph.security.auditLogQuery",
+                ["id"] = id,
+                ["displayName"] = q["displayName"]?.DeepClone(),
+                ["filterStartDateTime"] = q["filterStartDateTime"]!.DeepClone(),
+                ["filterEndDateTime"] = q["filterEndDateTime"]!.DeepClone(),
+                ["recordTypeFilters"] = q["recordTypeFilters"]?.DeepClone() ?? new JsonArray(),
+                ["keywordFilter"] = null,
+                ["serviceFilter"] = null,
+                ["operationFilters"] = q["operationFilters"]?.DeepClone() ?? new JsonArray(),
+                ["userPrincipalNameFilters"] = new JsonArray(),
+                ["ipAddressFilters"] = new JsonArray(),
+                ["objectIdFilters"] = new JsonArray(),
+                ["administrativeUnitIdFilters"] = new JsonArray(),
+                ["status"] = "notStarted",
+            };
+            _auditQueries[id] = (created, matched, 0);
+            return Ok(created.DeepClone(), 201);
+        }
+
+        if (s.Length < 4 || method != "GET" || !_auditQueries.TryGetValue(s[3], out var state))
+        {
+            return s.Length >= 4 && method == "GET" ? Error(404, "NotFound", $"No audit log query {s[3]}.") : Error(405, "BadRequest", $"{method} is not supported here.");
+        }
+
+        if (s.Length == 4)
+        {
+            var polls = state.Polls + 1;
+            _auditQueries[s[3]] = (state.Query, state.Records, polls);
+            var status = polls <= AuditQueryRunningPolls ? "running" : AuditQueryOutcome;
+            state.Query["status"] = status;
+            return Ok(state.Query.DeepClone());
+        }
+
+        if (s.Length == 5 && s[4] == "records")
+        {
+            if (state.Query["status"]?.GetValue<string>() != "succeeded")
+            {
+                return Error(400, "BadRequest", "The query has not succeeded: its records cannot be listed yet.");
+            }
+
+            return Page(state.Records, query, url);
+        }
+
+        return Error(404, "NotFound", $"No such route: {route}");
     }
 }

@@ -384,7 +384,7 @@ public sealed partial class FakeGraph : IDisposable
         var T = Tenant;
         query.TryGetValue("$filter", out var filter);
         query.TryGetValue("$select", out var select);
-        if (AuditLogs(method, route, query, url) is { } audits) return audits;
+        if (AuditLogs(method, route, query, url, body) is { } audits) return audits;
 
         if (method == "GET" && route == "/organization")
         {

@@ -32,7 +32,7 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
     [Parameter]
     public ComplianceSeverity FailOn { get; set; }
 
-    /// <summary>Report files to write, by extension: .html (one self-contained page), .json (compliance-report@1), .xml (JUnit).</summary>
+    /// <summary>Report files to write, by extension: .html (one self-contained page), .json (compliance-report@2), .xml (JUnit).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string[]? OutputPath { get; set; }
@@ -77,12 +77,16 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
 
         var policy = CurrentPolicy(Policy);
         var snapshot = Snapshot ?? Session.Snapshot;
+        // A live session audits over its permission inventory, the findings on its resources confirmed by live reads.
+        var overInventory = snapshot is null && Session.Provider is Providers.Graph.IGraphDirectory { Inventory: not null } g ? g : null;
+        snapshot ??= overInventory?.Inventory;
         if (snapshot is null)
         {
             ThrowGovernanceError(new GovernanceException("AuditNeedsSnapshot", GovernanceErrorKind.InvalidOperation,
                 Session.Provider is null
                     ? "There is no directory to audit: run Connect-AgentGovernance -SnapshotPath <file>, or give -Snapshot."
-                    : "The audit reads the whole directory: export it first (Export-AccessSnapshot -FromGraph -Path tenant.json) and audit that (-Snapshot (Import-AccessSnapshot tenant.json))."));
+                    : "A live session audits over its permission inventory, and this session has none: crawl one (Export-AccessSnapshot -FromGraph -Path inventory.json) " +
+                      "and connect with it (Connect-AgentGovernance -TenantId <tenant> ... -InventoryPath inventory.json), or audit a snapshot (-Snapshot (Import-AccessSnapshot inventory.json))."));
             return;
         }
 
@@ -132,10 +136,23 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
 
             var previous = history.Count == 0 ? null : history[history.Count - 1];
             var found = ComplianceAudit.Run(inputs);
+            DirectoryCoverage? coverage = null;
+            if (overInventory is not null)
+            {
+                coverage = InventoryAudit.Coverage(snapshot, policy);
+                if (coverage.Stale)
+                {
+                    WriteWarning($"The audit stands on {coverage}: resources shared since it was crawled are not audited. Refresh it (Export-AccessSnapshot -FromGraph -Update).");
+                }
+
+                found = InventoryAudit.Confirm(found, snapshot, policy, overInventory.ReadResource, coverage);
+                WriteVerbose($"Audited over {coverage}.");
+            }
+
             ReconciliationResult? reconciliation = null;
             var live = AuditLogPath is null ? Session.Provider as Providers.Graph.IGraphDirectory : null;
-            if ((AuditLogPath is not null && FileSystemPath(AuditLogPath) is { } auditLog && (reconciliation = Reconcile(auditLog, previous, ledger, null)) is not null)
-                || (live is not null && (reconciliation = Reconcile(live.Location, previous, ledger, live)) is not null))
+            if ((AuditLogPath is not null && FileSystemPath(AuditLogPath) is { } auditLog && (reconciliation = Reconcile(auditLog, previous, ledger, null, snapshot)) is not null)
+                || (live is not null && (reconciliation = Reconcile(live.Location, previous, ledger, live, snapshot)) is not null))
             {
                 var more = new List<ComplianceFinding>();
                 Reconciliation.Findings(reconciliation, more);
@@ -148,7 +165,7 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
                 WriteWarning(Display.SafeText.Show($"Exception approvals for {f.Id} that do not count: {string.Join("; ", f.Acceptance!.Ignored.Take(5))}."));
             }
             var report = new ComplianceReport(GovernanceClock.UtcNow, snapshot.TenantId, snapshot.TenantDisplayName, inputs.DirectoryLocation ?? snapshot.Source ?? "(in memory)",
-                policy.Source ?? "(built-in defaults)", policy.Fingerprint, storeLocation, storeId, findings, previous, reconciliation);
+                policy.Source ?? "(built-in defaults)", policy.Fingerprint, storeLocation, storeId, findings, previous, reconciliation, coverage);
             Record(policy, snapshot, report);
             foreach (var (file, format) in outputs)
             {
@@ -217,47 +234,56 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
         }
     }
 
-    /// <summary>The reconciliation, from a file or (graph not null) Graph; null when Graph could not be read (a warning says why).</summary>
-    private ReconciliationResult? Reconcile(string file, ComplianceRun? previous, IReadOnlyList<LedgerEntry> ledger, Providers.Graph.IGraphDirectory? graph)
+    /// <summary>
+    /// The reconciliation, from a file or (graph not null) Graph: Entra's directory audits and SharePoint's sharing
+    /// events (Purview's audit log query API), each from its own cursor. A source that cannot be read is a warning
+    /// and is named in the result (AUD404), never left out silently.
+    /// </summary>
+    private ReconciliationResult Reconcile(string file, ComplianceRun? previous, IReadOnlyList<LedgerEntry> ledger, Providers.Graph.IGraphDirectory? graph, AccessSnapshot snapshot)
     {
         var now = GovernanceClock.UtcNow;
         var from = previous?.ReconciledThrough is { } cursor ? cursor - Compliance.Reconciliation.Overlap : now - Compliance.Reconciliation.FirstWindow;
-        List<DirectoryAuditEvent> events;
+        var sharingFrom = previous?.SharingReconciledThrough is { } shared ? shared - Compliance.Reconciliation.Overlap : now - Compliance.Reconciliation.FirstWindow;
+        var directory = new ReconciliationSource(DirectoryAuditEvent.DirectoryAudits, from, now) { Location = file };
+        var sharing = new ReconciliationSource(DirectoryAuditEvent.AuditLogQuery, sharingFrom, now) { Location = file };
         try
         {
-            string text;
             if (graph is not null)
             {
-                try
-                {
-                    // Nothing older than the retention can come back: ask only for what the log can still hold.
-                    text = graph.ReadDirectoryAudits(from < now - AuditLogRetention ? now - AuditLogRetention : from, now);
-                }
-                catch (GovernanceException e)
-                {
-                    WriteWarning($"The audit log was not reconciled: reading auditLogs/directoryAudits failed ({e.ErrorId}): {e.Message}");
-                    return null;
-                }
+                // Nothing older than the retention can come back: ask only for what the log can still hold.
+                directory.Events = Read(directory, () => graph.ReadDirectoryAudits(from < now - AuditLogRetention ? now - AuditLogRetention : from, now));
+                sharing.Events = Read(sharing, () => graph.ReadSharingAuditRecords(sharingFrom, now));
             }
             else
             {
-                text = System.IO.File.ReadAllText(file);
-            }
+                var events = DirectoryAuditEvent.ParseAll(System.IO.File.ReadAllText(file), out var next);
+                if (next is not null)
+                {
+                    WriteWarning($"{file} ends with an @odata.nextLink: the pages after it are not in the file, so the reconciliation sees only part of the window.");
+                }
 
-            events = DirectoryAuditEvent.ParseAll(text, out var next);
-            if (next is not null)
-            {
-                WriteWarning($"{file} ends with an @odata.nextLink: the pages after it are not in the file, so the reconciliation sees only part of the window.");
+                directory.Events = events.Where(e => !e.IsSharing).ToList();
+                sharing.Events = events.Where(e => e.IsSharing).ToList();
+                if (sharing.Events.Count == 0)
+                {
+                    sharing.Problem = "the file holds no auditLogRecord of SharePoint sharing.";
+                }
+                else if (directory.Events.Count == 0)
+                {
+                    directory.Problem = "the file holds no directoryAudit.";
+                }
             }
         }
         catch (Exception e) when (e is FormatException || e is System.IO.IOException || e is UnauthorizedAccessException)
         {
             throw new GovernanceException("AuditLogInvalid", GovernanceErrorKind.InvalidData,
-                $"'{file}' is not Entra audit log JSON (auditLogs/directoryAudits responses, or directoryAudit objects): {e.Message}", file, e);
+                $"'{file}' is not audit log JSON (auditLogs/directoryAudits responses or directoryAudit objects, or auditLogRecord objects of security/auditLog/queries): {e.Message}", file, e);
         }
 
-        var result = Compliance.Reconciliation.Run(events, file, from, now, AuditLogRetention, ledger, new HashSet<string>(OwnAppId ?? Array.Empty<string>(), StringComparer.OrdinalIgnoreCase));
-        WriteVerbose($"Reconciled {result.Events.Count} access-changing event(s) of {GovernanceClock.Format(from)}..{GovernanceClock.Format(now)} ({result.Read} read, {result.Duplicates} duplicate(s)): " +
+        var result = Compliance.Reconciliation.Run(new[] { directory, sharing }, file, AuditLogRetention, ledger,
+            new HashSet<string>(OwnAppId ?? Array.Empty<string>(), StringComparer.OrdinalIgnoreCase), ResourceByUrl(snapshot));
+        WriteVerbose($"Reconciled {result.Events.Count} access-changing event(s) ({result.Read} read, {result.Duplicates} duplicate(s)) from " +
+            string.Join(" and ", result.Sources.Select(x => $"{x.Title} {GovernanceClock.Format(x.From)}..{GovernanceClock.Format(x.Until)} ({(x.Problem is null ? $"{x.Read} read" : "not read")})")) + ": " +
             $"{result.Count(ReconciliationClass.Governed)} governed, {result.Count(ReconciliationClass.AroundPipeline)} around the pipeline, {result.Count(ReconciliationClass.OwnIdentity)} by the module's own identity.");
         if (result.Gap is { } gap)
         {
@@ -265,6 +291,42 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
         }
 
         return result;
+    }
+
+    /// <summary>One source's events from Graph; a failure is the source's Problem and a warning.</summary>
+    private List<DirectoryAuditEvent> Read(ReconciliationSource source, Func<string> read)
+    {
+        try
+        {
+            return DirectoryAuditEvent.ParseAll(read(), out _);
+        }
+        catch (GovernanceException e)
+        {
+            source.Problem = $"{e.ErrorId}: {e.Message}";
+            source.Attempted = true;
+            WriteWarning(Display.SafeText.Show($"The reconciliation did not read {source.Title}: {source.Problem}"));
+            return new List<DirectoryAuditEvent>();
+        }
+    }
+
+    /// <summary>A SharePoint record's objectId (the file's full URL) to the directory's resource with that webUrl (compared unescaped, without a trailing slash, ignoring case).</summary>
+    private static Func<string, string?> ResourceByUrl(AccessSnapshot snapshot)
+    {
+        static string Key(string url) => Uri.UnescapeDataString(url).TrimEnd('/').ToUpperInvariant();
+        var byUrl = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var r = 0; r < snapshot.ResourceCount; r++)
+        {
+            if (snapshot.ResourceUrls[r] is { Length: > 0 } url)
+            {
+                var key = Key(url);
+                if (!byUrl.ContainsKey(key))
+                {
+                    byUrl[key] = snapshot.ResourceIds[r];
+                }
+            }
+        }
+
+        return url => byUrl.TryGetValue(Key(url), out var id) ? id : null;
     }
 
     private static IDirectoryProvider? FileProvider(AccessSnapshot snapshot) =>

@@ -73,6 +73,8 @@ public sealed class ComplianceCheck
         "An access-changing event made by this module's own app identity (-OwnAppId) matches no operation of the ledger: someone used the module's credentials outside it, or its ledger lost entries.");
     internal static readonly ComplianceCheck ReconciliationIncomplete = new("AUD403", "ReconciliationIncomplete", "Reconciliation", ComplianceSeverity.Medium,
         "Part of the window since the last audit is older than the audit log's retention (7 days without Entra ID P1/P2, 30 with): changes made then cannot be reconciled.");
+    internal static readonly ComplianceCheck ReconciliationSourceUnread = new("AUD404", "ReconciliationSourceUnread", "Reconciliation", ComplianceSeverity.Medium,
+        "A log the reconciliation reads on a Graph session could not be read (Entra's directory audits, or SharePoint sharing through Purview's audit log query API: permission denied, the query failed or timed out): the changes it records are not reconciled, and its cursor does not move.");
 
     /// <summary>Every check, in id order.</summary>
     public static IReadOnlyList<ComplianceCheck> All { get; } = new[]
@@ -81,6 +83,6 @@ public sealed class ComplianceCheck
         AccessPastEnd, ApprovalsExpired, ApplyUnfinished, RequestTampered, AppliedChangeUndone,
         LedgerIntegrity, LedgerUnsealed, SignersNotPinned,
         RuleDisabled, SingleApproverForHigh, HardDenyRemoved,
-        ChangedAroundPipeline, OwnIdentityAroundPipeline, ReconciliationIncomplete,
+        ChangedAroundPipeline, OwnIdentityAroundPipeline, ReconciliationIncomplete, ReconciliationSourceUnread,
     }.OrderBy(c => c.Id, System.StringComparer.Ordinal).ToArray();
 }

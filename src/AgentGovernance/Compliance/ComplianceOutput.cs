@@ -74,6 +74,27 @@ internal static class ComplianceOutput
         sb.Append("<h1>Compliance audit of ").Append(H(tenant)).Append("</h1>\n");
         sb.Append("<p class=\"meta\">").Append(H(GovernanceClock.Format(report.AuditedAt))).Append(" · directory ").Append(H(report.Directory))
             .Append(" · policy ").Append(H(report.Policy)).Append(" · report <code>").Append(H(report.ReportHash)).Append("</code></p>\n");
+        if (report.Coverage is { } coverage)
+        {
+            // A live session's audit: the inventory it stood on, and each resource read again live with its outcome.
+            sb.Append("<p class=\"coverage\">Audited over ").Append(H(coverage.ToString())).Append(".</p>\n");
+            if (coverage.Gaps.Count > 0 || coverage.ReadLive.Count > 0)
+            {
+                sb.Append("<details class=\"coverage\"><summary>Inventory gaps and live re-reads</summary><ul>");
+                foreach (var gap in coverage.Gaps.Take(ComplianceAudit.SampleSize * 5))
+                {
+                    sb.Append("<li class=\"gap\">").Append(H(gap)).Append("</li>");
+                }
+
+                foreach (var (resource, outcome) in coverage.ReadLive)
+                {
+                    sb.Append("<li><code>").Append(H(resource)).Append("</code> ").Append(H(outcome)).Append("</li>");
+                }
+
+                sb.Append("</ul></details>\n");
+            }
+        }
+
 
         // Summary first.
         sb.Append("<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">");
@@ -187,6 +208,15 @@ internal static class ComplianceOutput
                 .Append(H(GovernanceClock.Format(rec.From))).Append(" to ").Append(H(GovernanceClock.Format(rec.Until))).Append(" · ")
                 .Append(rec.Count(ReconciliationClass.Governed)).Append(" governed, ").Append(rec.Count(ReconciliationClass.AroundPipeline)).Append(" around the pipeline, ")
                 .Append(rec.Count(ReconciliationClass.OwnIdentity)).Append(" by the module's own identity · ").Append(rec.Read).Append(" read, ").Append(rec.Duplicates).Append(" duplicate(s)</p>");
+            sb.Append("<ul class=\"sources\">");
+            foreach (var x in rec.Sources)
+            {
+                sb.Append("<li class=\"").Append(x.Problem is null ? "read" : "unread").Append("\">").Append(H(x.Title)).Append(" · ")
+                    .Append(H(GovernanceClock.Format(x.From))).Append(" to ").Append(H(GovernanceClock.Format(x.Until))).Append(" · ")
+                    .Append(x.Problem is null ? $"read, {x.Read} record(s)" : "not read: " + H(x.Problem)).Append("</li>");
+            }
+
+            sb.Append("</ul>");
             if (rec.Gap is { } gap)
             {
                 sb.Append("<p class=\"gap\">").Append(H(gap)).Append("</p>");

@@ -9,19 +9,21 @@ namespace AgentGovernance.Compliance;
 /// <summary>
 /// One run of the compliance audit: what was audited, when, and every finding (those of the previous run
 /// that are gone included, as Resolved). <see cref="ReportHash"/> is the SHA-256 of its canonical JSON
-/// (<c>agentgovernance/compliance-report@1</c>) and goes into the ledger.
+/// (<c>agentgovernance/compliance-report@2</c>) and goes into the ledger.
 /// </summary>
 public sealed class ComplianceReport
 {
-    public const string Schema = "agentgovernance/compliance-report@1";
+    public const string Schema = "agentgovernance/compliance-report@2";
 
     /// <summary>The store's document slot of the reports: <c>compliance/&lt;hex of the report hash&gt;</c>.</summary>
     internal const string Slot = "compliance";
 
     internal ComplianceReport(DateTimeOffset auditedAt, string tenantId, string? tenantName, string directory, string policy, string policyFingerprint,
-        string store, string storeId, IReadOnlyList<ComplianceFinding> findings, ComplianceRun? previous, ReconciliationResult? reconciliation = null)
+        string store, string storeId, IReadOnlyList<ComplianceFinding> findings, ComplianceRun? previous, ReconciliationResult? reconciliation = null,
+        DirectoryCoverage? coverage = null)
     {
         Reconciliation = reconciliation;
+        Coverage = coverage;
         AuditedAt = auditedAt;
         TenantId = tenantId;
         TenantName = tenantName;
@@ -43,6 +45,9 @@ public sealed class ComplianceReport
     public string? TenantName { get; }
 
     public string Directory { get; }
+
+    /// <summary>For the audit of a live session: the inventory it stood on and what was read again live; null for a snapshot.</summary>
+    public DirectoryCoverage? Coverage { get; }
 
     public string Policy { get; }
 
@@ -78,6 +83,7 @@ public sealed class ComplianceReport
         ["directory"] = Directory,
         ["policy"] = new Dictionary<string, object?> { ["source"] = Policy, ["fingerprint"] = PolicyFingerprint },
         ["store"] = new Dictionary<string, object?> { ["location"] = Store, ["id"] = StoreId },
+        ["directoryCoverage"] = Coverage?.Document(),
         ["previous"] = Previous is null ? null : new Dictionary<string, object?>
         {
             ["sequence"] = Previous.Sequence,
@@ -112,11 +118,21 @@ public sealed class ComplianceReport
             ["governed"] = r.Count(Compliance.ReconciliationClass.Governed),
             ["aroundPipeline"] = r.Count(Compliance.ReconciliationClass.AroundPipeline),
             ["ownIdentity"] = r.Count(Compliance.ReconciliationClass.OwnIdentity),
+            ["sources"] = r.Sources.Select(x => (object?)new Dictionary<string, object?>
+            {
+                ["name"] = x.Name,
+                ["from"] = GovernanceClock.Format(x.From),
+                ["until"] = GovernanceClock.Format(x.Until),
+                ["read"] = x.Problem is null,
+                ["records"] = x.Read,
+                ["problem"] = x.Problem,
+            }).ToList(),
             ["events"] = r.Events.Select(e => (object?)new Dictionary<string, object?>
             {
                 ["id"] = e.Event.Id,
                 ["time"] = GovernanceClock.Format(e.Event.Time),
                 ["activity"] = e.Event.Activity,
+                ["source"] = e.Event.Source,
                 ["initiatedBy"] = e.Event.InitiatedBy,
                 ["targets"] = e.Event.Targets.Select(t => (object?)t).ToList(),
                 ["class"] = e.Class.ToString(),
@@ -173,6 +189,10 @@ public sealed class ComplianceReport
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
     }
 
+    private string? Cursor(string source, DateTimeOffset? previous) =>
+        Reconciliation?.Sources.FirstOrDefault(x => x.Name == source && x.Problem is null) is { } read ? GovernanceClock.Format(read.Until)
+        : previous is { } through ? GovernanceClock.Format(through) : null;
+
     /// <summary>The ledger entry of this run: the report's hash, the counts, and each finding's id, severity, status and evidence hash.</summary>
     internal LedgerEvent ToLedgerEvent(string actor) => new(LedgerEvents.ComplianceAudited, actor, null, null, new Dictionary<string, object?>
     {
@@ -184,7 +204,9 @@ public sealed class ComplianceReport
         ["policyFingerprint"] = PolicyFingerprint,
         ["auditedAt"] = GovernanceClock.Format(AuditedAt),
         ["previousSequence"] = Previous?.Sequence,
-        ["reconciledThrough"] = Reconciliation is null ? Previous?.ReconciledThrough is { } through ? GovernanceClock.Format(through) : null : GovernanceClock.Format(Reconciliation.Until),
+        // Each source's cursor moves on only when it was read: what a failed read missed is read next time.
+        ["reconciledThrough"] = Cursor(DirectoryAuditEvent.DirectoryAudits, Previous?.ReconciledThrough),
+        ["sharingReconciledThrough"] = Cursor(DirectoryAuditEvent.AuditLogQuery, Previous?.SharingReconciledThrough),
         ["findings"] = Findings.Where(f => f.Status != FindingStatus.Resolved).Select(f => (object?)new Dictionary<string, object?>
         {
             ["id"] = f.Id,

@@ -71,6 +71,9 @@ public sealed class ComplianceRun
     /// <summary>The reconciliation cursor: the audit log was read up to this time (the next audit reads on from it, less the overlap); null when it never ran.</summary>
     public DateTimeOffset? ReconciledThrough { get; private set; }
 
+    /// <summary>The cursor of SharePoint's sharing events (Purview's audit log query API): read up to this time; null when never read.</summary>
+    public DateTimeOffset? SharingReconciledThrough { get; private set; }
+
     public int Critical => Findings.Count(f => f.Severity == ComplianceSeverity.Critical);
 
     public int High => Findings.Count(f => f.Severity == ComplianceSeverity.High);
@@ -112,6 +115,7 @@ public sealed class ComplianceRun
         return new ComplianceRun(entry, tenant, hash, time, findings, resolved)
         {
             ReconciledThrough = GovernanceClock.TryParse(d["reconciledThrough"] as string, out var through) ? through : null,
+            SharingReconciledThrough = GovernanceClock.TryParse(d["sharingReconciledThrough"] as string, out var shared) ? shared : null,
         };
     }
 

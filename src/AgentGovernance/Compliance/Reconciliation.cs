@@ -20,12 +20,23 @@ public enum ReconciliationClass
     OwnIdentity,
 }
 
-/// <summary>One <c>directoryAudit</c> of Entra's audit log (Microsoft Graph <c>auditLogs/directoryAudits</c>), the fields the reconciliation reads.</summary>
+/// <summary>
+/// One access event of an audit log, the fields the reconciliation reads: a <c>directoryAudit</c> of Entra's audit log
+/// (Microsoft Graph <c>auditLogs/directoryAudits</c>), or an <c>auditLogRecord</c> of SharePoint sharing from Purview's
+/// audit log query API (<c>security/auditLog/queries/{id}/records</c>; <see cref="IsSharing"/>).
+/// </summary>
 public sealed class DirectoryAuditEvent
 {
+    /// <summary>The <see cref="Source"/> of Entra's directory audit log.</summary>
+    public const string DirectoryAudits = "auditLogs/directoryAudits";
+
+    /// <summary>The <see cref="Source"/> of Purview's audit log query API (SharePoint sharing).</summary>
+    public const string AuditLogQuery = "security/auditLog/queries";
+
     internal DirectoryAuditEvent(string id, DateTimeOffset time, string activity, string? category, string? result, string? byUser, string? byApp,
-        string? byAppName, IReadOnlyList<(string Id, string? Type, string? Name)> targets, IReadOnlyList<string> modified)
+        string? byAppName, IReadOnlyList<(string Id, string? Type, string? Name)> targets, IReadOnlyList<string> modified, string source = DirectoryAudits)
     {
+        Source = source;
         Id = id;
         Time = time;
         Activity = activity;
@@ -41,7 +52,13 @@ public sealed class DirectoryAuditEvent
 
     public string Id { get; }
 
-    /// <summary>activityDateTime (UTC).</summary>
+    /// <summary>Which log it comes from: <see cref="DirectoryAudits"/> or <see cref="AuditLogQuery"/>.</summary>
+    public string Source { get; }
+
+    /// <summary>A SharePoint sharing event (an auditLogRecord): its target is a file or folder by URL (objectId), resolved to the directory's resource.</summary>
+    public bool IsSharing => Source == AuditLogQuery;
+
+    /// <summary>activityDateTime (UTC); createdDateTime for an auditLogRecord.</summary>
     public DateTimeOffset Time { get; }
 
     /// <summary>activityDisplayName ("Add member to group").</summary>
@@ -59,8 +76,8 @@ public sealed class DirectoryAuditEvent
 
     public string? InitiatedByAppName { get; }
 
-    /// <summary>targetResources[].id.</summary>
-    public IReadOnlyList<string> Targets { get; }
+    /// <summary>targetResources[].id; for a sharing event the directory's resource id its URL resolves to (else the URL).</summary>
+    public IReadOnlyList<string> Targets { get; internal set; }
 
     public IReadOnlyList<string> TargetNames { get; }
 
@@ -69,9 +86,9 @@ public sealed class DirectoryAuditEvent
 
     public string InitiatedBy => InitiatedByUser ?? (InitiatedByAppId is null ? "(unknown)" : $"app {InitiatedByAppName ?? InitiatedByAppId} ({InitiatedByAppId})");
 
-    /// <summary>Whether the activity changes who can reach what: members, roles, app roles, consent, group visibility.</summary>
+    /// <summary>Whether the activity changes who can reach what: members, roles, app roles, consent, group visibility; links and invitations of SharePoint sharing.</summary>
     public bool ChangesAccess =>
-        AccessActivities.Contains(Activity)
+        IsSharing ? SharingActivities.Contains(Activity) : AccessActivities.Contains(Activity)
         || (Activity.Equals("Update group", StringComparison.OrdinalIgnoreCase) && ModifiedProperties.Any(p => p.Equals("Visibility", StringComparison.OrdinalIgnoreCase)));
 
     internal static readonly HashSet<string> AccessActivities = new(StringComparer.OrdinalIgnoreCase)
@@ -84,11 +101,20 @@ public sealed class DirectoryAuditEvent
         "Consent to application", "Add delegated permission grant", "Remove delegated permission grant",
     };
 
+    /// <summary>The operations of Purview's SharePoint sharing activities that change who can reach a file or folder (the query asks for these).</summary>
+    internal static readonly HashSet<string> SharingActivities = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "SharingSet", "SharingInvitationCreated", "SharingRevoked", "AddedToSecureLink", "RemovedFromSecureLink",
+        "SecureLinkCreated", "SecureLinkDeleted", "AnonymousLinkCreated", "AnonymousLinkUpdated", "AnonymousLinkRemoved",
+        "CompanyLinkCreated", "CompanyLinkRemoved",
+    };
+
     public override string ToString() => $"{GovernanceClock.Format(Time)} {Activity} by {InitiatedBy} on {string.Join(", ", Targets)}";
 
     /// <summary>
     /// The events of a JSON text: a Graph list response (<c>{ "value": [...], "@odata.nextLink": ... }</c>), an array of
-    /// such responses, or an array of directoryAudit objects (the Entra portal's JSON download). FormatException when it is none.
+    /// such responses, or an array of directoryAudit objects (the Entra portal's JSON download); auditLogRecord objects
+    /// (createdDateTime and operation, no activityDateTime) are sharing events. FormatException when it is none.
     /// </summary>
     internal static List<DirectoryAuditEvent> ParseAll(string json, out string? nextLink)
     {
@@ -133,10 +159,17 @@ public sealed class DirectoryAuditEvent
         }
     }
 
+    private static string? S(JsonElement o, string name) => o.ValueKind == JsonValueKind.Object && o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static JsonElement O(JsonElement o, string name) => o.ValueKind == JsonValueKind.Object && o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Object ? v : default;
+
     private static DirectoryAuditEvent One(JsonElement e)
     {
-        static string? S(JsonElement o, string name) => o.ValueKind == JsonValueKind.Object && o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-        static JsonElement O(JsonElement o, string name) => o.ValueKind == JsonValueKind.Object && o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Object ? v : default;
+        if (S(e, "activityDateTime") is null && S(e, "createdDateTime") is not null && S(e, "operation") is not null)
+        {
+            return Record(e);
+        }
+
         var id = S(e, "id") ?? throw new FormatException("a directoryAudit without an id");
         if (!DateTimeOffset.TryParse(S(e, "activityDateTime"), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time))
         {
@@ -167,6 +200,28 @@ public sealed class DirectoryAuditEvent
         return new DirectoryAuditEvent(id, time.ToUniversalTime(), S(e, "activityDisplayName") ?? string.Empty, S(e, "category"), S(e, "result"),
             S(user, "userPrincipalName") ?? S(user, "id"), S(app, "appId"), S(app, "displayName"), targets, modified);
     }
+
+    /// <summary>
+    /// An auditLogRecord (Graph's security namespace): id, createdDateTime, operation, auditLogRecordType, userPrincipalName
+    /// or userId, objectId (for SharePoint the file's or folder's full URL), and auditData, the record's own properties in
+    /// the unified audit log's schema (ApplicationId or AppId: the app that acted; TargetUserOrGroupName: whom it was shared with).
+    /// </summary>
+    private static DirectoryAuditEvent Record(JsonElement e)
+    {
+        var id = S(e, "id") ?? throw new FormatException("an auditLogRecord without an id");
+        if (!DateTimeOffset.TryParse(S(e, "createdDateTime"), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time))
+        {
+            throw new FormatException($"auditLogRecord {id}: createdDateTime is not a time");
+        }
+
+        var data = O(e, "auditData");
+        var url = S(e, "objectId") ?? S(data, "ObjectId") ?? string.Empty;
+        var with = S(data, "TargetUserOrGroupName");
+        var name = (S(data, "SourceFileName") ?? url) + (with is null ? string.Empty : $" with {with}");
+        var targets = url.Length == 0 ? new List<(string, string?, string?)>() : new List<(string, string?, string?)> { (url, "url", name) };
+        return new DirectoryAuditEvent(id, time.ToUniversalTime(), S(e, "operation")!, S(e, "auditLogRecordType"), null,
+            S(e, "userPrincipalName") ?? S(e, "userId") ?? S(data, "UserId"), S(data, "ApplicationId") ?? S(data, "AppId"), null, targets, Array.Empty<string>(), AuditLogQuery);
+    }
 }
 
 /// <summary>
@@ -184,10 +239,10 @@ internal static class Reconciliation
     /// <summary>The window of the first reconciliation of a store.</summary>
     public static readonly TimeSpan FirstWindow = TimeSpan.FromDays(7);
 
-    /// <summary>The ledger's apply and revert operations: (time, the ids the operation names).</summary>
-    public static List<(DateTimeOffset Time, HashSet<string> Ids, long Sequence)> LedgerOperations(IEnumerable<LedgerEntry> entries)
+    /// <summary>The ledger's apply and revert operations: (time, the ids the operation names, its sequence, its op).</summary>
+    public static List<(DateTimeOffset Time, HashSet<string> Ids, long Sequence, string? Op)> LedgerOperations(IEnumerable<LedgerEntry> entries)
     {
-        var ops = new List<(DateTimeOffset, HashSet<string>, long)>();
+        var ops = new List<(DateTimeOffset, HashSet<string>, long, string?)>();
         foreach (var e in entries)
         {
             if (e.Event is not (LedgerEvents.OperationApplied or LedgerEvents.OperationReverted) || e.Details["operation"] is not System.Collections.IDictionary op)
@@ -204,7 +259,7 @@ internal static class Reconciliation
                 }
             }
 
-            ops.Add((e.Time, ids, e.Sequence));
+            ops.Add((e.Time, ids, e.Sequence, op["op"] as string));
         }
 
         return ops;
@@ -241,6 +296,17 @@ internal static class Reconciliation
                     : "Ask who made it and why; bring it under the pipeline (Request-HumanApproval) or revert it (its inverse through Invoke-ApprovedChange -EmergencyRevocation)."));
         }
 
+        foreach (var source in r.Sources.Where(x => x.Problem is not null && x.Attempted))
+        {
+            var check = ComplianceCheck.ReconciliationSourceUnread;
+            findings.Add(new ComplianceFinding(check, check.Severity, source.Name, source.Title,
+                $"The reconciliation did not read {source.Title} ({source.Name}): {source.Problem} Changes it records in {GovernanceClock.Format(source.From)}..{GovernanceClock.Format(source.Until)} are not reconciled, and its cursor stays where it was.",
+                new Dictionary<string, object?> { ["source"] = source.Name, ["from"] = GovernanceClock.Format(source.From), ["until"] = GovernanceClock.Format(source.Until), ["problem"] = source.Problem },
+                hint: source.Name == DirectoryAuditEvent.AuditLogQuery
+                    ? "Grant the module's app AuditLogsQuery-SharePoint.Read.All (application permission, admin consent), or give the records as a file (-AuditLogPath)."
+                    : "Grant the module's app AuditLog.Read.All, or give the log as a file (-AuditLogPath)."));
+        }
+
         if (r.Gap is { } gap)
         {
             findings.Add(new ComplianceFinding(ComplianceCheck.ReconciliationIncomplete, ComplianceCheck.ReconciliationIncomplete.Severity, "auditLogs", "Entra audit log",
@@ -251,31 +317,54 @@ internal static class Reconciliation
 
     /// <summary>Reads the window of events, de-duplicates them by id, keeps the access-changing ones, classifies each.</summary>
     public static ReconciliationResult Run(IEnumerable<DirectoryAuditEvent> events, string source, DateTimeOffset from, DateTimeOffset until, TimeSpan retention,
-        IEnumerable<LedgerEntry> ledger, ICollection<string> ownAppIds)
+        IEnumerable<LedgerEntry> ledger, ICollection<string> ownAppIds, Func<string, string?>? resolveUrl = null) =>
+        Run(new[] { new ReconciliationSource(DirectoryAuditEvent.DirectoryAudits, from, until) { Events = events.ToList(), Location = source } }, source, retention, ledger, ownAppIds, resolveUrl);
+
+    /// <summary>
+    /// Each source's window of events (a source not read has its Problem, and no events), de-duplicated by id, the
+    /// access-changing ones classified; sharing events' URLs resolved to the directory's resources by <paramref name="resolveUrl"/>.
+    /// </summary>
+    public static ReconciliationResult Run(IReadOnlyList<ReconciliationSource> sources, string where, TimeSpan retention,
+        IEnumerable<LedgerEntry> ledger, ICollection<string> ownAppIds, Func<string, string?>? resolveUrl)
     {
-        var r = new ReconciliationResult(from, until, source);
+        var directory = sources.FirstOrDefault(x => x.Name == DirectoryAuditEvent.DirectoryAudits) ?? sources[0];
+        var r = new ReconciliationResult(directory.From, directory.Until, where);
+        r.Sources.AddRange(sources);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var ops = LedgerOperations(ledger);
-        foreach (var e in events.OrderBy(e => e.Time))
+        foreach (var x in sources)
         {
-            r.Read++;
-            if (!seen.Add(e.Id))
+            foreach (var e in x.Events.OrderBy(e => e.Time))
             {
-                r.Duplicates++;
-                continue;
-            }
+                r.Read++;
+                x.Read++;
+                if (!seen.Add(e.Id))
+                {
+                    r.Duplicates++;
+                    continue;
+                }
 
-            if (e.Time < from || e.Time > until || !e.ChangesAccess || (e.Result is { } result && !result.Equals("success", StringComparison.OrdinalIgnoreCase)))
-            {
-                continue;
-            }
+                // A file may hold both kinds: each is held to its own source's window.
+                var window = e.IsSharing ? sources.FirstOrDefault(s => s.Name == DirectoryAuditEvent.AuditLogQuery) ?? x : directory;
+                if (e.Time < window.From || e.Time > window.Until || !e.ChangesAccess || (e.Result is { } result && !result.Equals("success", StringComparison.OrdinalIgnoreCase)))
+                {
+                    continue;
+                }
 
-            var (c, seq) = Classify(e, ops, ownAppIds);
-            r.Events.Add((e, c, seq));
+                if (e.IsSharing && e.Targets.Count == 1 && resolveUrl?.Invoke(e.Targets[0]) is { } resource)
+                {
+                    e.Targets = new[] { resource };
+                }
+
+                var (c, seq) = Classify(e, ops, ownAppIds);
+                r.Events.Add((e, c, seq));
+            }
         }
 
+        r.Events.Sort((a, b) => a.Event.Time.CompareTo(b.Event.Time));
+        var (from, until) = (directory.From, directory.Until);
         var kept = until - retention;
-        if (from < kept)
+        if (directory.Name == DirectoryAuditEvent.DirectoryAudits && directory.Problem is null && from < kept)
         {
             r.Gap = $"The window since the last audit starts {GovernanceClock.Format(from)}, but the audit log keeps only {retention.TotalDays:0} days (since {GovernanceClock.Format(kept)}): changes before that cannot be reconciled.";
         }
@@ -283,10 +372,30 @@ internal static class Reconciliation
         return r;
     }
 
-    public static (ReconciliationClass Class, long? Sequence) Classify(DirectoryAuditEvent e, List<(DateTimeOffset Time, HashSet<string> Ids, long Sequence)> ops, ICollection<string> ownAppIds)
+    /// <summary>
+    /// The ledger operations a SharePoint sharing event can be the record of: a link created or widened is a createLink
+    /// (or the sharing link an invitation makes: a grant); an invitation or a person added to a link is a grant; a link,
+    /// a person or an invitation removed is a revoke (a revert of a createLink or a grant is recorded as that revoke).
+    /// SharingSet (a permission set or changed) can be any of them.
+    /// </summary>
+    private static string[] LedgerOpsOf(string activity) => activity switch
     {
-        foreach (var (time, ids, seq) in ops)
+        "AnonymousLinkCreated" or "CompanyLinkCreated" or "AnonymousLinkUpdated" => new[] { "createLink" },
+        "SecureLinkCreated" or "AddedToSecureLink" => new[] { "createLink", "grant" },
+        "SharingInvitationCreated" => new[] { "grant" },
+        "SharingRevoked" or "RemovedFromSecureLink" or "SecureLinkDeleted" or "AnonymousLinkRemoved" or "CompanyLinkRemoved" => new[] { "revoke" },
+        _ => new[] { "createLink", "grant", "revoke" },
+    };
+
+    public static (ReconciliationClass Class, long? Sequence) Classify(DirectoryAuditEvent e, List<(DateTimeOffset Time, HashSet<string> Ids, long Sequence, string? Op)> ops, ICollection<string> ownAppIds)
+    {
+        foreach (var (time, ids, seq, op) in ops)
         {
+            if (e.IsSharing && (op is null || Array.IndexOf(LedgerOpsOf(e.Activity), op) < 0))
+            {
+                continue;
+            }
+
             if ((time - e.Time).Duration() <= Tolerance && e.Targets.Count > 0 && e.Targets.All(ids.Contains))
             {
                 return (ReconciliationClass.Governed, seq);
@@ -323,8 +432,49 @@ public sealed class ReconciliationResult
 
     public int Duplicates { get; internal set; }
 
+    /// <summary>The coverage of the reconciliation: each log it reads (Entra's directory audits, SharePoint sharing through Purview's query API), read or why not.</summary>
+    public List<ReconciliationSource> Sources { get; } = new();
+
+    /// <summary>Whether a source was read: its cursor moves on only then.</summary>
+    public bool WasRead(string source) => Sources.Any(x => x.Name == source && x.Problem is null);
+
     /// <summary>Null when the whole window was readable; else why not (the log's retention already dropped its start).</summary>
     public string? Gap { get; internal set; }
 
     public int Count(ReconciliationClass c) => Events.Count(e => e.Class == c);
+}
+
+/// <summary>One log a reconciliation reads, with its window: read (its events), or not read and why (<see cref="Problem"/>).</summary>
+public sealed class ReconciliationSource
+{
+    internal ReconciliationSource(string name, DateTimeOffset from, DateTimeOffset until)
+    {
+        Name = name;
+        From = from;
+        Until = until;
+    }
+
+    /// <summary><see cref="DirectoryAuditEvent.DirectoryAudits"/> or <see cref="DirectoryAuditEvent.AuditLogQuery"/>.</summary>
+    public string Name { get; }
+
+    /// <summary>What a person calls it.</summary>
+    public string Title => Name == DirectoryAuditEvent.AuditLogQuery ? "SharePoint sharing (Purview audit log query)" : "Entra's directory audit log";
+
+    /// <summary>Where it was read from: Graph's URL, or the file.</summary>
+    public string? Location { get; internal set; }
+
+    public DateTimeOffset From { get; }
+
+    public DateTimeOffset Until { get; }
+
+    /// <summary>Null when read; else why it was not (permission denied, the query failed, not in the file).</summary>
+    public string? Problem { get; internal set; }
+
+    /// <summary>Whether a read was tried and failed (a finding, AUD404), rather than the source not being at hand (a file without it).</summary>
+    public bool Attempted { get; internal set; }
+
+    /// <summary>Events read from it (before de-duplication).</summary>
+    public int Read { get; internal set; }
+
+    internal List<DirectoryAuditEvent> Events { get; set; } = new();
 }

@@ -46,7 +46,7 @@ public sealed class StoredComplianceReport
     /// <summary>How many findings the report lists (Resolved included).</summary>
     public int Findings { get; }
 
-    /// <summary>The report (agentgovernance/compliance-report@1) as objects: <c>.Report.findings</c>, <c>.Report.summary</c>...</summary>
+    /// <summary>The report (agentgovernance/compliance-report@2) as objects: <c>.Report.findings</c>, <c>.Report.summary</c>...</summary>
     public PSObject Report { get; }
 
     /// <summary>The report as indented JSON (the same content as Invoke-ComplianceAudit -OutputPath report.json wrote).</summary>

@@ -171,6 +171,11 @@ public sealed class AccessSnapshot
     /// </summary>
     public IReadOnlyList<string> CoverageGaps { get; }
 
+    /// <summary>When the permission inventory was crawled: its oldest drive's crawledAt, else capturedAt; MinValue when neither is known.</summary>
+    internal DateTimeOffset InventoryCrawledAt =>
+        Inventory.Select(d => DateTimeOffset.TryParse(d.CrawledAt, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var t) ? t : (DateTimeOffset?)null)
+            .Where(t => t is not null).Select(t => t!.Value).DefaultIfEmpty(CapturedAt ?? DateTimeOffset.MinValue).Min();
+
     public int GroupCount { get; }
 
     public int ServicePrincipalCount { get; }

@@ -46,6 +46,13 @@ public interface IGraphDirectory : IDirectoryProvider
     /// </summary>
     string ReadDirectoryAudits(DateTimeOffset from, DateTimeOffset until);
 
+    /// <summary>
+    /// SharePoint's sharing events between two times through Purview's audit log query API (POST
+    /// security/auditLog/queries, polled until succeeded, every page of its records): the auditLogRecord objects
+    /// as one JSON array. Needs AuditLogsQuery-SharePoint.Read.All; a query that fails or times out is an error.
+    /// </summary>
+    string ReadSharingAuditRecords(DateTimeOffset from, DateTimeOffset until);
+
     /// <summary>The state of one resource: its grants and whoever reaches it (for Get-EffectiveAccess).</summary>
     AccessSnapshot ReadResource(string resourceId);
 
