@@ -555,7 +555,7 @@ internal sealed partial class TableStore : IGovernanceStore, ILedgerTailStore
 
     internal static void Call(string location, Action call) => Call(location, () => { call(); return 0; });
 
-    private static string FirstLine(string s)
+    internal static string FirstLine(string s)
     {
         var i = s.IndexOfAny(new[] { '\r', '\n' });
         return Visible(i < 0 ? s : s.Substring(0, i));
