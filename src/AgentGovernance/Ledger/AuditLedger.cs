@@ -84,6 +84,8 @@ internal sealed class AuditLedger
         }
     }
 
+    private static readonly TimeSpan GroupWaitSlice = TimeSpan.FromMilliseconds(10);
+
     /// <summary>At most this many entries go in one group's transaction, with its checkpoint: the service's 100 actions.</summary>
     internal const int MaxGroupEntries = 99;
 
@@ -105,22 +107,38 @@ internal sealed class AuditLedger
             queue.Add(mine);
         }
 
-        IDisposable held;
-        try
+        // The lock in slices, so that an append another one carried returns once it is written, not when this
+        // thread gets the lock (which may be long: the lock lets a thread that just released it take it again).
+        IDisposable? held = null;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (held is null)
         {
-            held = _store.Lock(LockTimeout);
-        }
-        catch (GovernanceException e) when (e.ErrorId == "StoreBusy")
-        {
-            lock (queue)
+            try
             {
-                if (queue.Remove(mine))
+                held = _store.Lock(GroupWaitSlice);
+            }
+            catch (GovernanceException e) when (e.ErrorId == "StoreBusy")
+            {
+                if (mine.Done.IsSet)
                 {
-                    throw; // never taken: nothing of it was written
+                    return mine.Outcome(); // taken by the holder of the lock: its outcome is this one's
+                }
+
+                if (waited.Elapsed >= LockTimeout)
+                {
+                    lock (queue)
+                    {
+                        if (queue.Remove(mine))
+                        {
+                            // Never taken: nothing of it was written.
+                            throw new GovernanceException("StoreBusy", GovernanceErrorKind.InvalidOperation,
+                                $"The store '{_store.Location}' stayed locked by another writer in this process for {LockTimeout.TotalSeconds:0} s.", _store.Location, e);
+                        }
+                    }
+
+                    return mine.Outcome();
                 }
             }
-
-            return mine.Outcome(); // taken by the holder of the lock: its outcome is this one's
         }
 
         using (held)
