@@ -6,26 +6,29 @@ using AgentGovernance.Ledger;
 using AgentGovernance.Stores;
 using Azure.Data.Tables;
 
-// AgentGovernance.TableBench [--writers 8] [--appends 100] [--decisions 200]
+// AgentGovernance.TableBench [--writers 8] [--appends 100] [--decisions 200] [--threads 1]
 //   Starts Azurite (tests/Azurite, in memory, a free loopback port), then:
 //   1. 8 writer processes append ledger entries (one entry per append, signed, checkpointed) to one table
 //      at once; appends/s over all of them, and the ledger verified whole afterwards (no fork, none lost).
+//      --threads T: each process appends from T threads at once (a runbook worker running several jobs),
+//      --appends each; the process's appends that wait for its lock go in one transaction (group commit).
 //   2. The store's part of a decision, one after another: the request's lease taken, the decision document
 //      inserted, its ledger entry appended and checkpointed, the lease released; p50 and p99.
 //   Baseline, in the same run: a bare insert of an entity of the same size (Azure.Data.Tables, no module).
-// Internal mode: --writer <connection> <table> <appends> <signer> <go> <module>
+// Internal mode: --writer <connection> <table> <appends> <signer> <go> <module> <threads>
 const string Account = "devstoreaccount1";
 const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 if (args.Length > 0 && args[0] == "--writer")
 {
-    return Writer(args[1], args[2], int.Parse(args[3]), args[4], args[5], args[6]);
+    return Writer(args[1], args[2], int.Parse(args[3]), args[4], args[5], args[6], int.Parse(args[7]));
 }
 
 int Opt(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 ? int.Parse(args[i + 1]) : fallback;
 var writers = Opt("--writers", 8);
 var appends = Opt("--appends", 100);
 var decisions = Opt("--decisions", 200);
+var threads = Opt("--threads", 1);
 
 var root = AppContext.BaseDirectory;
 while (!File.Exists(Path.Combine(root, "AgentGovernance.slnx")))
@@ -112,7 +115,7 @@ try
     var go = Path.Combine(temp.FullName, "go");
     var self = typeof(Program).Assembly.Location;
     var procs = Enumerable.Range(0, writers).Select(w => Process.Start(new ProcessStartInfo("dotnet",
-        new[] { self, "--writer", cs, table, appends.ToString(), Path.Combine(temp.FullName, $"w{w}", "signer.json"), go, module })
+        new[] { self, "--writer", cs, table, appends.ToString(), Path.Combine(temp.FullName, $"w{w}", "signer.json"), go, module, threads.ToString() })
     {
         RedirectStandardOutput = true,
     })!).ToList();
@@ -175,9 +178,9 @@ try
         return s[Math.Min(s.Count - 1, (int)Math.Ceiling(p * s.Count) - 1)];
     }
 
-    var total = writers * appends;
+    var total = writers * appends * threads;
     Console.WriteLine($"load while writing: {loadDuring}; after: {File.ReadAllText("/proc/loadavg").Trim()}");
-    Console.WriteLine($"writers: {writers} processes x {appends} appends = {total} in {seconds:0.00} s: {total / seconds:0} appends/s");
+    Console.WriteLine($"writers: {writers} processes x {threads} threads x {appends} appends = {total} in {seconds:0.00} s: {total / seconds:0} appends/s");
     Console.WriteLine($"one append, per writer: {string.Join("; ", perWriter)}");
     Console.WriteLine($"ledger after: {count} entries (expected {total}), verifies: {verification.IsValid} {verification.Message}");
     Console.WriteLine($"bare insert: p50 {Pct(bareTimes, 0.5):0.00} ms, p99 {Pct(bareTimes, 0.99):0.00} ms");
@@ -192,11 +195,11 @@ finally
     temp.Delete(recursive: true);
 }
 
-static int Writer(string cs, string table, int appends, string signerPath, string go, string module)
+static int Writer(string cs, string table, int appends, string signerPath, string go, string module, int threads)
 {
-    using var store = TableStoreLoader.Open(new TableStoreOptions { ConnectionString = cs, Table = table }, module);
+    // One store handle and ledger per thread (as each command of a runspace opens its own), one signer key.
+    var stores = Enumerable.Range(0, threads).Select(_ => TableStoreLoader.Open(new TableStoreOptions { ConnectionString = cs, Table = table }, module)).ToList();
     using var signer = LedgerSigner.OpenOrCreate(signerPath);
-    var ledger = new AuditLedger(store, signer);
     Console.WriteLine("ready");
     Console.Out.Flush();
     while (!File.Exists(go))
@@ -205,17 +208,31 @@ static int Writer(string cs, string table, int appends, string signerPath, strin
     }
 
     var times = new List<double>();
-    for (var i = 0; i < appends; i++)
+    var workers = stores.Select((store, t) => new Thread(() =>
     {
-        var w = Stopwatch.StartNew();
-        ledger.Append(new LedgerEvent(LedgerEvents.Approved, $"writer{Environment.ProcessId}@contoso.com", "sha256:" + new string('a', 64), $"req-{Environment.ProcessId}-{i}",
-            new Dictionary<string, object?> { ["summary"] = $"entry {i}" }));
-        times.Add(w.Elapsed.TotalMilliseconds);
-    }
+        var ledger = new AuditLedger(store, signer);
+        var mine = new List<double>();
+        for (var i = 0; i < appends; i++)
+        {
+            var w = Stopwatch.StartNew();
+            ledger.Append(new LedgerEvent(LedgerEvents.Approved, $"writer{Environment.ProcessId}@contoso.com", "sha256:" + new string('a', 64), $"req-{Environment.ProcessId}-{t}-{i}",
+                new Dictionary<string, object?> { ["summary"] = $"entry {i}" }));
+            mine.Add(w.Elapsed.TotalMilliseconds);
+        }
+
+        lock (times)
+        {
+            times.AddRange(mine);
+        }
+    })).ToList();
+    workers.ForEach(w => w.Start());
+    workers.ForEach(w => w.Join());
+    stores.ForEach(s => s.Dispose());
 
     times.Sort();
     Console.WriteLine($"done p50 {times[times.Count / 2]:0.0} ms p99 {times[Math.Min(times.Count - 1, (int)(times.Count * 0.99))]:0.0} ms, " +
-        $"{AuditLedger.Conflicts} conflicts, {AuditLedger.TailChecks} tail checks, {AuditLedger.FullVerifications} full verifications");
+        $"{AuditLedger.Conflicts} conflicts, {AuditLedger.TailChecks} tail checks, {AuditLedger.FullVerifications} full verifications, {AuditLedger.Carried} carried by another's transaction, " +
+        $"time in attempts: head {AuditLedger.HeadTicks * 1000.0 / Stopwatch.Frequency:0} ms, write {AuditLedger.WriteTicks * 1000.0 / Stopwatch.Frequency:0} ms");
     return 0;
 }
 

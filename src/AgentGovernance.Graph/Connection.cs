@@ -8,6 +8,7 @@ using System.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using System.Threading.Tasks;
+using AgentGovernance.Providers;
 using AgentGovernance.Providers.Graph;
 using Azure.Core;
 using Azure.Identity;
@@ -32,9 +33,17 @@ internal static class Connection
     {
         var endpoint = o.Endpoint;
         var hosts = new[] { endpoint.Host };
-        IAuthenticationProvider auth = o.SignIn == GraphSignIn.AccessToken
-            ? new BaseBearerTokenAuthenticationProvider(new FixedToken(Plain(o.AccessToken, "-AccessToken"), hosts))
-            : new AzureIdentityAuthenticationProvider(Credential(o), hosts, null, true, Scope(o));
+        IAuthenticationProvider auth;
+        if (o.SignIn == GraphSignIn.AccessToken)
+        {
+            auth = new BaseBearerTokenAuthenticationProvider(new FixedToken(Plain(o.AccessToken, "-AccessToken"), hosts));
+        }
+        else
+        {
+            var credential = Credential(o);
+            auth = new AzureIdentityAuthenticationProvider(credential, hosts, null, true, Scope(o));
+            o.SignedIn?.Invoke(new CredentialTokens(credential));
+        }
 
         // The SDK's own middleware (retry on 429/503/504 honouring Retry-After, redirect, compression), our wire handler last.
         var handlers = GraphClientFactory.CreateDefaultHandlers(new GraphClientOptions());
@@ -160,6 +169,46 @@ internal static class Connection
         {
             Marshal.ZeroFreeGlobalAllocUnicode(ptr);
         }
+    }
+
+    /// <summary>
+    /// The sign-in's credential lent to the table part (-StoreGraphSignIn): tokens for the scopes it asks for
+    /// (https://storage.azure.com/.default), through plain types, as the table part has an Azure.Core of its own.
+    /// </summary>
+    private sealed class CredentialTokens : IEntraTokenSource
+    {
+        private readonly TokenCredential _credential;
+
+        public CredentialTokens(TokenCredential credential) => _credential = credential;
+
+        public EntraToken GetToken(string[] scopes, CancellationToken cancel)
+        {
+            try
+            {
+                var token = _credential.GetToken(new TokenRequestContext(scopes), cancel);
+                return new EntraToken(token.Token, token.ExpiresOn);
+            }
+            catch (Exception e) when (e is AuthenticationFailedException || e is CredentialUnavailableException)
+            {
+                throw Failed(scopes, e);
+            }
+        }
+
+        public async Task<EntraToken> GetTokenAsync(string[] scopes, CancellationToken cancel)
+        {
+            try
+            {
+                var token = await _credential.GetTokenAsync(new TokenRequestContext(scopes), cancel).ConfigureAwait(false);
+                return new EntraToken(token.Token, token.ExpiresOn);
+            }
+            catch (Exception e) when (e is AuthenticationFailedException || e is CredentialUnavailableException)
+            {
+                throw Failed(scopes, e);
+            }
+        }
+
+        private static GovernanceException Failed(string[] scopes, Exception e) =>
+            new("SignInFailed", GovernanceErrorKind.PermissionDenied, $"The Graph sign-in's credential got no token for {string.Join(" ", scopes)}: {e.Message}", string.Join(" ", scopes), e);
     }
 
     /// <summary>A token the caller already holds (-AccessToken), sent only to the connection's Graph host.</summary>

@@ -37,6 +37,11 @@ internal sealed class TableStoreFactory : ITableStoreFactory
             case TableCredentialKind.AccessToken:
                 client = new TableClient(Endpoint(options), table, new StaticToken(Need(options.AccessToken, "-StoreAccessToken"), options.AccessTokenExpiresOn), clientOptions);
                 break;
+            case TableCredentialKind.GraphSignIn:
+                client = new TableClient(Endpoint(options), table, new LentCredential(options.TokenSource ?? throw new GovernanceException("StoreCredentialInvalid", GovernanceErrorKind.InvalidArgument,
+                    "-StoreGraphSignIn needs a session signed in to Microsoft Graph with a credential (Connect-AgentGovernance -TenantId with -ManagedIdentity, a certificate, " +
+                    "a client secret, a device code or the browser; not -AccessToken, which holds a token for Graph alone).", "-StoreGraphSignIn"), location), clientOptions);
+                break;
             case TableCredentialKind.ManagedIdentity:
                 client = new TableClient(Endpoint(options), table, options.ClientId is null
                     ? new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned)
@@ -90,6 +95,51 @@ internal sealed class TableStoreFactory : ITableStoreFactory
         }
 
         return name;
+    }
+
+    /// <summary>
+    /// The Graph connection's credential (-StoreGraphSignIn), lent across the load contexts as plain types:
+    /// the table client asks it for https://storage.azure.com/.default, never for Graph's token.
+    /// </summary>
+    private sealed class LentCredential : TokenCredential
+    {
+        private readonly Providers.IEntraTokenSource _source;
+        private readonly string _location;
+
+        public LentCredential(Providers.IEntraTokenSource source, string location)
+        {
+            _source = source;
+            _location = location;
+        }
+
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            try
+            {
+                var token = _source.GetToken(requestContext.Scopes, cancellationToken);
+                return new AccessToken(token.Token, token.ExpiresOn);
+            }
+            catch (GovernanceException e) when (e.ErrorId == "SignInFailed")
+            {
+                throw Denied(e);
+            }
+        }
+
+        public override async ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            try
+            {
+                var token = await _source.GetTokenAsync(requestContext.Scopes, cancellationToken).ConfigureAwait(false);
+                return new AccessToken(token.Token, token.ExpiresOn);
+            }
+            catch (GovernanceException e) when (e.ErrorId == "SignInFailed")
+            {
+                throw Denied(e);
+            }
+        }
+
+        private GovernanceException Denied(GovernanceException e) =>
+            new("StoreAccessDenied", GovernanceErrorKind.PermissionDenied, $"Could not sign in to the table store '{_location}' with the Graph sign-in: {TableStore.FirstLine(e.Message)}", _location, e);
     }
 
     /// <summary>An access token got elsewhere (Get-AzAccessToken -ResourceUrl https://storage.azure.com/).</summary>

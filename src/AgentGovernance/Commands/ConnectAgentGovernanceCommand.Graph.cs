@@ -108,7 +108,16 @@ public sealed partial class ConnectAgentGovernanceCommand
     private void ConnectGraph()
     {
         var previous = GovernanceSession.Current;
-        if (ResolvePolicy(previous) is not { } policy || !ResolveStore(previous, out var storePath, out var signerPath, out var tableStore))
+        if (ResolvePolicy(previous) is not { } policy)
+        {
+            return;
+        }
+
+        // The store is checked before signing in, so that a bad store costs no sign-in; but a store that signs in
+        // with this very sign-in (-StoreGraphSignIn) can only be opened after it.
+        string? storePath = null, signerPath = null;
+        Stores.TableStoreOptions? tableStore = null;
+        if (!StoreGraphSignIn && !ResolveStore(previous, null, out storePath, out signerPath, out tableStore))
         {
             return;
         }
@@ -157,6 +166,19 @@ public sealed partial class ConnectAgentGovernanceCommand
         WriteVerbose($"Signing in to {options.Endpoint} ({options.SignIn}) for tenant {TenantId}");
         var provider = GraphLoader.Connect(options, MyInvocation.MyCommand.Module?.ModuleBase);
         WriteVerbose($"Tenant {provider.TenantId} ({provider.TenantDisplayName ?? "no display name"}): {provider.Statistics}.");
+        try
+        {
+            if (StoreGraphSignIn && !ResolveStore(previous, GraphLoader.SignInOf(provider), out storePath, out signerPath, out tableStore))
+            {
+                provider.Dispose();
+                return;
+            }
+        }
+        catch
+        {
+            provider.Dispose();
+            throw;
+        }
         if (inventory is not null)
         {
             if (!string.Equals(inventory.TenantId, provider.TenantId, StringComparison.OrdinalIgnoreCase) && !string.Equals(inventory.TenantId, TenantId, StringComparison.OrdinalIgnoreCase))

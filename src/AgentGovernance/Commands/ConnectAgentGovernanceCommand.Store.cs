@@ -43,6 +43,13 @@ public sealed partial class ConnectAgentGovernanceCommand
     [ValidateNotNullOrEmpty]
     public string? StoreCertificatePath { get; set; }
 
+    /// <summary>
+    /// Sign in to the table with the credential the session signs in to Microsoft Graph with (this call's -TenantId
+    /// sign-in, else the session's): the same identity, asked for a token for https://storage.azure.com/.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter StoreGraphSignIn { get; set; }
+
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? StoreTenantId { get; set; }
@@ -60,11 +67,12 @@ public sealed partial class ConnectAgentGovernanceCommand
     public TimeSpan? StoreLeaseDuration { get; set; }
 
     /// <summary>The table store options the parameters give, or false when none of them was given.</summary>
-    private bool TableStoreOptionsGiven(out TableStoreOptions? options)
+    /// <param name="graphSignIn">The credential of the session's Graph connection (for -StoreGraphSignIn), if it has one.</param>
+    private bool TableStoreOptionsGiven(Providers.IEntraTokenSource? graphSignIn, out TableStoreOptions? options)
     {
         options = null;
         var ways = (StoreConnectionString is null ? 0 : 1) + (StoreSasToken is null ? 0 : 1) + (StoreAccessToken is null ? 0 : 1)
-            + (StoreManagedIdentity ? 1 : 0) + (StoreCertificatePath is null ? 0 : 1);
+            + (StoreManagedIdentity ? 1 : 0) + (StoreCertificatePath is null ? 0 : 1) + (StoreGraphSignIn ? 1 : 0);
         if (ways == 0 && StoreEndpoint is null && StoreTable is null && StoreLeaseDuration is null)
         {
             return false;
@@ -79,7 +87,7 @@ public sealed partial class ConnectAgentGovernanceCommand
         if (ways != 1)
         {
             throw new GovernanceException("StoreCredentialInvalid", GovernanceErrorKind.InvalidArgument,
-                "The table store needs exactly one way to sign in: -StoreConnectionString, -StoreSasToken, -StoreAccessToken, -StoreManagedIdentity or -StoreCertificatePath.");
+                "The table store needs exactly one way to sign in: -StoreConnectionString, -StoreSasToken, -StoreAccessToken, -StoreManagedIdentity, -StoreCertificatePath or -StoreGraphSignIn.");
         }
 
         options = new TableStoreOptions { Endpoint = StoreEndpoint, Table = StoreTable ?? "AgentGovernance", TenantId = StoreTenantId, ClientId = StoreClientId };
@@ -106,6 +114,13 @@ public sealed partial class ConnectAgentGovernanceCommand
         else if (StoreManagedIdentity)
         {
             options.Credential = TableCredentialKind.ManagedIdentity;
+        }
+        else if (StoreGraphSignIn)
+        {
+            options.Credential = TableCredentialKind.GraphSignIn;
+            options.TokenSource = graphSignIn ?? throw new GovernanceException("StoreCredentialInvalid", GovernanceErrorKind.InvalidArgument,
+                "-StoreGraphSignIn signs in to the table with the session's Microsoft Graph sign-in, and this session has none that can: sign in with -TenantId and " +
+                "-ManagedIdentity, a certificate, a client secret, a device code or the browser (-AccessToken holds a token for Graph alone; give the store -StoreAccessToken then).", "-StoreGraphSignIn");
         }
         else
         {

@@ -75,7 +75,7 @@ public sealed partial class ConnectAgentGovernanceCommand : GovernanceCmdlet
             // A new snapshot replaces a live connection; a policy-only call keeps whichever directory the session had.
             var provider = snapshot is null ? previous?.Provider : null;
             snapshot ??= provider is null ? previous?.Snapshot : null;
-            if (!ResolveStore(previous, out var storePath, out var signerPath, out var tableStore))
+            if (!ResolveStore(previous, Providers.Graph.GraphLoader.SignInOf(previous?.Provider), out var storePath, out var signerPath, out var tableStore))
             {
                 return;
             }
@@ -105,12 +105,13 @@ public sealed partial class ConnectAgentGovernanceCommand : GovernanceCmdlet
     }
 
     /// <summary>The store and ledger signer given (the store opened now, so a folder that cannot be one fails here), else the session's; false after an error record.</summary>
-    private bool ResolveStore(GovernanceSession? previous, out string? storePath, out string? signerPath, out Stores.TableStoreOptions? tableStore)
+    /// <param name="graphSignIn">The credential of the Graph connection the session will have, for -StoreGraphSignIn.</param>
+    private bool ResolveStore(GovernanceSession? previous, Providers.IEntraTokenSource? graphSignIn, out string? storePath, out string? signerPath, out Stores.TableStoreOptions? tableStore)
     {
         storePath = previous?.StorePath;
         signerPath = previous?.LedgerSignerPath;
         tableStore = previous?.TableStore;
-        if (TableStoreOptionsGiven(out var table))
+        if (TableStoreOptionsGiven(graphSignIn, out var table))
         {
             if (StorePath is not null)
             {

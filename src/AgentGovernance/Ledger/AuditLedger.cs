@@ -52,9 +52,198 @@ internal sealed class AuditLedger
             return Array.Empty<LedgerEntry>();
         }
 
+        if (_store is ILedgerTailStore && _signer is not null)
+        {
+            return AppendGrouped(events);
+        }
+
         using (_store.Lock(LockTimeout))
         {
             return AppendLocked(events, checkpoint: true);
+        }
+    }
+
+    /// <summary>
+    /// The appends of this process waiting for a table store's lock: whoever gets the lock appends the waiting
+    /// ones of its group with its own, in one transaction under one checkpoint (group commit), so that the
+    /// threads of one runbook worker take one place in the race between processes, not one each.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, List<PendingAppend>> Waiting = new(StringComparer.Ordinal);
+
+    /// <summary>How many appends of this process wait for the lock of the store at <paramref name="location"/> (for tests).</summary>
+    internal static int WaitingFor(string location)
+    {
+        if (!Waiting.TryGetValue(location, out var queue))
+        {
+            return 0;
+        }
+
+        lock (queue)
+        {
+            return queue.Count;
+        }
+    }
+
+    private static readonly TimeSpan GroupWaitSlice = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>At most this many entries go in one group's transaction, with its checkpoint: the service's 100 actions.</summary>
+    internal const int MaxGroupEntries = 99;
+
+    /// <summary>And at most about this many bytes of details (the first append of a group goes whatever its size).</summary>
+    internal const int MaxGroupDetailBytes = 1024 * 1024;
+
+    /// <summary>What this process's appends cost, for the bench and tests: appends written by another append's transaction.</summary>
+    internal static long Carried;
+
+    private IReadOnlyList<LedgerEntry> AppendGrouped(IReadOnlyList<LedgerEvent> events)
+    {
+        // Appends are grouped only with those that would write, verify and witness exactly as this one: the same
+        // store, signer key, pinned signers and witness.
+        var group = string.Join("|", _store.StoreId, _signer!.PublicKey.KeyId, _witnessPath ?? string.Empty, string.Join(",", _pinned.Select(k => k.KeyId)));
+        var queue = Waiting.GetOrAdd(_store.Location, _ => new List<PendingAppend>());
+        var mine = new PendingAppend(events, group);
+        lock (queue)
+        {
+            queue.Add(mine);
+        }
+
+        // The lock in slices, so that an append another one carried returns once it is written, not when this
+        // thread gets the lock (which may be long: the lock lets a thread that just released it take it again).
+        IDisposable? held = null;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (held is null)
+        {
+            try
+            {
+                held = _store.Lock(GroupWaitSlice);
+            }
+            catch (GovernanceException e) when (e.ErrorId == "StoreBusy")
+            {
+                if (mine.Done.IsSet)
+                {
+                    return mine.Outcome(); // taken by the holder of the lock: its outcome is this one's
+                }
+
+                if (waited.Elapsed >= LockTimeout)
+                {
+                    lock (queue)
+                    {
+                        if (queue.Remove(mine))
+                        {
+                            // Never taken: nothing of it was written.
+                            throw new GovernanceException("StoreBusy", GovernanceErrorKind.InvalidOperation,
+                                $"The store '{_store.Location}' stayed locked by another writer in this process for {LockTimeout.TotalSeconds:0} s.", _store.Location, e);
+                        }
+                    }
+
+                    return mine.Outcome();
+                }
+            }
+        }
+
+        using (held)
+        {
+            if (mine.Done.IsSet)
+            {
+                return mine.Outcome();
+            }
+
+            var taken = new List<PendingAppend>();
+            lock (queue)
+            {
+                var entries = 0;
+                var bytes = 0L;
+                foreach (var p in queue)
+                {
+                    if (p == mine || (p.Group == group && entries + p.Events.Count <= MaxGroupEntries && bytes + p.DetailBytes <= MaxGroupDetailBytes))
+                    {
+                        taken.Add(p);
+                        entries += p.Events.Count;
+                        bytes += p.DetailBytes;
+                    }
+                }
+
+                if (!taken.Contains(mine))
+                {
+                    taken = new List<PendingAppend> { mine };
+                }
+
+                queue.RemoveAll(taken.Contains);
+            }
+
+            IReadOnlyList<LedgerEntry> written;
+            try
+            {
+                written = AppendLocked(taken.SelectMany(p => p.Events).ToList(), checkpoint: true);
+            }
+            catch (Exception e)
+            {
+                foreach (var p in taken)
+                {
+                    p.Fail(e);
+                }
+
+                throw;
+            }
+
+            var at = 0;
+            foreach (var p in taken)
+            {
+                p.Succeed(written.Skip(at).Take(p.Events.Count).ToList());
+                at += p.Events.Count;
+                if (p != mine)
+                {
+                    System.Threading.Interlocked.Increment(ref Carried);
+                }
+            }
+
+            return mine.Outcome();
+        }
+    }
+
+    /// <summary>One append waiting in <see cref="Waiting"/>, and what became of it.</summary>
+    private sealed class PendingAppend
+    {
+        private IReadOnlyList<LedgerEntry>? _entries;
+        private Exception? _error;
+
+        public PendingAppend(IReadOnlyList<LedgerEvent> events, string group)
+        {
+            Events = events;
+            Group = group;
+            DetailBytes = events.Sum(e => (long)CanonicalJson.Serialize(e.Details).Length + 512);
+        }
+
+        public IReadOnlyList<LedgerEvent> Events { get; }
+
+        public string Group { get; }
+
+        public long DetailBytes { get; }
+
+        public System.Threading.ManualResetEventSlim Done { get; } = new(false);
+
+        public void Succeed(IReadOnlyList<LedgerEntry> entries)
+        {
+            _entries = entries;
+            Done.Set();
+        }
+
+        public void Fail(Exception error)
+        {
+            _error = error;
+            Done.Set();
+        }
+
+        /// <summary>The entries written, or the failure of the append that carried these events (rethrown in this thread, the same ErrorId).</summary>
+        public IReadOnlyList<LedgerEntry> Outcome()
+        {
+            Done.Wait();
+            return _error switch
+            {
+                null => _entries!,
+                GovernanceException g => throw new GovernanceException(g.ErrorId, g.Kind, g.Message, g.Target, g),
+                _ => throw new InvalidOperationException("The ledger append that carried this one failed: " + _error.Message, _error),
+            };
         }
     }
 
@@ -69,7 +258,10 @@ internal sealed class AuditLedger
         using var codec = new LedgerCodec();
         for (var attempt = 1; ; attempt++)
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var (lastSeq, lastHash) = VerifiedHead(codec);
+            var headed = System.Diagnostics.Stopwatch.GetTimestamp();
+            System.Threading.Interlocked.Add(ref HeadTicks, headed - started);
             try
             {
                 return AppendLocked(codec, events, lastSeq, lastHash, checkpoint);
@@ -77,15 +269,14 @@ internal sealed class AuditLedger
             catch (GovernanceException e) when (e.ErrorId == "StoreConflict" && attempt < MaxConflictRetries)
             {
                 // A store whose lock does not reach other processes (a table) refuses an append at a taken
-                // sequence: re-read what was appended after the head this writer verified, verify it, and chain
-                // onto it. At once the first time (the winner is done; its entries are there to read), then
-                // after a short random wait that grows with the losses, so that writers that keep meeting
-                // spread out instead of all retrying in the same millisecond.
+                // sequence: verify what was appended after the head this writer verified, and chain onto it.
+                // The store paces its writers (a random wait that grows with the losses in a row) and has read
+                // those rows already, when it found the race lost.
                 System.Threading.Interlocked.Increment(ref Conflicts);
-                if (attempt > 1)
-                {
-                    System.Threading.Thread.Sleep(ConflictJitter.Next(0, 2 * Math.Min(attempt, 10) + 1));
-                }
+            }
+            finally
+            {
+                System.Threading.Interlocked.Add(ref WriteTicks, System.Diagnostics.Stopwatch.GetTimestamp() - headed);
             }
         }
     }
@@ -96,10 +287,12 @@ internal sealed class AuditLedger
     /// <summary>What this process's appends cost, for the bench: conflicts met, tail checks passed, full verifications.</summary>
     internal static long Conflicts, TailChecks, FullVerifications;
 
-    [ThreadStatic]
-    private static Random? _conflictJitter;
-
-    private static Random ConflictJitter => _conflictJitter ??= new Random(Guid.NewGuid().GetHashCode());
+    /// <summary>
+    /// Where an attempt's time goes, for the bench (Stopwatch ticks over every attempt of this process): finding the
+    /// verified head (the tail read and its checks, or a full verification), and writing (encoding and signing
+    /// the entries and checkpoint, the insert, and after a lost race the store's pause and its read of the tail).
+    /// </summary>
+    internal static long HeadTicks, WriteTicks;
 
     /// <summary>
     /// Checks, under the lock, that the ledger can be written to (it verifies in full: chain, every entry's

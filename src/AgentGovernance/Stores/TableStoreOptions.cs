@@ -52,8 +52,8 @@ public sealed class TableStoreOptions
 
     public string? CertificatePassword { get; set; }
 
-    /// <summary>For <see cref="TableCredentialKind.GraphSignIn"/>: an Azure.Core TokenCredential (an object, so this assembly needs no Azure.Core).</summary>
-    public object? TokenCredential { get; set; }
+    /// <summary>For <see cref="TableCredentialKind.GraphSignIn"/>: the Graph connection's credential (plain types across the two load contexts).</summary>
+    public Providers.IEntraTokenSource? TokenSource { get; set; }
 
     /// <summary>When the store is created by this open, the id to give it (Copy-GovernanceStore keeps the source's, as the ledger's genesis is chained to it).</summary>
     public string? StoreIdForNew { get; set; }

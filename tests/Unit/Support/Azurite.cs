@@ -20,7 +20,13 @@ public sealed class Azurite : IDisposable
     private int _tables;
 
     public Azurite()
+        : this(Array.Empty<string>(), "http")
     {
+    }
+
+    private Azurite(string[] extra, string scheme)
+    {
+        Scheme = scheme;
         var main = Path.Combine(Repo.Root, "tests", "Azurite", "node_modules", "azurite", "dist", "src", "table", "main.js");
         if (!File.Exists(main))
         {
@@ -29,7 +35,7 @@ public sealed class Azurite : IDisposable
 
         Port = FreePort();
         var info = new ProcessStartInfo("node") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { main, "--tableHost", "127.0.0.1", "--tablePort", Port.ToString(), "--inMemoryPersistence", "--skipApiVersionCheck", "--disableProductStyleUrl", "--loose" })
+        foreach (var a in new[] { main, "--tableHost", "127.0.0.1", "--tablePort", Port.ToString(), "--inMemoryPersistence", "--skipApiVersionCheck", "--disableProductStyleUrl", "--loose" }.Concat(extra))
         {
             info.ArgumentList.Add(a);
         }
@@ -55,14 +61,22 @@ public sealed class Azurite : IDisposable
         }
     }
 
+    /// <summary>
+    /// An Azurite of its own over HTTPS (the PEM certificate and key given) that accepts OAuth bearer tokens
+    /// (--oauth basic: issuer, audience and lifetime checked, the signature not).
+    /// </summary>
+    public static Azurite WithOAuth(string certificatePem, string keyPem) => new(new[] { "--oauth", "basic", "--cert", certificatePem, "--key", keyPem }, "https");
+
     public int Port { get; }
 
-    public string Endpoint => $"http://127.0.0.1:{Port}/{Account}";
+    public string Scheme { get; }
+
+    public string Endpoint => $"{Scheme}://127.0.0.1:{Port}/{Account}";
 
     public string ConnectionString => ConnectionStringFor(Endpoint);
 
     public static string ConnectionStringFor(string endpoint) =>
-        $"DefaultEndpointsProtocol=http;AccountName={Account};AccountKey={Key};TableEndpoint={endpoint};";
+        $"DefaultEndpointsProtocol={new Uri(endpoint).Scheme};AccountName={Account};AccountKey={Key};TableEndpoint={endpoint};";
 
     /// <summary>A table name no other test uses.</summary>
     public string NewTable(string prefix = "t") => prefix + Interlocked.Increment(ref _tables) + Guid.NewGuid().ToString("N").Substring(0, 8);

@@ -24,10 +24,18 @@ public sealed class WorkerProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Starts the script; <paramref name="crashAt"/> kills the process (SIGKILL) at that fault-injection point.</summary>
-    public static WorkerProcess Start(string script, IEnumerable<string> args, string? crashAt = null)
+    /// <summary>
+    /// Starts the script; <paramref name="crashAt"/> kills the process (SIGKILL) at that fault-injection point;
+    /// <paramref name="environment"/> is added to its environment (what a process reads only when it starts).
+    /// </summary>
+    public static WorkerProcess Start(string script, IEnumerable<string> args, string? crashAt = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add(Repo.Worker);
         if (crashAt is not null)
         {

@@ -119,6 +119,106 @@ public sealed class TableAppendTests : IDisposable
     }
 
     [Fact]
+    public void A_lost_race_is_one_read_of_the_rows_after_the_head_and_the_retry_inserts_without_reading_again()
+    {
+        _ledger.Append(Event(1));
+        _ledger.Append(Event(2));
+        static int TailReadsFrom2(IReadOnlyCollection<(TableFault Fault, string Method, string Path)> seen) =>
+            seen.Count(s => s.Method == "GET" && Uri.UnescapeDataString(s.Path).Contains($"PartitionKey eq 'ledger' and RowKey ge '{Key(2)}'", StringComparison.Ordinal));
+        static int Batches(IReadOnlyCollection<(TableFault Fault, string Method, string Path)> seen) => seen.Count(s => s.Method == "POST" && s.Path.Contains("$batch", StringComparison.Ordinal));
+        static int EntityReads(IReadOnlyCollection<(TableFault Fault, string Method, string Path)> seen) => seen.Count(s => Uri.UnescapeDataString(s.Path).Contains("RowKey='", StringComparison.Ordinal));
+        var now = _proxy.Seen;
+        var before = (All: now.Count, TailReads: TailReadsFrom2(now), Batches: Batches(now), EntityReads: EntityReads(now));
+        var thread = Environment.CurrentManagedThreadId;
+        var raced = false;
+        AuditLedger.Conflicts = 0;
+
+        // Between this writer's tail read (nothing new after #2) and its insert of #3, another writer inserts #3.
+        FaultInjection.Hook = point =>
+        {
+            if (point == "TableStore.Ledger.Sending" && Environment.CurrentManagedThreadId == thread && !raced)
+            {
+                raced = true;
+                OtherWriterAppends(3);
+            }
+        };
+        LedgerEntry appended;
+        try
+        {
+            appended = _ledger.Append(Event(4));
+        }
+        finally
+        {
+            FaultInjection.Hook = null;
+        }
+
+        Assert.True(raced);
+        Assert.Equal(4, appended.Sequence);
+        Assert.Equal(1, AuditLedger.Conflicts);
+
+        // The tail read, the refused insert, one read of the rows after #2 (it finds #3 and tells the lost race
+        // from a retry of this writer's own insert), the registered signers (a new one), the insert of #4. The
+        // retry reads nothing again, and no entity is read on its own.
+        var seen = _proxy.Seen;
+        Assert.Equal(5, seen.Count - before.All);
+        Assert.Equal(2, TailReadsFrom2(seen) - before.TailReads);
+        Assert.Equal(2, Batches(seen) - before.Batches);
+        Assert.Equal(before.EntityReads, EntityReads(seen));
+        var result = Verify();
+        Assert.True(result.IsValid, result.Message);
+        Assert.Equal(4, result.LastSealedSequence);
+        Assert.Equal("user3@contoso.com", _ledger.Read().Single(e => e.Sequence == 3).Actor);
+    }
+
+    [Fact]
+    public void The_appends_of_one_process_that_wait_for_its_lock_go_in_one_transaction_per_signer_each_told_its_own_entry()
+    {
+        _ledger.Append(Event(1));
+        using var otherSigner = LedgerSigner.OpenOrCreate(_temp["keys/other.json"]);
+        var carried = AuditLedger.Carried;
+        var results = new LedgerEntry[8];
+        var threads = new List<Thread>();
+        int batchesBefore;
+        using (_store.Lock(TimeSpan.FromSeconds(5)))
+        {
+            // Eight appends wait for the lock: six by this machine's signer, two by another's (not grouped with them).
+            for (var i = 0; i < 8; i++)
+            {
+                var n = i;
+                var thread = new Thread(() => results[n] = new AuditLedger(_store, n < 6 ? _signer : otherSigner).Append(Event(10 + n)));
+                thread.Start();
+                threads.Add(thread);
+            }
+
+            for (var wait = System.Diagnostics.Stopwatch.StartNew(); AuditLedger.WaitingFor(_store.Location) < 8; Thread.Sleep(5))
+            {
+                Assert.True(wait.Elapsed < TimeSpan.FromSeconds(20), "the appends did not all wait for the lock");
+            }
+
+            batchesBefore = _proxy.Seen.Count(s => s.Method == "POST" && s.Path.Contains("$batch", StringComparison.Ordinal));
+        }
+
+        threads.ForEach(t => t.Join());
+
+        // Two transactions: one for the six appends of one signer, one for the other two.
+        Assert.Equal(2, _proxy.Seen.Count(s => s.Method == "POST" && s.Path.Contains("$batch", StringComparison.Ordinal)) - batchesBefore);
+        Assert.Equal(carried + 5 + 1, AuditLedger.Carried);
+        Assert.Equal(Enumerable.Range(2, 8).Select(s => (long)s), results.Select(r => r.Sequence).OrderBy(s => s));
+        for (var i = 0; i < 8; i++)
+        {
+            Assert.Equal($"req-{10 + i}", results[i].RequestId);
+            Assert.Equal((i < 6 ? _signer : otherSigner).PublicKey.KeyId, results[i].Signer);
+        }
+
+        // One checkpoint per transaction, sealing its last entry; every entry chained, signed and sealed.
+        Assert.Equal(3, _store.ReadCheckpoints().Count);
+        var result = Verify();
+        Assert.True(result.IsValid, result.Message);
+        Assert.Equal(9, result.Entries);
+        Assert.Equal(9, result.LastSealedSequence);
+    }
+
+    [Fact]
     public void Entries_appended_through_AppendLedger_alone_and_old_checkpoints_are_still_read()
     {
         // A checkpoint in the partition of stores written before checkpoints moved beside their entries is read too.

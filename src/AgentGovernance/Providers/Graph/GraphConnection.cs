@@ -70,6 +70,12 @@ public sealed class GraphConnectionOptions
     /// <summary>Where device-code sign-in tells the user what to do (the cmdlet writes it to the host).</summary>
     public Action<string>? ShowMessage { get; set; }
 
+    /// <summary>
+    /// Given the sign-in's credential once it is made, so the table store can sign in with it too
+    /// (-StoreGraphSignIn); not called for -AccessToken, which holds a token for Graph alone.
+    /// </summary>
+    public Action<IEntraTokenSource>? SignedIn { get; set; }
+
     /// <summary>The Graph base URL of an environment (v1.0).</summary>
     public static Uri DefaultEndpoint(GraphEnvironment environment) => new(environment switch
     {

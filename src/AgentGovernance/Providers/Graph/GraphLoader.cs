@@ -35,7 +35,31 @@ internal static class GraphLoader
 
     /// <param name="options">The tenant and sign-in.</param>
     /// <param name="moduleBase">The module's folder (PowerShell's ModuleBase): the Graph part is in its graph/ folder.</param>
-    public static IGraphDirectory Connect(GraphConnectionOptions options, string? moduleBase) => Factory(moduleBase).Connect(options);
+    public static IGraphDirectory Connect(GraphConnectionOptions options, string? moduleBase)
+    {
+        IEntraTokenSource? tokens = null;
+        var given = options.SignedIn;
+        options.SignedIn = source =>
+        {
+            tokens = source;
+            given?.Invoke(source);
+        };
+
+        var directory = Factory(moduleBase).Connect(options);
+        if (tokens is not null)
+        {
+            SignIns.Add(directory, tokens);
+        }
+
+        return directory;
+    }
+
+    /// <summary>The credential a live connection signed in with, for the table store (-StoreGraphSignIn); null for -AccessToken, or no connection.</summary>
+    public static IEntraTokenSource? SignInOf(IDirectoryProvider? provider) =>
+        provider is IGraphDirectory directory && SignIns.TryGetValue(directory, out var tokens) ? tokens : null;
+
+    // Each connection's credential, for as long as the connection lives (IGraphDirectory is the Graph part's, and stays as it is).
+    private static readonly ConditionalWeakTable<IGraphDirectory, IEntraTokenSource> SignIns = new();
 
     private static IGraphDirectoryFactory Factory(string? moduleBase)
     {
