@@ -1013,9 +1013,19 @@ public static class SnapshotReader
         {
             var n = _grantRoles.Count;
             var roles = new int[n];
+            // The usual roles are the same three strings (see Role): numbered by reference, not hashed per grant.
+            string? last = null;
+            var lastIndex = -1;
             for (var i = 0; i < n; i++)
             {
-                roles[i] = _b.RoleNameIndex(_grantRoles[i]);
+                var role = _grantRoles[i];
+                if (!ReferenceEquals(role, last))
+                {
+                    last = role;
+                    lastIndex = _b.RoleNameIndex(role);
+                }
+
+                roles[i] = lastIndex;
             }
 
             // Duplicates: visit grants resource by resource; a principal seen twice on one resource is
