@@ -52,8 +52,7 @@ public sealed class AccessSnapshot
         _principalIndex = b.PrincipalIndex;
 
         var n = _principalIds.Length;
-        (MemberStart, Members) = Csr.Build(n, b.MemberGroup, b.MemberTarget, byFirst: true);
-        (ParentStart, Parents) = Csr.Build(n, b.MemberGroup, b.MemberTarget, byFirst: false);
+        (MemberStart, Members, ParentStart, Parents) = b.BuildMemberships(n);
 
         ResourceIds = b.ResourceIds.ToArray();
         ResourceTypes = b.ResourceTypes.ToArray();
@@ -418,5 +417,37 @@ internal static class Csr
         }
 
         return (start, values);
+    }
+
+    /// <summary>
+    /// The rows turned around: for each value of (start, values), the keys whose rows hold it, in key
+    /// order (what <see cref="Build"/> with byFirst false gives for pairs in key order).
+    /// </summary>
+    public static (int[] Start, int[] Values) Invert(int keys, int[] start, int[] values)
+    {
+        var count = start[keys];
+        var inverse = new int[keys + 1];
+        for (var i = 0; i < count; i++)
+        {
+            inverse[values[i] + 1]++;
+        }
+
+        for (var k = 0; k < keys; k++)
+        {
+            inverse[k + 1] += inverse[k];
+        }
+
+        var fill = new int[keys];
+        Array.Copy(inverse, fill, keys);
+        var result = new int[count];
+        for (var key = 0; key < keys; key++)
+        {
+            for (var i = start[key]; i < start[key + 1]; i++)
+            {
+                result[fill[values[i]]++] = key;
+            }
+        }
+
+        return (inverse, result);
     }
 }

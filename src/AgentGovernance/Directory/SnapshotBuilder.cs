@@ -37,6 +37,8 @@ internal sealed class SnapshotBuilder
         ResourceSensitivity = new List<Sensitivity>(r);
         ResourcePersonal = new List<bool>(r);
         ResourceGroup = new List<int>(r);
+        // A guess (most principals are users in a few groups each); the array grows by doubling past it.
+        _memberTargets = new int[Math.Max(16, p * 4)];
         AddReserved(Audiences.Everyone);
         AddReserved(Audiences.EveryoneExceptExternal);
         AddReserved(Audiences.Anyone);
@@ -92,9 +94,13 @@ internal sealed class SnapshotBuilder
     /// <summary>Principal ids (UTF-8) to their index.</summary>
     internal Utf8Map PrincipalIndex { get; }
 
-    internal List<int> MemberGroup { get; } = new();
-
-    internal List<int> MemberTarget { get; } = new();
+    // Memberships: the member of each, and runs of consecutive memberships of one group (a reader
+    // adds a group's members together, groups in document order), so that no group is stored per
+    // membership and the members already are the compressed array when the runs are in group order.
+    private int[] _memberTargets;
+    private readonly List<int> _runGroup = new();
+    private readonly List<int> _runStart = new();
+    private bool _runsInOrder = true;
 
     internal List<string> ResourceIds { get; }
 
@@ -176,8 +182,96 @@ internal sealed class SnapshotBuilder
 
     public void AddMember(int group, int member)
     {
-        MemberGroup.Add(group);
-        MemberTarget.Add(member);
+        var count = MemberCount;
+        var runs = _runGroup.Count;
+        if (runs == 0 || _runGroup[runs - 1] != group)
+        {
+            _runsInOrder &= runs == 0 || _runGroup[runs - 1] < group;
+            _runGroup.Add(group);
+            _runStart.Add(count);
+        }
+
+        if (count == _memberTargets.Length)
+        {
+            Array.Resize(ref _memberTargets, count * 2);
+        }
+
+        _memberTargets[count] = member;
+        MemberCount = count + 1;
+    }
+
+    /// <summary>The member of membership <paramref name="slot"/>.</summary>
+    internal int MemberAt(int slot) => _memberTargets[slot];
+
+    /// <summary>Sets the member of a membership added before it was known (a reference resolved later).</summary>
+    internal void SetMember(int slot, int member) => _memberTargets[slot] = member;
+
+    /// <summary>How many runs of one group's memberships there are (see <see cref="MemberRun"/>).</summary>
+    internal int MemberRunCount => _runGroup.Count;
+
+    /// <summary>Run <paramref name="run"/>: its group and its memberships [Start, End).</summary>
+    internal (int Group, int Start, int End) MemberRun(int run) =>
+        (_runGroup[run], _runStart[run], run + 1 < _runStart.Count ? _runStart[run + 1] : MemberCount);
+
+    /// <summary>The run that holds membership <paramref name="slot"/>.</summary>
+    internal int MemberRunOf(int slot)
+    {
+        int lo = 0, hi = _runStart.Count - 1;
+        while (lo < hi)
+        {
+            var mid = (lo + hi + 1) / 2;
+            if (_runStart[mid] <= slot) lo = mid;
+            else hi = mid - 1;
+        }
+
+        return lo;
+    }
+
+    /// <summary>The memberships as compressed rows, both ways: each group's members, and each principal's groups.</summary>
+    internal (int[] MemberStart, int[] Members, int[] ParentStart, int[] Parents) BuildMemberships(int principals)
+    {
+        var count = MemberCount;
+        if (!_runsInOrder)
+        {
+            var groups = new List<int>(count);
+            var members = new List<int>(count);
+            for (var k = 0; k < _runGroup.Count; k++)
+            {
+                var (group, start, end) = MemberRun(k);
+                for (var i = start; i < end; i++)
+                {
+                    groups.Add(group);
+                    members.Add(_memberTargets[i]);
+                }
+            }
+
+            var (memberStart, memberValues) = Csr.Build(principals, groups, members, byFirst: true);
+            var (parentStart, parentValues) = Csr.Build(principals, groups, members, byFirst: false);
+            return (memberStart, memberValues, parentStart, parentValues);
+        }
+
+        // Runs in group order: the members are already grouped; only the start of each group is needed.
+        var starts = new int[principals + 1];
+        for (var k = 0; k < _runGroup.Count; k++)
+        {
+            var (group, start, end) = MemberRun(k);
+            starts[group + 1] = end - start;
+        }
+
+        for (var g = 0; g < principals; g++)
+        {
+            starts[g + 1] += starts[g];
+        }
+
+        var targets = _memberTargets;
+        if (targets.Length != count)
+        {
+            Array.Resize(ref targets, count);
+        }
+
+        _memberTargets = targets;
+        var (ps, pv) = Csr.Invert(principals, starts, targets);
+        return (starts, targets, ps, pv);
     }
 
     /// <summary>Adds a resource; returns its index, or -1 if the id is taken.</summary>
@@ -206,7 +300,7 @@ internal sealed class SnapshotBuilder
 
     public void SetResourceGroup(int resource, int group) => ResourceGroup[resource] = group;
 
-    public int MemberCount => MemberTarget.Count;
+    public int MemberCount { get; private set; }
 
     public int OwnerCount => OwnerPrincipal.Count;
 
@@ -228,11 +322,26 @@ internal sealed class SnapshotBuilder
         return index;
     }
 
-    public void AddGrant(int resource, int principal, string role)
+    public void AddGrant(int resource, int principal, string role) => AddGrant(resource, principal, RoleNameIndex(role));
+
+    /// <summary>Makes room for <paramref name="more"/> grants, so that adding them copies nothing.</summary>
+    internal void ReserveGrants(int more)
+    {
+        var capacity = GrantResource.Count + more;
+        if (GrantResource.Capacity < capacity)
+        {
+            GrantResource.Capacity = capacity;
+            GrantPrincipal.Capacity = capacity;
+            GrantRoleName.Capacity = capacity;
+        }
+    }
+
+    /// <summary>Adds a grant whose role the caller has already numbered with <see cref="RoleNameIndex"/>.</summary>
+    internal void AddGrant(int resource, int principal, int roleName)
     {
         GrantResource.Add(resource);
         GrantPrincipal.Add(principal);
-        GrantRoleName.Add(RoleNameIndex(role));
+        GrantRoleName.Add(roleName);
     }
 
     public AccessSnapshot Build() => new(this);

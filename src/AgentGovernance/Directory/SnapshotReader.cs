@@ -61,10 +61,10 @@ public static class SnapshotReader
     {
         private readonly string _array;
         private readonly int _ordinal;
-        private readonly string _field;
+        private readonly string? _field;
         private readonly int _element;
 
-        public PathRef(string array, int ordinal, string field, int element = -1)
+        public PathRef(string array, int ordinal, string? field = null, int element = -1)
         {
             _array = array;
             _ordinal = ordinal;
@@ -74,7 +74,13 @@ public static class SnapshotReader
 
         public override string ToString()
         {
-            var path = _array + "[" + _ordinal.ToString(CultureInfo.InvariantCulture) + "]." + _field;
+            var path = _array + "[" + _ordinal.ToString(CultureInfo.InvariantCulture) + "]";
+            if (_field is null)
+            {
+                return path;
+            }
+
+            path += "." + _field;
             return _element < 0 ? path : path + "[" + _element.ToString(CultureInfo.InvariantCulture) + "]";
         }
     }
@@ -392,7 +398,7 @@ public static class SnapshotReader
 
         private void ReadPrincipal(ref Utf8JsonReader r, int ordinal)
         {
-            Expect(ref r, JsonTokenType.StartObject, Index("principals", ordinal), "expected an object");
+            Expect(ref r, JsonTokenType.StartObject, new PathRef("principals", ordinal), "expected an object");
             var objStart = r.TokenStartIndex;
             var seen = 0;
             string? id = null, name = null, upn = null, mail = null, nick = null;
@@ -460,13 +466,13 @@ public static class SnapshotReader
                 {
                     Once(ref seen, PVis, new PathRef("principals", ordinal, "visibility"), at);
                     r.Read();
-                    vis = (GroupVisibility)Enumerated(ref r, VisibilityNames, Field(ordinal, "visibility"), "a visibility; expected Private, Public or HiddenMembership");
+                    vis = (GroupVisibility)Enumerated(ref r, VisibilityNames, new PathRef("principals", ordinal, "visibility"), "a visibility; expected Private, Public or HiddenMembership");
                 }
                 else if (r.ValueTextEquals("members"u8))
                 {
                     Once(ref seen, PMembers, new PathRef("principals", ordinal, "members"), at);
                     r.Read();
-                    Expect(ref r, JsonTokenType.StartArray, Field(ordinal, "members"), "expected an array of principal ids");
+                    Expect(ref r, JsonTokenType.StartArray, new PathRef("principals", ordinal, "members"), "expected an array of principal ids");
                     // Members name principals before this group as found ids (checked here, with their
                     // positions), as they did before ids were indexed in batches.
                     IndexPendingPrincipals();
@@ -591,11 +597,12 @@ public static class SnapshotReader
 
         private void ReadResource(ref Utf8JsonReader r, int ordinal)
         {
-            Expect(ref r, JsonTokenType.StartObject, Index("resources", ordinal), "expected an object");
+            Expect(ref r, JsonTokenType.StartObject, new PathRef("resources", ordinal), "expected an object");
             var objStart = r.TokenStartIndex;
             var seen = 0;
             string? id = null, type = null, name = null, url = null;
-            byte[]? idBytes = null;
+            byte[]? idBytes = null; // only for an id with escapes; else it is read from the file's bytes
+            int idOffset = 0, idLength = 0;
             var sensitivity = Sensitivity.General;
             var personal = false;
             var self = _b.ResourceIds.Count;
@@ -609,9 +616,17 @@ public static class SnapshotReader
                     Once(ref seen, 1, new PathRef("resources", ordinal, "id"), at);
                     r.Read();
                     id = NonEmpty(ref r, new PathRef("resources", ordinal, "id"));
-                    idBytes = r.ValueIsEscaped ? Encoding.UTF8.GetBytes(id) : r.ValueSpan.ToArray();
+                    if (r.ValueIsEscaped)
+                    {
+                        idBytes = Encoding.UTF8.GetBytes(id);
+                    }
+                    else
+                    {
+                        idOffset = (int)r.TokenStartIndex + 1 + _offset;
+                        idLength = r.ValueSpan.Length;
+                    }
                 }
-                else if (r.ValueTextEquals("type"u8)) { Once(ref seen, 2, new PathRef("resources", ordinal, "type"), at); r.Read(); type = NonEmpty(ref r, new PathRef("resources", ordinal, "type")); }
+                else if (r.ValueTextEquals("type"u8)) { Once(ref seen, 2, new PathRef("resources", ordinal, "type"), at); r.Read(); type = ResourceType(ref r, new PathRef("resources", ordinal, "type")); }
                 else if (r.ValueTextEquals("displayName"u8)) { Once(ref seen, 4, new PathRef("resources", ordinal, "displayName"), at); r.Read(); name = String(ref r, new PathRef("resources", ordinal, "displayName")); }
                 else if (r.ValueTextEquals("webUrl"u8)) { Once(ref seen, 8, new PathRef("resources", ordinal, "webUrl"), at); r.Read(); url = NonEmpty(ref r, new PathRef("resources", ordinal, "webUrl")); }
                 else if (r.ValueTextEquals("sensitivity"u8))
@@ -661,15 +676,44 @@ public static class SnapshotReader
 
             if (id is null) Fail(Index("resources", ordinal), objStart, "missing required field 'id'");
             if (type is null) Fail(Index("resources", ordinal), objStart, "missing required field 'type'");
-            if (_b.AddResource(idBytes!, id!, type!, name, sensitivity, personal, group, url) != self)
+            var idUtf8 = idBytes is null ? new ReadOnlySpan<byte>(_data, idOffset, idLength) : idBytes;
+            if (_b.AddResource(idUtf8, id!, type!, name, sensitivity, personal, group, url) != self)
             {
                 Fail(new PathRef("resources", ordinal, "id").ToString(), objStart, $"duplicate resource id '{id}'");
             }
         }
 
+        private readonly List<(byte[] Utf8, string Text)> _resourceTypes = new();
+
+        /// <summary>
+        /// A resource's type: a tenant has a handful of them, so each is made a string once (a string
+        /// per resource was a tenth of the strings the garbage collector copies during a load).
+        /// </summary>
+        private string ResourceType(ref Utf8JsonReader r, PathRef path)
+        {
+            if (r.TokenType == JsonTokenType.String && !r.ValueIsEscaped)
+            {
+                foreach (var (utf8, text) in _resourceTypes)
+                {
+                    if (r.ValueSpan.SequenceEqual(utf8))
+                    {
+                        return text;
+                    }
+                }
+            }
+
+            var type = NonEmpty(ref r, path);
+            if (!r.ValueIsEscaped && _resourceTypes.Count < 16)
+            {
+                _resourceTypes.Add((r.ValueSpan.ToArray(), type));
+            }
+
+            return type;
+        }
+
         private void ReadGrant(ref Utf8JsonReader r, int ordinal)
         {
-            Expect(ref r, JsonTokenType.StartObject, Index("grants", ordinal), "expected an object");
+            Expect(ref r, JsonTokenType.StartObject, new PathRef("grants", ordinal), "expected an object");
             var objStart = r.TokenStartIndex;
             var seen = 0;
             string? role = null;
@@ -817,7 +861,7 @@ public static class SnapshotReader
                 }
 
                 CheckMember(m, self, new PathRef("principals", ordinal, "members", _pendingElement[k]), x.TokenStart);
-                _b.MemberTarget[x.Slot] = m;
+                _b.SetMember(x.Slot, m);
             }
 
             _pending.Clear();
@@ -899,7 +943,7 @@ public static class SnapshotReader
                 switch (x.Kind)
                 {
                     case RefKind.Member:
-                        _b.MemberTarget[x.Slot] = index;
+                        _b.SetMember(x.Slot, index);
                         break;
                     case RefKind.Owner:
                         _b.OwnerPrincipal[x.Slot] = index;
@@ -924,15 +968,23 @@ public static class SnapshotReader
 
             // Forward references may repeat an id within one group or resource: check now that all are known.
             var stamp = new int[_b.PrincipalCount];
-            var i = FirstRepeat(_b.MemberGroup, _b.MemberTarget, stamp);
-            if (i >= 0)
+            for (var run = 0; run < _b.MemberRunCount; run++)
             {
-                var g = _b.MemberGroup[i];
-                Fail($"principals[{g - AccessSnapshot.FirstPrincipal}].members", 0, $"'{_b.PrincipalIds[_b.MemberTarget[i]]}' is listed twice as a member of '{_b.PrincipalIds[g]}'");
+                var (g, start, end) = _b.MemberRun(run);
+                for (var k = start; k < end; k++)
+                {
+                    var m = _b.MemberAt(k);
+                    if (stamp[m] == g + 1)
+                    {
+                        Fail($"principals[{g - AccessSnapshot.FirstPrincipal}].members", 0, $"'{_b.PrincipalIds[m]}' is listed twice as a member of '{_b.PrincipalIds[g]}'");
+                    }
+
+                    stamp[m] = g + 1;
+                }
             }
 
             Array.Clear(stamp, 0, stamp.Length);
-            i = FirstRepeat(_b.OwnerResource, _b.OwnerPrincipal, stamp);
+            var i = FirstRepeat(_b.OwnerResource, _b.OwnerPrincipal, stamp);
             if (i >= 0)
             {
                 var res = _b.OwnerResource[i];
@@ -961,9 +1013,19 @@ public static class SnapshotReader
         {
             var n = _grantRoles.Count;
             var roles = new int[n];
+            // The usual roles are the same three strings (see Role): numbered by reference, not hashed per grant.
+            string? last = null;
+            var lastIndex = -1;
             for (var i = 0; i < n; i++)
             {
-                roles[i] = _b.RoleNameIndex(_grantRoles[i]);
+                var role = _grantRoles[i];
+                if (!ReferenceEquals(role, last))
+                {
+                    last = role;
+                    lastIndex = _b.RoleNameIndex(role);
+                }
+
+                roles[i] = lastIndex;
             }
 
             // Duplicates: visit grants resource by resource; a principal seen twice on one resource is
@@ -1008,9 +1070,10 @@ public static class SnapshotReader
                     $"duplicate grant: '{_b.PrincipalIds[_grantPrincipal[i]]}' already has '{_grantRoles[i]}' on '{_b.ResourceIds[_grantResource[i]]}'");
             }
 
+            _b.ReserveGrants(n);
             for (var i = 0; i < n; i++)
             {
-                _b.AddGrant(_grantResource[i], _grantPrincipal[i], _grantRoles[i]);
+                _b.AddGrant(_grantResource[i], _grantPrincipal[i], roles[i]);
             }
         }
 
@@ -1050,9 +1113,7 @@ public static class SnapshotReader
             {
                 case RefKind.Member:
                 {
-                    var g = _b.MemberGroup[x.Slot];
-                    var first = x.Slot;
-                    while (first > 0 && _b.MemberGroup[first - 1] == g) first--;
+                    var (g, first, _) = _b.MemberRun(_b.MemberRunOf(x.Slot));
                     return $"principals[{Num(g - AccessSnapshot.FirstPrincipal)}].members[{Num(x.Slot - first)}]";
                 }
 

@@ -128,6 +128,18 @@ internal static class Utf8Input
         var n = data.Length;
         while (i < n)
         {
+            // Eight ASCII bytes at a time: a snapshot is nearly all ASCII, and the byte loop was a
+            // twentieth of its load (issue 16).
+            while (i + 8 <= n && (System.Runtime.InteropServices.MemoryMarshal.Read<ulong>(data.Slice(i)) & 0x8080808080808080UL) == 0)
+            {
+                i += 8;
+            }
+
+            if (i >= n)
+            {
+                break;
+            }
+
             var b = data[i];
             if (b < 0x80)
             {

@@ -94,6 +94,24 @@ public sealed class EncodingTests
     }
 
     [Fact]
+    public void AnInvalidByteIsFoundAtItsOffsetWhereverItFallsAmongEightByteStrides()
+    {
+        // The check skips ASCII eight bytes at a time (issue 16): a bad byte at any offset, after any
+        // run of ASCII, is still reported at that offset, and a valid multi-byte character is not.
+        for (var pad = 0; pad < 20; pad++)
+        {
+            var ascii = new string('a', pad);
+            var bytes = Encoding.UTF8.GetBytes("{\"s\":\"" + ascii + "é\",\n\"t\":\"" + ascii).Concat(new byte[] { 0xFF }).Concat(Encoding.UTF8.GetBytes(ascii + "\"}")).ToArray();
+            var offset = Array.IndexOf(bytes, (byte)0xFF);
+
+            var e = Assert.Throws<DocumentException>(() => SnapshotReader.Parse(bytes, "s.json"));
+
+            Assert.Contains($"byte 0xFF at byte offset {offset}", e.Message, StringComparison.Ordinal);
+            Assert.Equal((2L, 6L + pad), (e.Line, e.Column));
+        }
+    }
+
+    [Fact]
     public void AChangeDocumentLargerThanOneMebibyteIsChangeInvalid()
     {
         var big = Change.Replace("TITLE", new string('a', ChangeReader.MaxBytes), StringComparison.Ordinal);
