@@ -41,7 +41,9 @@ internal sealed class Utf8Map
     public int Count { get; private set; }
 
     /// <summary>Adds an id and returns its ordinal, or -1 when the id is already there.</summary>
-    public int Add(ReadOnlySpan<byte> key)
+    public int Add(ReadOnlySpan<byte> key) => Add(key, Hash(key));
+
+    private int Add(ReadOnlySpan<byte> key, uint h)
     {
         if (Count >= MaxCount)
         {
@@ -53,7 +55,6 @@ internal sealed class Utf8Map
             Grow();
         }
 
-        var h = Hash(key);
         var prefix = Prefix(key);
         var i = Probe(key, h, prefix);
         if (_slots[i].Entry != 0)
@@ -104,16 +105,19 @@ internal sealed class Utf8Map
     }
 
     /// <summary>
-    /// Looks up many ids at once: the table's slots for all of them are read first, in a loop of
-    /// independent loads the processor overlaps, and only then probed, so a batch of references
-    /// costs about one memory round trip rather than one each.
+    /// Looks up many ids at once: the hashes of all of them are computed first, then the table's slots
+    /// for all of them are read in a loop of nothing but independent loads (so the processor has as many
+    /// cache and TLB misses in flight as it can), and only then probed, reusing the hashes. A batch of
+    /// references costs about one memory round trip rather than one each.
     /// </summary>
     public void FindMany(byte[] data, ReadOnlySpan<int> offsets, ReadOnlySpan<int> lengths, Span<int> results)
     {
-        Touch(data, offsets, lengths);
+        var hashes = Touch(data, offsets, lengths);
         for (var k = 0; k < offsets.Length; k++)
         {
-            results[k] = Find(new ReadOnlySpan<byte>(data, offsets[k], lengths[k]));
+            var key = new ReadOnlySpan<byte>(data, offsets[k], lengths[k]);
+            var i = Probe(key, hashes[k], Prefix(key));
+            results[k] = _slots[i].Entry == 0 ? -1 : _slots[i].Ordinal;
         }
     }
 
@@ -124,24 +128,43 @@ internal sealed class Utf8Map
     /// </summary>
     public void AddMany(byte[] data, ReadOnlySpan<int> offsets, ReadOnlySpan<int> lengths, Span<int> results)
     {
-        Touch(data, offsets, lengths);
+        var hashes = Touch(data, offsets, lengths);
         for (var k = 0; k < offsets.Length; k++)
         {
-            results[k] = Add(new ReadOnlySpan<byte>(data, offsets[k], lengths[k]));
+            results[k] = Add(new ReadOnlySpan<byte>(data, offsets[k], lengths[k]), hashes[k]);
         }
     }
 
-    /// <summary>Reads the home slot of every key, in a loop of independent loads the processor overlaps.</summary>
-    private void Touch(byte[] data, ReadOnlySpan<int> offsets, ReadOnlySpan<int> lengths)
+    private uint[] _hashes = new uint[64];
+
+    /// <summary>
+    /// Hashes every key (kept for the probes), then reads the home slot of each in a loop of
+    /// independent loads, which the processor overlaps.
+    /// </summary>
+    private uint[] Touch(byte[] data, ReadOnlySpan<int> offsets, ReadOnlySpan<int> lengths)
     {
-        var mask = _slots.Length - 1;
-        var touched = 0;
-        for (var k = 0; k < offsets.Length; k++)
+        var n = offsets.Length;
+        if (_hashes.Length < n)
         {
-            touched += _slots[(int)(Hash(new ReadOnlySpan<byte>(data, offsets[k], lengths[k])) & mask)].Entry;
+            _hashes = new uint[n];
+        }
+
+        var hashes = _hashes;
+        for (var k = 0; k < n; k++)
+        {
+            hashes[k] = Hash(new ReadOnlySpan<byte>(data, offsets[k], lengths[k]));
+        }
+
+        var slots = _slots;
+        var mask = (uint)(slots.Length - 1);
+        var touched = 0;
+        for (var k = 0; k < n; k++)
+        {
+            touched += slots[(int)(hashes[k] & mask)].Entry;
         }
 
         _sink = touched;
+        return hashes;
     }
 
     private int _sink;
