@@ -63,7 +63,7 @@ public sealed partial class GraphDirectory
     {
         "SharingSet", "SharingInvitationCreated", "SharingRevoked", "AddedToSecureLink", "RemovedFromSecureLink",
         "SecureLinkCreated", "SecureLinkDeleted", "AnonymousLinkCreated", "AnonymousLinkUpdated", "AnonymousLinkRemoved",
-        "CompanyLinkCreated", "CompanyLinkRemoved",
+        "CompanyLinkCreated", "CompanyLinkRemoved", "AccessRequestAccepted", "SharingInvitationAccepted", "SharingInvitationRevoked",
     };
 
     /// <summary>How long the query may take before the read gives up (Purview's searches take minutes on a large tenant).</summary>

@@ -169,7 +169,7 @@ public sealed class InvokeComplianceAuditCommand : GovernanceCmdlet
             Record(policy, snapshot, report);
             foreach (var (file, format) in outputs)
             {
-                IO.AtomicFile.WriteText(file, ComplianceOutput.Render(format, report, history));
+                IO.AtomicFile.Write(file, stream => ComplianceOutput.Write(format, report, history, stream));
                 WriteVerbose($"Wrote the {format} report to {file}.");
             }
             foreach (var f in findings)

@@ -25,13 +25,43 @@ internal static class ComplianceOutput
         _ => null,
     };
 
-    public static string Render(string format, ComplianceReport report, IReadOnlyList<ComplianceRun> history) => format switch
+    public static string Render(string format, ComplianceReport report, IReadOnlyList<ComplianceRun> history)
     {
-        "html" => Html(report, history),
-        "json" => report.ToJson(),
-        "junit" => JUnit(report),
-        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Not an output format."),
-    };
+        using var buffer = new MemoryStream();
+        Write(format, report, history, buffer);
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>
+    /// Writes a report file's bytes (UTF-8, no BOM) to a stream as they are made: the HTML in pieces of
+    /// <see cref="SpillAt"/> characters, the JSON token by token from the canonical bytes, the JUnit XML through
+    /// its writer. No whole-report string or buffer (the command writes through <see cref="IO.AtomicFile"/>, so a
+    /// failure part way leaves the old file, never half a report).
+    /// </summary>
+    public static void Write(string format, ComplianceReport report, IReadOnlyList<ComplianceRun> history, Stream stream)
+    {
+        switch (format)
+        {
+            case "html":
+                using (var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true))
+                {
+                    Html(report, history, w);
+                }
+
+                break;
+            case "json":
+                report.WriteJson(stream);
+                break;
+            case "junit":
+                JUnit(report, stream);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(format), format, "Not an output format.");
+        }
+    }
+
+    /// <summary>How many characters of HTML are built before they go to the file.</summary>
+    internal static int SpillAt = 1 << 16;
 
     /// <summary>Text for an HTML text node or a quoted attribute: controls and bidi made visible, then &amp; &lt; &gt; &quot; &#39; escaped.</summary>
     internal static string H(string? text)
@@ -64,9 +94,18 @@ internal static class ComplianceOutput
         _ => value.ToString() ?? "",
     };
 
-    private static string Html(ComplianceReport report, IReadOnlyList<ComplianceRun> history)
+    private static void Html(ComplianceReport report, IReadOnlyList<ComplianceRun> history, TextWriter writer)
     {
         var sb = new StringBuilder();
+        void Spill()
+        {
+            if (sb.Length >= SpillAt)
+            {
+                writer.Write(sb);
+                sb.Clear();
+            }
+        }
+
         var tenant = report.TenantName is null ? report.TenantId : $"{report.TenantName} ({report.TenantId})";
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n");
         sb.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src 'none'\">\n");
@@ -137,6 +176,7 @@ internal static class ComplianceOutput
             sb.Append("<td><a href=\"#r-").Append(Anchor(f.Target)).Append("\">").Append(H(f.TargetName)).Append("</a></td>");
             sb.Append("<td class=\"msg\">").Append(H(f.Message)).Append("</td>");
             sb.Append("<td>").Append(f.Remediation is null ? "" : "yes").Append("</td></tr>\n");
+            Spill();
         }
 
         sb.Append("</tbody></table></section>\n");
@@ -184,6 +224,7 @@ internal static class ComplianceOutput
             }
 
             sb.Append("</details>\n");
+            Spill();
         }
 
         sb.Append("</section>\n");
@@ -228,13 +269,14 @@ internal static class ComplianceOutput
                 sb.Append("<tr class=\"rec-").Append(c).Append("\"><td><time>").Append(H(GovernanceClock.Format(e.Time))).Append("</time></td><td>").Append(c)
                     .Append("</td><td>").Append(H(e.Activity)).Append("</td><td>").Append(H(e.InitiatedBy)).Append("</td><td>")
                     .Append(H(string.Join(", ", e.TargetNames.Take(ComplianceAudit.SampleSize)))).Append("</td><td>").Append(seq is { } n ? "#" + n : "—").Append("</td></tr>\n");
+                Spill();
             }
 
             sb.Append("</tbody></table></section>\n");
         }
 
         sb.Append("<script>\n").Append(Script).Append("</script>\n</body></html>\n");
-        return sb.ToString();
+        writer.Write(sb);
     }
 
     /// <summary>An id for an anchor: letters, digits and '-' only (the rest as _XXXX).</summary>
@@ -256,11 +298,10 @@ internal static class ComplianceOutput
         return sb.ToString();
     }
 
-    private static string JUnit(ComplianceReport report)
+    private static void JUnit(ComplianceReport report, Stream stream)
     {
-        var settings = new XmlWriterSettings { Indent = true, Encoding = new UTF8Encoding(false), CheckCharacters = true };
-        using var buffer = new MemoryStream();
-        using (var w = XmlWriter.Create(buffer, settings))
+        var settings = new XmlWriterSettings { Indent = true, Encoding = new UTF8Encoding(false), CheckCharacters = true, CloseOutput = false };
+        using (var w = XmlWriter.Create(stream, settings))
         {
             string T(string? s) => Display.SafeText.Show(s);
             var counted = report.Findings.Where(f => f.Status != FindingStatus.Resolved).ToList();
@@ -313,7 +354,7 @@ internal static class ComplianceOutput
             w.WriteEndElement();
         }
 
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        stream.WriteByte((byte)'\n');
     }
 
     private const string Style = """

@@ -34,9 +34,13 @@ public sealed class ComplianceReport
         StoreId = storeId;
         Findings = findings;
         Previous = previous;
-        Document = BuildDocument();
-        ReportHash = Json.CanonicalJson.Hash(Document);
+        // The canonical bytes are made once and kept (not the document they come from): the store keeps them,
+        // the ledger gets their hash, and -OutputPath x.json is written from them.
+        _canonical = System.Text.Encoding.UTF8.GetBytes(Json.CanonicalJson.Serialize(BuildDocument()));
+        ReportHash = Json.Hashing.Sha256Id(_canonical);
     }
+
+    private readonly byte[] _canonical;
 
     public DateTimeOffset AuditedAt { get; }
 
@@ -72,8 +76,6 @@ public sealed class ComplianceReport
     public int Count(ComplianceSeverity severity) => Findings.Count(f => f.Status != FindingStatus.Resolved && f.Severity == severity);
 
     public int Count(FindingStatus status) => Findings.Count(f => f.Status == status);
-
-    internal Dictionary<string, object?> Document { get; }
 
     private Dictionary<string, object?> BuildDocument() => new()
     {
@@ -171,7 +173,7 @@ public sealed class ComplianceReport
     };
 
     /// <summary>The report's canonical JSON (UTF-8): what the store keeps, and what <see cref="ReportHash"/> is the SHA-256 of.</summary>
-    internal byte[] CanonicalBytes() => System.Text.Encoding.UTF8.GetBytes(Json.CanonicalJson.Serialize(Document));
+    internal byte[] CanonicalBytes() => _canonical;
 
     /// <summary>The id of the stored report in <see cref="Slot"/>: the hex of its hash.</summary>
     internal static string DocumentId(string reportHash) => reportHash.StartsWith("sha256:", StringComparison.Ordinal) ? reportHash.Substring(7) : reportHash;
@@ -179,14 +181,69 @@ public sealed class ComplianceReport
     /// <summary>The report as indented JSON (its canonical form is what <see cref="ReportHash"/> hashes). &lt;, &gt; and &amp; are escaped, so it can sit inside HTML.</summary>
     public string ToJson()
     {
-        using var doc = JsonDocument.Parse(Json.CanonicalJson.Serialize(Document));
         using var buffer = new System.IO.MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        WriteJson(buffer);
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>
+    /// Writes <see cref="ToJson"/>'s bytes to a stream as it reads the canonical bytes, token by token: no document,
+    /// no whole-report string or buffer (a 50,000-user tenant's report is some 16 MB). The tokens are re-written
+    /// as <see cref="JsonDocument"/>'s WriteTo writes them (strings unescaped to UTF-8, then escaped by the writer;
+    /// numbers as they are), so the file is byte for byte what parsing and indenting the canonical text gives.
+    /// </summary>
+    internal void WriteJson(System.IO.Stream stream)
+    {
+        var reader = new Utf8JsonReader(_canonical, new JsonReaderOptions { MaxDepth = 256 });
+        using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, MaxDepth = 256 });
+        byte[]? scratch = null;
+        ReadOnlySpan<byte> Text(ref Utf8JsonReader r)
         {
-            doc.WriteTo(writer);
+            if (!r.ValueIsEscaped)
+            {
+                return r.ValueSpan;
+            }
+
+            if (scratch is null || scratch.Length < r.ValueSpan.Length)
+            {
+                scratch = new byte[Math.Max(256, r.ValueSpan.Length)];
+            }
+
+            return scratch.AsSpan(0, r.CopyString(scratch));
         }
 
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject: writer.WriteStartObject(); break;
+                case JsonTokenType.EndObject: writer.WriteEndObject(); break;
+                case JsonTokenType.StartArray: writer.WriteStartArray(); break;
+                case JsonTokenType.EndArray: writer.WriteEndArray(); break;
+                case JsonTokenType.PropertyName: writer.WritePropertyName(Text(ref reader)); break;
+                case JsonTokenType.String: writer.WriteStringValue(Text(ref reader)); break;
+                case JsonTokenType.Number when reader.TryGetInt64(out var whole): writer.WriteNumberValue(whole); break;
+                case JsonTokenType.Number:
+                    // A fraction or exponent (none in today's report): written as the document writes it, its text as it is.
+                    using (var number = JsonDocument.Parse(reader.ValueSpan.ToArray()))
+                    {
+                        number.WriteTo(writer);
+                    }
+
+                    break;
+                case JsonTokenType.True: writer.WriteBooleanValue(true); break;
+                case JsonTokenType.False: writer.WriteBooleanValue(false); break;
+                case JsonTokenType.Null: writer.WriteNullValue(); break;
+            }
+
+            if (writer.BytesPending > 1 << 16)
+            {
+                writer.Flush();
+            }
+        }
+
+        writer.Flush();
+        stream.WriteByte((byte)'\n');
     }
 
     private string? Cursor(string source, DateTimeOffset? previous) =>

@@ -106,7 +106,7 @@ public sealed class DirectoryAuditEvent
     {
         "SharingSet", "SharingInvitationCreated", "SharingRevoked", "AddedToSecureLink", "RemovedFromSecureLink",
         "SecureLinkCreated", "SecureLinkDeleted", "AnonymousLinkCreated", "AnonymousLinkUpdated", "AnonymousLinkRemoved",
-        "CompanyLinkCreated", "CompanyLinkRemoved",
+        "CompanyLinkCreated", "CompanyLinkRemoved", "AccessRequestAccepted", "SharingInvitationAccepted", "SharingInvitationRevoked",
     };
 
     public override string ToString() => $"{GovernanceClock.Format(Time)} {Activity} by {InitiatedBy} on {string.Join(", ", Targets)}";
@@ -382,8 +382,8 @@ internal static class Reconciliation
     {
         "AnonymousLinkCreated" or "CompanyLinkCreated" or "AnonymousLinkUpdated" => new[] { "createLink" },
         "SecureLinkCreated" or "AddedToSecureLink" => new[] { "createLink", "grant" },
-        "SharingInvitationCreated" => new[] { "grant" },
-        "SharingRevoked" or "RemovedFromSecureLink" or "SecureLinkDeleted" or "AnonymousLinkRemoved" or "CompanyLinkRemoved" => new[] { "revoke" },
+        "SharingInvitationCreated" or "SharingInvitationAccepted" or "AccessRequestAccepted" => new[] { "grant" },
+        "SharingRevoked" or "SharingInvitationRevoked" or "RemovedFromSecureLink" or "SecureLinkDeleted" or "AnonymousLinkRemoved" or "CompanyLinkRemoved" => new[] { "revoke" },
         _ => new[] { "createLink", "grant", "revoke" },
     };
 

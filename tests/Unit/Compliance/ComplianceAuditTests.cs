@@ -327,6 +327,50 @@ public sealed class ComplianceAuditTests : ApplyTestBase
     }
 
     [Fact]
+    public void TheJsonFileIsStreamedFromTheCanonicalBytesByteForByteWhatParsingAndIndentingThemGivesAndItsHashIsTheLedgers()
+    {
+        // Text that takes every path of the token-by-token copy: escapes in the canonical form (quote, backslash, control),
+        // a pair of surrogates, non-ASCII, and what the writer escapes for HTML.
+        const string text = "Team \"q\" \\ \t \U0001F600 é </script>&";
+        Temp.Write("tiny.snapshot.json", CmdletTestData.Snapshot.Replace("\"displayName\": \"Team Site\"", "\"displayName\": " + System.Text.Json.JsonSerializer.Serialize(text)));
+        ConnectForApply();
+        var spillAt = ComplianceOutput.SpillAt;
+        ComplianceOutput.SpillAt = 1; // the HTML goes out after every row: the pieces must join into one valid page
+        try
+        {
+            RunClean("Invoke-ComplianceAudit -OutputPath report.json, report.html, report.xml");
+        }
+        finally
+        {
+            ComplianceOutput.SpillAt = spillAt;
+        }
+
+        var hash = (string)Log("-Event ComplianceAudited").Last().Details["reportHash"]!;
+        var canonical = File.ReadAllBytes(Path.Combine(StorePath, "compliance", hash.Substring(7) + ".json"));
+        Assert.Equal(hash, "sha256:" + Json.Hashing.Sha256Hex(canonical));
+
+        // What the module wrote before it streamed: the canonical text parsed, indented into a buffer, a string and a newline.
+        using var doc = System.Text.Json.JsonDocument.Parse(System.Text.Encoding.UTF8.GetString(canonical));
+        using var buffer = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            doc.WriteTo(writer);
+        }
+
+        var expected = new System.Text.UTF8Encoding(false).GetBytes(System.Text.Encoding.UTF8.GetString(buffer.ToArray()) + "\n");
+        var written = File.ReadAllBytes(Temp["report.json"]);
+        Assert.Equal(expected, written);
+        Assert.Equal(hash, "sha256:" + Json.Hashing.Sha256Hex(System.Text.Encoding.UTF8.GetBytes(Json.CanonicalJson.Canonicalize(System.Text.Encoding.UTF8.GetString(written)))));
+
+        var html = File.ReadAllText(Temp["report.html"]);
+        Assert.StartsWith("<!DOCTYPE html>", html);
+        Assert.EndsWith("</script>\n</body></html>\n", html);
+        Assert.Contains("Team &quot;q&quot; \\ &lt;U+0009&gt; \U0001F600 é &lt;/script&gt;&amp;", html);
+        Assert.EndsWith("</testsuites>\n", File.ReadAllText(Temp["report.xml"]));
+        System.Xml.Linq.XDocument.Parse(File.ReadAllText(Temp["report.xml"]));
+    }
+
+    [Fact]
     public void AnUnknownOutputExtensionIsRefusedBeforeAnythingIsAuditedOrWritten()
     {
         ConnectForApply();

@@ -158,6 +158,33 @@ public sealed class SharingReconciliationTests : GraphTestBase
         Assert.True(Source(rec, "auditLogs/directoryAudits").GetProperty("read").GetBoolean());
     }
 
+    /// <summary>
+    /// Microsoft's "Sharing and access request activities" (MicrosoftDocs/microsoft-365-docs, microsoft-365/compliance/audit-log-activities.md)
+    /// name three more operations that give or take access: AccessRequestAccepted ("the requesting user has been granted access"),
+    /// SharingInvitationAccepted ("was granted access to a resource") and SharingInvitationRevoked. The query asks for them and each is reconciled.
+    /// </summary>
+    [Fact]
+    public void TheAccessRequestAndInvitationOperationsMicrosoftDocumentsAsGrantingAccessAreQueriedAndReconciled()
+    {
+        using var clock = new TestClock(DateTimeOffset.UtcNow);
+        ConnectWithStore();
+        var now = clock.Now;
+        Graph.AddAuditLogRecords(Record("r-request", now.AddMinutes(-20), "AccessRequestAccepted", PayrollUrl));
+        Graph.AddAuditLogRecords(Record("r-accepted", now.AddMinutes(-10), "SharingInvitationAccepted", PayrollUrl));
+        Graph.AddAuditLogRecords(Record("r-withdrawn", now.AddMinutes(-5), "SharingInvitationRevoked", PayrollUrl));
+
+        var findings = Clean(Audit());
+
+        var operations = Assert.Single(Graph.AuditQueriesCreated)["operationFilters"]!.AsArray().Select(o => o!.GetValue<string>()).ToList();
+        Assert.Contains("AccessRequestAccepted", operations);
+        Assert.Contains("SharingInvitationAccepted", operations);
+        Assert.Contains("SharingInvitationRevoked", operations);
+        Assert.Contains(findings, f => f.Id == "AUD401:r-request");
+        Assert.Contains(findings, f => f.Id == "AUD401:r-accepted");
+        Assert.Contains(findings, f => f.Id == "AUD401:r-withdrawn");
+        Assert.Equal(3, Reconciliation().GetProperty("aroundPipeline").GetInt32());
+    }
+
     [Fact]
     public void WhenTheQueryApiIsNotPermittedOrFailsTheReportSaysSoAndTheSharingCursorDoesNotMove()
     {
