@@ -95,7 +95,8 @@ public sealed partial class GraphDirectory
             $"Graph created the audit log query of {window} without an id.", "security/auditLog/queries");
         var started = DateTimeOffset.UtcNow;
         var wait = AuditQueryFirstPoll;
-        var status = created.Body?.Str("status");
+        var latest = created.Body;
+        var status = latest?.Str("status");
         while (status != "succeeded")
         {
             if (status is "failed" or "cancelled")
@@ -120,7 +121,18 @@ public sealed partial class GraphDirectory
                 throw answer.ToException(write: false);
             }
 
-            status = answer.Body?.Str("status");
+            latest = answer.Body;
+            status = latest?.Str("status");
+        }
+
+        // A query that reached its record limit still ends succeeded, with isRecordCountLimitExceeded (Graph's
+        // auditLogQuery resource; learn.microsoft.com/graph/throttling-limits, audit log query limits): its records
+        // are only part of the window, and a part read as the whole would call the rest of it quiet.
+        if (latest?.Bool("isRecordCountLimitExceeded") == true)
+        {
+            var limit = latest is { } q && q.TryGetProperty("recordCountLimit", out var l) && l.ValueKind == System.Text.Json.JsonValueKind.Number ? l.GetRawText() : "its limit";
+            throw new GovernanceException("AuditQueryTruncated", GovernanceErrorKind.ReadError,
+                $"The Purview audit log query {id} of {window} stopped at {limit} records (isRecordCountLimitExceeded): the window's sharing events cannot be read whole.", $"security/auditLog/queries/{id}");
         }
 
         var records = new GraphRequest(C.Security.AuditLog.Queries[id].Records.ToGetRequestInformation(), $"the records of audit log query {id} ({window})", permission) { CacheKey = string.Empty };

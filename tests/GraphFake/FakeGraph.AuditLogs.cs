@@ -72,7 +72,7 @@ public sealed partial class FakeGraph
     }
 
     private readonly List<JsonObject> _auditRecords = new();
-    private readonly Dictionary<string, (JsonObject Query, List<JsonNode> Records, int Polls)> _auditQueries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (JsonObject Query, List<JsonNode> Records, int Polls, bool Over)> _auditQueries = new(StringComparer.Ordinal);
 
     /// <summary>The body of each POST to security/auditLog/queries.</summary>
     public List<JsonObject> AuditQueriesCreated { get; } = new();
@@ -85,6 +85,12 @@ public sealed partial class FakeGraph
 
     /// <summary>How a query ends: succeeded (the default), failed or cancelled.</summary>
     public string AuditQueryOutcome { get; set; } = "succeeded";
+
+    /// <summary>
+    /// The most records a query returns (recordCountLimit). Over it the query still ends succeeded, with
+    /// isRecordCountLimitExceeded true and only the first that many records (Graph's auditLogQuery resource).
+    /// </summary>
+    public int AuditQueryRecordLimit { get; set; } = 1_000_000;
 
     /// <summary>Adds auditLogRecord objects to the unified audit log.</summary>
     public void AddAuditLogRecords(params JsonObject[] records)
@@ -135,15 +141,20 @@ public sealed partial class FakeGraph
                 ["filterEndDateTime"] = q["filterEndDateTime"]!.DeepClone(),
                 ["recordTypeFilters"] = q["recordTypeFilters"]?.DeepClone() ?? new JsonArray(),
                 ["keywordFilter"] = null,
-                ["serviceFilter"] = null,
+                ["serviceFilters"] = new JsonArray(),
                 ["operationFilters"] = q["operationFilters"]?.DeepClone() ?? new JsonArray(),
                 ["userPrincipalNameFilters"] = new JsonArray(),
                 ["ipAddressFilters"] = new JsonArray(),
                 ["objectIdFilters"] = new JsonArray(),
                 ["administrativeUnitIdFilters"] = new JsonArray(),
                 ["status"] = "notStarted",
+                ["approximateReturnedRecordCount"] = null,
+                ["isRecordCountLimitExceeded"] = null,
+                ["recordCountLimit"] = AuditQueryRecordLimit,
             };
-            _auditQueries[id] = (created, matched, 0);
+            var over = matched.Count > AuditQueryRecordLimit;
+            matched = matched.Take(AuditQueryRecordLimit).ToList();
+            _auditQueries[id] = (created, matched, 0, over);
             return Ok(created.DeepClone(), 201);
         }
 
@@ -155,9 +166,15 @@ public sealed partial class FakeGraph
         if (s.Length == 4)
         {
             var polls = state.Polls + 1;
-            _auditQueries[s[3]] = (state.Query, state.Records, polls);
+            _auditQueries[s[3]] = (state.Query, state.Records, polls, state.Over);
             var status = polls <= AuditQueryRunningPolls ? "running" : AuditQueryOutcome;
             state.Query["status"] = status;
+            if (status == "succeeded")
+            {
+                state.Query["approximateReturnedRecordCount"] = state.Records.Count;
+                state.Query["isRecordCountLimitExceeded"] = state.Over;
+            }
+
             return Ok(state.Query.DeepClone());
         }
 

@@ -234,6 +234,35 @@ public sealed class SharingReconciliationTests : GraphTestBase
     }
 
     [Fact]
+    public void AQueryThatStoppedAtItsRecordLimitIsNotReadAsTheWholeWindowAndTheSharingCursorDoesNotMove()
+    {
+        // Graph ends such a query succeeded, with isRecordCountLimitExceeded and only the first records.
+        using var clock = new TestClock(DateTimeOffset.UtcNow);
+        ConnectWithStore();
+        Graph.AddAuditLogRecords(
+            Record("r-first", clock.Now.AddDays(-3), "SharingSet", PayrollUrl),
+            Record("r-cut-off", clock.Now.AddDays(-2), "AnonymousLinkCreated", PayrollUrl));
+        Graph.AuditQueryRecordLimit = 1;
+
+        var run = Audit();
+        var findings = Clean(run);
+        var unread = Assert.Single(findings, f => f.CheckId == "AUD404");
+        Assert.Equal("AUD404:security/auditLog/queries", unread.Id);
+        Assert.Contains("AuditQueryTruncated", unread.Message);
+        Assert.Contains(run.Warnings, w => w.Contains("isRecordCountLimitExceeded", StringComparison.Ordinal));
+        var sharing = Source(Reconciliation(), "security/auditLog/queries");
+        Assert.False(sharing.GetProperty("read").GetBoolean());
+
+        // The next audit asks for the same window again (no cursor was recorded), and with the limit lifted reads it whole.
+        clock.Advance(TimeSpan.FromHours(1));
+        Graph.AuditQueryRecordLimit = 1_000_000;
+        var next = Clean(Audit());
+        var start = DateTimeOffset.Parse(Graph.AuditQueriesCreated[^1]["filterStartDateTime"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+        Assert.True(Math.Abs((clock.Now - TimeSpan.FromDays(7) - start).TotalSeconds) < 2, $"no cursor yet: the first window again ({start:o})");
+        Assert.Contains(next, f => f.Id == "AUD401:r-cut-off" && f.Status == FindingStatus.New);
+    }
+
+    [Fact]
     public void AnAuditLogFileMayHoldTheQuerysRecordsAndTheReportSaysWhichKindItHeld()
     {
         using var clock = new TestClock(DateTimeOffset.UtcNow);
