@@ -25,13 +25,6 @@ internal static class ComplianceOutput
         _ => null,
     };
 
-    public static string Render(string format, ComplianceReport report, IReadOnlyList<ComplianceRun> history)
-    {
-        using var buffer = new MemoryStream();
-        Write(format, report, history, buffer);
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
-
     /// <summary>
     /// Writes a report file's bytes (UTF-8, no BOM) to a stream as they are made: the HTML in pieces of
     /// <see cref="SpillAt"/> characters, the JSON token by token from the canonical bytes, the JUnit XML through
